@@ -1,0 +1,353 @@
+//! Conversions between the generated WIT types (strings for money and dates) and
+//! the plain model. Input that does not parse becomes
+//! [`RuleError::InvalidInput`] naming the field, so a rule never sees a bad value.
+
+use crate::bindings::exports::rulesd::rules::{
+    ip_allocation as wip, license_pool as wlic, pricing as wpr, proration as wpro,
+    tariff_change as wtc, wholesale as wws,
+};
+use crate::bindings::rulesd::rules::types as w;
+use crate::model::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+type R<T> = Result<T, RuleError>;
+
+fn bad(field: &str, what: &str, value: &str) -> RuleError {
+    RuleError::InvalidInput(format!("{field}: {what} {value:?}"))
+}
+
+pub(crate) fn money(field: &str, s: &str) -> R<Decimal> {
+    // Decimal::from_str accepts plain decimals only ("6.45"); exponents are a
+    // separate parser, so they are rejected here as the contract says.
+    Decimal::from_str(s).map_err(|_| bad(field, "not a decimal amount", s))
+}
+
+fn date(field: &str, s: &str) -> R<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(field, "not a YYYY-MM-DD date", s))
+}
+
+fn opt_date(field: &str, s: &Option<String>) -> R<Option<NaiveDate>> {
+    s.as_deref().map(|s| date(field, s)).transpose()
+}
+
+fn instant(field: &str, s: &str) -> R<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| bad(field, "not an RFC 3339 instant", s))
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn err_out(e: RuleError) -> w::RuleError {
+    match e {
+        RuleError::NotImplemented(m) => w::RuleError::NotImplemented(m),
+        RuleError::Denied(m) => w::RuleError::Denied(m),
+        RuleError::InvalidInput(m) => w::RuleError::InvalidInput(m),
+    }
+}
+
+fn kind_in(k: w::LineKind) -> LineKind {
+    match k {
+        w::LineKind::Order => LineKind::Order,
+        w::LineKind::Renewal => LineKind::Renewal,
+        w::LineKind::Setup => LineKind::Setup,
+        w::LineKind::Daily => LineKind::Daily,
+        w::LineKind::LateFee => LineKind::LateFee,
+        w::LineKind::Refund => LineKind::Refund,
+        w::LineKind::Adjustment => LineKind::Adjustment,
+    }
+}
+
+fn kind_out(k: LineKind) -> w::LineKind {
+    match k {
+        LineKind::Order => w::LineKind::Order,
+        LineKind::Renewal => w::LineKind::Renewal,
+        LineKind::Setup => w::LineKind::Setup,
+        LineKind::Daily => w::LineKind::Daily,
+        LineKind::LateFee => w::LineKind::LateFee,
+        LineKind::Refund => w::LineKind::Refund,
+        LineKind::Adjustment => w::LineKind::Adjustment,
+    }
+}
+
+fn lines_out(lines: Vec<Line>) -> Vec<w::Line> {
+    lines
+        .into_iter()
+        .map(|l| w::Line {
+            kind: kind_out(l.kind),
+            description: l.description,
+            amount: l.amount.to_string(),
+            period_start: l.period_start.map(day),
+            period_end: l.period_end.map(day),
+        })
+        .collect()
+}
+
+fn prices(field: &str, ps: Vec<w::PeriodPrice>) -> R<Vec<PeriodPrice>> {
+    ps.into_iter()
+        .map(|p| {
+            Ok(PeriodPrice {
+                months: p.months,
+                price: money(field, &p.price)?,
+            })
+        })
+        .collect()
+}
+
+fn addon_qty(a: w::AddonQuantity) -> AddonQuantity {
+    AddonQuantity {
+        resource: a.resource,
+        quantity: a.quantity,
+    }
+}
+
+fn tariff(t: w::Tariff) -> R<Tariff> {
+    Ok(Tariff {
+        prices: prices("tariff.prices", t.prices)?,
+        setup_fee: money("tariff.setup-fee", &t.setup_fee)?,
+        renewal_prices: prices("tariff.renewal-prices", t.renewal_prices)?,
+        daily_price: t
+            .daily_price
+            .as_deref()
+            .map(|s| money("tariff.daily-price", s))
+            .transpose()?,
+        daily_cost_from_period: t.daily_cost_from_period,
+        pro_rata_day: t.pro_rata_day,
+        late_fee: match t.late_fee {
+            w::LateFee::None => LateFee::None,
+            w::LateFee::Fixed(s) => LateFee::Fixed(money("tariff.late-fee", &s)?),
+            w::LateFee::Percent(s) => LateFee::Percent(money("tariff.late-fee", &s)?),
+        },
+        renew_from_suspension: t.renew_from_suspension,
+        addons: t
+            .addons
+            .into_iter()
+            .map(|a| {
+                Ok(Addon {
+                    price_per_unit: money("tariff.addons.price-per-unit", &a.price_per_unit)?,
+                    resource: a.resource,
+                    unit: a.unit,
+                    included: a.included,
+                    minimum: a.minimum,
+                    maximum: a.maximum,
+                })
+            })
+            .collect::<R<_>>()?,
+        id: t.id,
+        name: t.name,
+        currency: t.currency,
+    })
+}
+
+fn service(s: w::Service) -> R<Service> {
+    Ok(Service {
+        status: match s.status {
+            w::ServiceStatus::Ordered => ServiceStatus::Ordered,
+            w::ServiceStatus::Active => ServiceStatus::Active,
+            w::ServiceStatus::Suspended => ServiceStatus::Suspended,
+            w::ServiceStatus::Deleted => ServiceStatus::Deleted,
+        },
+        expires: opt_date("service.expires", &s.expires)?,
+        suspended_at: opt_date("service.suspended-at", &s.suspended_at)?,
+        months: s.months,
+        addons: s.addons.into_iter().map(addon_qty).collect(),
+        id: s.id,
+    })
+}
+
+pub(crate) fn price_in(r: wpr::PriceRequest) -> R<PriceRequest> {
+    Ok(PriceRequest {
+        operation: match r.operation {
+            wpr::Operation::Order => Operation::Order,
+            wpr::Operation::Renewal => Operation::Renewal,
+            wpr::Operation::Daily => Operation::Daily,
+        },
+        tariff: tariff(r.tariff)?,
+        months: r.months,
+        addons: r.addons.into_iter().map(addon_qty).collect(),
+        service: r.service.map(service).transpose()?,
+        at: instant("at", &r.at)?,
+    })
+}
+
+pub(crate) fn price_out(d: PriceDecision) -> wpr::PriceDecision {
+    wpr::PriceDecision {
+        lines: lines_out(d.lines),
+        period_start: day(d.period_start),
+        expires: day(d.expires),
+    }
+}
+
+pub(crate) fn change_in(r: wtc::ChangeRequest) -> R<ChangeRequest> {
+    Ok(ChangeRequest {
+        service: service(r.service)?,
+        from: tariff(r.from)?,
+        to: tariff(r.to)?,
+        policy: match r.policy {
+            wtc::ChangePolicy::ChangePeriod => ChangePolicy::ChangePeriod,
+            wtc::ChangePolicy::AddFundsOrRefund => ChangePolicy::AddFundsOrRefund,
+            wtc::ChangePolicy::Forbidden => ChangePolicy::Forbidden,
+            wtc::ChangePolicy::ExtraChargeOnly => ChangePolicy::ExtraChargeOnly,
+            wtc::ChangePolicy::FullPaymentFromToday => ChangePolicy::FullPaymentFromToday,
+            wtc::ChangePolicy::FullPaymentFromExpiry => ChangePolicy::FullPaymentFromExpiry,
+        },
+        at: instant("at", &r.at)?,
+    })
+}
+
+pub(crate) fn change_out(d: ChangeDecision) -> wtc::ChangeDecision {
+    wtc::ChangeDecision {
+        lines: lines_out(d.lines),
+        expires: day(d.expires),
+    }
+}
+
+pub(crate) fn proration_in(r: wpro::ProrationRequest) -> R<ProrationRequest> {
+    Ok(ProrationRequest {
+        event: match r.event {
+            wpro::Event::AddonOrder(a) => ProrationEvent::AddonOrder(addon_qty(a)),
+            wpro::Event::AddonCancel((a, refund)) => ProrationEvent::AddonCancel {
+                addon: addon_qty(a),
+                refund,
+            },
+            wpro::Event::Downtime((days, charge)) => ProrationEvent::Downtime { days, charge },
+            wpro::Event::Cancellation => ProrationEvent::Cancellation,
+        },
+        tariff: tariff(r.tariff)?,
+        service: service(r.service)?,
+        addon_policy: match r.addon_policy {
+            wpro::AddonOrderPolicy::ProratedToExpiry => AddonOrderPolicy::ProratedToExpiry,
+            wpro::AddonOrderPolicy::FullPeriod => AddonOrderPolicy::FullPeriod,
+        },
+        at: instant("at", &r.at)?,
+    })
+}
+
+pub(crate) fn proration_out(d: ProrationDecision) -> wpro::ProrationDecision {
+    wpro::ProrationDecision {
+        lines: lines_out(d.lines),
+    }
+}
+
+pub(crate) fn allocation_in(r: wip::AllocationRequest) -> R<AllocationRequest> {
+    Ok(AllocationRequest {
+        reseller: r.reseller,
+        service: r.service,
+        kind: match r.kind {
+            wip::AddressKind::Static => AddressKind::Static,
+            wip::AddressKind::Dynamic => AddressKind::Dynamic,
+        },
+        pools: r
+            .pools
+            .into_iter()
+            .map(|p| Pool {
+                id: p.id,
+                kind: match p.kind {
+                    wip::PoolKind::Common => PoolKind::Common,
+                    wip::PoolKind::Assigned => PoolKind::Assigned,
+                },
+                reseller: p.reseller,
+                free: p.free,
+                free_count: p.free_count,
+            })
+            .collect(),
+        common_overflow_allowed: r.common_overflow_allowed,
+        at: instant("at", &r.at)?,
+    })
+}
+
+pub(crate) fn allocation_out(d: AllocationDecision) -> wip::AllocationDecision {
+    match d {
+        AllocationDecision::Allocate { pool, address } => {
+            wip::AllocationDecision::Allocate(wip::Allocation { pool, address })
+        }
+        AllocationDecision::Deny(why) => wip::AllocationDecision::Deny(why),
+    }
+}
+
+fn license(l: wlic::License) -> R<License> {
+    Ok(License {
+        status: match l.status {
+            wlic::LicenseStatus::Active => LicenseStatus::Active,
+            wlic::LicenseStatus::Suspended => LicenseStatus::Suspended,
+            wlic::LicenseStatus::Expired => LicenseStatus::Expired,
+            wlic::LicenseStatus::Deleted => LicenseStatus::Deleted,
+        },
+        expires: date("license.expires", &l.expires)?,
+        ip_changed: date("license.ip-changed", &l.ip_changed)?,
+        key_changed: date("license.key-changed", &l.key_changed)?,
+        id: l.id,
+        name: l.name,
+        ip: l.ip,
+    })
+}
+
+pub(crate) fn license_in(r: wlic::LicenseRequest) -> R<LicenseRequest> {
+    use wlic::ServiceEvent as E;
+    Ok(LicenseRequest {
+        event: match r.event {
+            E::FirstOrder => ServiceEvent::FirstOrder,
+            E::PrimaryIpChanged => ServiceEvent::PrimaryIpChanged,
+            E::LicenseTariffChanged => ServiceEvent::LicenseTariffChanged,
+            E::LicenseCancelled => ServiceEvent::LicenseCancelled,
+            E::ServiceSuspended => ServiceEvent::ServiceSuspended,
+            E::ServiceActivated => ServiceEvent::ServiceActivated,
+            E::ServiceDeleted => ServiceEvent::ServiceDeleted,
+            E::UnchangedInactive => ServiceEvent::UnchangedInactive,
+        },
+        current: r.current.map(license).transpose()?,
+        pool: r.pool.into_iter().map(license).collect::<R<_>>()?,
+        at: instant("at", &r.at)?,
+        service_id: r.service_id,
+        service_name: r.service_name,
+        primary_ip: r.primary_ip,
+    })
+}
+
+pub(crate) fn license_out(d: LicenseDecision) -> wlic::LicenseDecision {
+    use wlic::LicenseDecision as D;
+    match d {
+        LicenseDecision::Reuse { license, name, ip } => D::Reuse(wlic::Reuse { license, name, ip }),
+        LicenseDecision::OrderNew => D::OrderNew,
+        LicenseDecision::Reorder => D::Reorder,
+        LicenseDecision::Activate => D::Activate,
+        LicenseDecision::Suspend => D::Suspend,
+        LicenseDecision::ReturnToPool => D::ReturnToPool,
+        LicenseDecision::Remove => D::Remove,
+        LicenseDecision::Nothing => D::Nothing,
+    }
+}
+
+pub(crate) fn wholesale_in(r: wws::WholesaleRequest) -> R<WholesaleRequest> {
+    Ok(WholesaleRequest {
+        kind: kind_in(r.kind),
+        retail_amount: money("retail-amount", &r.retail_amount)?,
+        period_start: opt_date("period-start", &r.period_start)?,
+        period_end: opt_date("period-end", &r.period_end)?,
+        prices: r
+            .prices
+            .into_iter()
+            .map(|p| {
+                Ok(WholesalePrice {
+                    price: money("prices.price", &p.price)?,
+                    resource: p.resource,
+                })
+            })
+            .collect::<R<_>>()?,
+        at: instant("at", &r.at)?,
+        reseller: r.reseller,
+        resource: r.resource,
+        quantity: r.quantity,
+    })
+}
+
+pub(crate) fn wholesale_out(d: WholesaleDecision) -> wws::WholesaleDecision {
+    wws::WholesaleDecision {
+        resource: d.resource,
+        amount: d.amount.to_string(),
+    }
+}

@@ -1,0 +1,89 @@
+//! Write rulesd rule modules in plain Rust.
+//!
+//! A rule module is a WebAssembly component that exports some of the hooks of the
+//! `rulesd:rules` WIT package (see `wit/rules.wit`). This crate hides the
+//! generated bindings: you implement one trait per hook against
+//! [`rust_decimal::Decimal`] and [`chrono`] types, then call [`export_rules!`].
+//!
+//! Every hook trait has a default method that answers
+//! [`RuleError::NotImplemented`], so a module implements only the hooks it cares
+//! about and writes an empty `impl` for the rest. The daemon routes a hook to a
+//! module only when the rules directory binds it there; unbound hooks use the
+//! embedded default module.
+//!
+//! Rules are pure: there is no clock (the decision time is `request.at`), no
+//! randomness, no filesystem, network or environment. A panic traps the call and
+//! the daemon reports it as a failed decision; nothing changes.
+//!
+//! ```no_run
+//! use rules_sdk::*;
+//!
+//! struct HalfPrice;
+//!
+//! impl Pricing for HalfPrice {
+//!     fn price(req: PriceRequest) -> Result<PriceDecision, RuleError> {
+//!         let start = req.at.date_naive();
+//!         let full = req.tariff.price_for(req.months).ok_or_else(|| {
+//!             RuleError::Denied(format!("{} months are not sold", req.months))
+//!         })?;
+//!         let expires = add_months(start, req.months);
+//!         Ok(PriceDecision {
+//!             lines: vec![Line::charge(LineKind::Order, "half price", full / Decimal::TWO)
+//!                 .covering(start, expires)],
+//!             period_start: start,
+//!             expires,
+//!         })
+//!     }
+//! }
+//! impl TariffChange for HalfPrice {}
+//! impl Proration for HalfPrice {}
+//! impl IpAllocation for HalfPrice {}
+//! impl LicensePool for HalfPrice {}
+//! impl Wholesale for HalfPrice {}
+//!
+//! export_rules!(HalfPrice);
+//! ```
+
+mod calendar;
+mod convert;
+mod hooks;
+mod model;
+
+pub use calendar::{add_months, days_between, days_in_month, first_of_next_month};
+pub use chrono::{DateTime, Datelike, NaiveDate, Utc};
+pub use hooks::{IpAllocation, LicensePool, Pricing, Proration, TariffChange, Wholesale};
+pub use model::*;
+pub use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The generated bindings. Not part of the API; used by [`export_rules!`].
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "rules",
+        path: "wit",
+        pub_export_macro: true,
+        export_macro_name: "__export_rules_world",
+        default_bindings_module: "rules_sdk::bindings",
+    });
+}
+
+#[doc(hidden)]
+pub use hooks::Exports;
+
+/// Export a type that implements all six hook traits as this component's rules.
+///
+/// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`.
+///
+/// Implement the hooks you need and leave the others as empty `impl`s; their
+/// default methods answer "not implemented by this module".
+#[macro_export]
+macro_rules! export_rules {
+    ($rules:ty) => {
+        // Only a wasm build exports the component symbols; on the host the crate
+        // stays an ordinary library so its rules can be unit tested natively.
+        #[cfg(target_arch = "wasm32")]
+        type __RulesdExports = $crate::Exports<$rules>;
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::__export_rules_world!(__RulesdExports with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,356 @@
+//! The plain-Rust view of the WIT contract: decimals are [`Decimal`], dates are
+//! [`NaiveDate`], instants are [`DateTime<Utc>`]. See `wit/rules.wit` for the
+//! meaning of every field.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+/// Why a rule produced no decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// The module does not implement this hook or operation.
+    NotImplemented(String),
+    /// The request breaks a policy; the text is shown to a person.
+    Denied(String),
+    /// The facts handed in make no sense to this rule.
+    InvalidInput(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Order,
+    Renewal,
+    Setup,
+    Daily,
+    LateFee,
+    Refund,
+    Adjustment,
+}
+
+/// One line of money a decision wants recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub kind: LineKind,
+    pub description: String,
+    /// Positive for a charge, negative for a refund.
+    pub amount: Decimal,
+    pub period_start: Option<NaiveDate>,
+    /// Exclusive end of the period this line pays for.
+    pub period_end: Option<NaiveDate>,
+}
+
+impl Line {
+    /// A line without a period.
+    pub fn charge(kind: LineKind, description: impl Into<String>, amount: Decimal) -> Self {
+        Line {
+            kind,
+            description: description.into(),
+            amount,
+            period_start: None,
+            period_end: None,
+        }
+    }
+
+    /// The same line, paying for `[start, end)`.
+    pub fn covering(mut self, start: NaiveDate, end: NaiveDate) -> Self {
+        self.period_start = Some(start);
+        self.period_end = Some(end);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodPrice {
+    pub months: u32,
+    pub price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LateFee {
+    None,
+    Fixed(Decimal),
+    /// Percent of the cost of the late days, e.g. 50 for half.
+    Percent(Decimal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addon {
+    pub resource: String,
+    pub unit: String,
+    pub included: u32,
+    pub minimum: u32,
+    pub maximum: u32,
+    pub price_per_unit: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonQuantity {
+    pub resource: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tariff {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub prices: Vec<PeriodPrice>,
+    pub setup_fee: Decimal,
+    pub renewal_prices: Vec<PeriodPrice>,
+    pub daily_price: Option<Decimal>,
+    pub daily_cost_from_period: bool,
+    pub pro_rata_day: Option<u32>,
+    pub late_fee: LateFee,
+    pub renew_from_suspension: bool,
+    pub addons: Vec<Addon>,
+}
+
+impl Tariff {
+    /// The order price of a period length, if it is sold.
+    pub fn price_for(&self, months: u32) -> Option<Decimal> {
+        self.prices
+            .iter()
+            .find(|p| p.months == months)
+            .map(|p| p.price)
+    }
+
+    /// The renewal price of a period length: the special renewal price if set,
+    /// else the order price.
+    pub fn renewal_price_for(&self, months: u32) -> Option<Decimal> {
+        self.renewal_prices
+            .iter()
+            .find(|p| p.months == months)
+            .map(|p| p.price)
+            .or_else(|| self.price_for(months))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStatus {
+    Ordered,
+    Active,
+    Suspended,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: String,
+    pub status: ServiceStatus,
+    pub expires: Option<NaiveDate>,
+    pub suspended_at: Option<NaiveDate>,
+    pub months: u32,
+    pub addons: Vec<AddonQuantity>,
+}
+
+// ---- pricing ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Order,
+    Renewal,
+    Daily,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceRequest {
+    pub operation: Operation,
+    pub tariff: Tariff,
+    pub months: u32,
+    pub addons: Vec<AddonQuantity>,
+    pub service: Option<Service>,
+    /// The decision time: the only clock a rule sees.
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceDecision {
+    pub lines: Vec<Line>,
+    pub period_start: NaiveDate,
+    /// Exclusive end of the paid period.
+    pub expires: NaiveDate,
+}
+
+// ---- tariff-change ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangePolicy {
+    ChangePeriod,
+    AddFundsOrRefund,
+    Forbidden,
+    ExtraChargeOnly,
+    FullPaymentFromToday,
+    FullPaymentFromExpiry,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequest {
+    pub service: Service,
+    pub from: Tariff,
+    pub to: Tariff,
+    pub policy: ChangePolicy,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeDecision {
+    pub lines: Vec<Line>,
+    pub expires: NaiveDate,
+}
+
+// ---- proration ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddonOrderPolicy {
+    ProratedToExpiry,
+    FullPeriod,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProrationEvent {
+    AddonOrder(AddonQuantity),
+    AddonCancel { addon: AddonQuantity, refund: bool },
+    Downtime { days: u32, charge: bool },
+    Cancellation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProrationRequest {
+    pub event: ProrationEvent,
+    pub tariff: Tariff,
+    pub service: Service,
+    pub addon_policy: AddonOrderPolicy,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProrationDecision {
+    pub lines: Vec<Line>,
+}
+
+// ---- ip-allocation ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    Common,
+    Assigned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressKind {
+    Static,
+    Dynamic,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    pub id: String,
+    pub kind: PoolKind,
+    pub reseller: Option<String>,
+    /// Free addresses, lowest first (a bounded sample).
+    pub free: Vec<String>,
+    pub free_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationRequest {
+    pub reseller: Option<String>,
+    pub service: String,
+    pub kind: AddressKind,
+    pub pools: Vec<Pool>,
+    pub common_overflow_allowed: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllocationDecision {
+    Allocate { pool: String, address: String },
+    Deny(String),
+}
+
+// ---- license-pool ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseStatus {
+    Active,
+    Suspended,
+    Expired,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct License {
+    pub id: String,
+    pub name: String,
+    pub ip: String,
+    pub status: LicenseStatus,
+    pub expires: NaiveDate,
+    pub ip_changed: NaiveDate,
+    pub key_changed: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceEvent {
+    FirstOrder,
+    PrimaryIpChanged,
+    LicenseTariffChanged,
+    LicenseCancelled,
+    ServiceSuspended,
+    ServiceActivated,
+    ServiceDeleted,
+    UnchangedInactive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseRequest {
+    pub event: ServiceEvent,
+    pub service_id: String,
+    pub service_name: String,
+    pub primary_ip: String,
+    pub current: Option<License>,
+    pub pool: Vec<License>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicenseDecision {
+    Reuse {
+        license: String,
+        name: String,
+        ip: String,
+    },
+    OrderNew,
+    Reorder,
+    Activate,
+    Suspend,
+    ReturnToPool,
+    Remove,
+    Nothing,
+}
+
+// ---- wholesale ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholesalePrice {
+    pub resource: String,
+    pub price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholesaleRequest {
+    pub reseller: String,
+    pub kind: LineKind,
+    pub resource: String,
+    pub quantity: u32,
+    pub retail_amount: Decimal,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub prices: Vec<WholesalePrice>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholesaleDecision {
+    pub resource: String,
+    pub amount: Decimal,
+}
