@@ -1,0 +1,51 @@
+//! The six policy hooks a rule module can implement.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hook {
+    Pricing,
+    TariffChange,
+    Proration,
+    IpAllocation,
+    LicensePool,
+    Wholesale,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 6] = [
+        Hook::Pricing,
+        Hook::TariffChange,
+        Hook::Proration,
+        Hook::IpAllocation,
+        Hook::LicensePool,
+        Hook::Wholesale,
+    ];
+
+    /// The WIT interface name, as used in manifests and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Pricing => "pricing",
+            Hook::TariffChange => "tariff-change",
+            Hook::Proration => "proration",
+            Hook::IpAllocation => "ip-allocation",
+            Hook::LicensePool => "license-pool",
+            Hook::Wholesale => "wholesale",
+        }
+    }
+
+    /// The fully qualified export a component must have to implement this hook.
+    pub fn export_name(self) -> String {
+        format!("rulesd:rules/{}@0.1.0", self.name())
+    }
+}
+
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,12 @@
+//! Host bindings generated from `rules-sdk/wit`, the single source of the contract.
+
+wasmtime::component::bindgen!({
+    world: "rules",
+    path: "../rules-sdk/wit",
+    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+});
+
+pub use exports::rulesd::rules::{
+    ip_allocation, license_pool, pricing, proration, tariff_change, wholesale,
+};
+pub use rulesd::rules::types;

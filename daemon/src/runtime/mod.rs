@@ -1,0 +1,184 @@
+//! The wasm host: one wasmtime [`Engine`] configured for sandboxed, bounded rule
+//! calls, the on-disk cache of compiled modules, and [`RuleModule`], a validated
+//! module ready to be called.
+//!
+//! Every call gets a fresh instance from the pooling allocator, so no state
+//! leaks between calls (rules stay pure even if a module keeps globals).
+
+pub mod bindings;
+mod error;
+mod limits;
+mod module;
+
+pub use error::{CallError, LoadError};
+pub use limits::{EPOCH_TICK, Limits, MemoryLimitExceeded};
+pub use module::{Called, ModuleSource, RuleModule};
+
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+/// The engine, its limits and the compile cache. Cheap to share behind an `Arc`.
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+    cache_dir: Option<PathBuf>,
+    /// Engine fingerprint, part of every cache file name: artifacts compiled by
+    /// another wasmtime version or configuration are never loaded.
+    engine_tag: String,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Build the engine and start the epoch ticker thread. With `cache_dir`,
+    /// compiled modules are kept on disk keyed by sha256 so a restart does not
+    /// recompile.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, LoadError> {
+        let engine = Engine::new(&engine_config(&limits)).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_tag = format!("{:016x}", hasher.finish());
+        if let Some(dir) = &cache_dir
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            tracing::warn!(dir = %dir.display(), error = %e, "compile cache disabled");
+        }
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), stop_ticker.clone());
+        Ok(Runtime {
+            engine,
+            limits,
+            cache_dir,
+            engine_tag,
+            stop_ticker,
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compile (or fetch from the cache), validate and probe a module. This is
+    /// CPU-bound (tens of milliseconds for a fresh compile): call it off the
+    /// async reactor.
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        source: ModuleSource,
+    ) -> Result<RuleModule, LoadError> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let component = self.compile_cached(name, &sha256, bytes)?;
+        RuleModule::new(&self.engine, self.limits, name, sha256, source, component)
+    }
+
+    fn compile_cached(
+        &self,
+        name: &str,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<wasmtime::component::Component, LoadError> {
+        let cached = self
+            .cache_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{sha256}-{}.cwasm", self.engine_tag)));
+        if let Some(path) = &cached
+            && path.exists()
+        {
+            // SAFETY: the file lives in the daemon's own data directory, was
+            // written by `Component::serialize` of this same engine build (the
+            // name carries the engine fingerprint), and is renamed into place
+            // only once fully written. wasmtime also checks the header.
+            match unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "ignoring unusable cache entry");
+                }
+            }
+        }
+        let component = compile(&self.engine, name, bytes)?;
+        if let Some(path) = &cached {
+            if let Err(e) = write_cache(&component, path) {
+                tracing::warn!(path = %path.display(), error = %e, "could not write compile cache");
+            }
+        }
+        Ok(component)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+fn compile(
+    engine: &Engine,
+    name: &str,
+    bytes: &[u8],
+) -> Result<wasmtime::component::Component, LoadError> {
+    // A core module has version 1 in its header; a component has layer 1.
+    if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [1, 0, 0, 0] {
+        return Err(LoadError::CoreModule { name: name.into() });
+    }
+    wasmtime::component::Component::new(engine, bytes).map_err(|e| LoadError::Invalid {
+        name: name.into(),
+        reason: format!("{e:#}"),
+    })
+}
+
+fn write_cache(component: &wasmtime::component::Component, path: &Path) -> std::io::Result<()> {
+    let bytes = component
+        .serialize()
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The engine configuration, set explicitly rather than relying on defaults
+/// that change between wasmtime releases.
+fn engine_config(limits: &Limits) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    // Deterministic budget: fuel counts instructions, the same on every machine.
+    config.consume_fuel(true);
+    // Wall-clock backstop for anything fuel does not bound.
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(OptLevel::Speed);
+    config.parallel_compilation(true);
+    config.max_wasm_stack(512 << 10);
+    config.memory_init_cow(true);
+
+    // A fresh instance per call is only cheap with the pooling allocator: slots
+    // are reserved once and reused, and pages stay resident between uses.
+    let mut pool = PoolingAllocationConfig::default();
+    let slots = limits.max_concurrent.max(1) + 8; // + probes at load time
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 8)
+        .total_memories(slots * 2)
+        .total_tables(slots * 8)
+        .max_core_instances_per_component(32)
+        .max_memories_per_component(2)
+        .max_tables_per_component(16)
+        .max_memory_size(limits.memory_bytes)
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("rulesd-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

@@ -1,0 +1,347 @@
+//! A loaded, validated rule module and the sandboxed call path.
+
+use super::bindings::{
+    ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
+};
+use super::error::{CallError, LoadError};
+use super::limits::{Limiter, Limits, MemoryLimitExceeded};
+use crate::hook::Hook;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::path::PathBuf;
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+/// Where a module came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "lowercase")]
+pub enum ModuleSource {
+    /// Compiled into the daemon binary.
+    Embedded,
+    /// A file in the rules directory.
+    File(PathBuf),
+}
+
+/// The export indices of the hooks a module implements, resolved once at load.
+#[derive(Default)]
+struct HookIndices {
+    pricing: Option<pricing::GuestIndices>,
+    tariff_change: Option<tariff_change::GuestIndices>,
+    proration: Option<proration::GuestIndices>,
+    ip_allocation: Option<ip_allocation::GuestIndices>,
+    license_pool: Option<license_pool::GuestIndices>,
+    wholesale: Option<wholesale::GuestIndices>,
+}
+
+/// A rule's answer plus what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Called<T> {
+    pub value: T,
+    pub fuel_used: u64,
+}
+
+/// What the store of one call holds: only the limiter. No WASI context, no host
+/// state: a rule has no ambient authority at all.
+struct Sandbox {
+    limiter: Limiter,
+}
+
+/// A compiled, validated module. Immutable; swapped as a whole on reload, so an
+/// in-flight call finishes on the version it started with.
+pub struct RuleModule {
+    pub name: String,
+    pub sha256: String,
+    pub source: ModuleSource,
+    pub loaded_at: DateTime<Utc>,
+    limits: Limits,
+    pre: InstancePre<Sandbox>,
+    hooks: HookIndices,
+}
+
+impl std::fmt::Debug for RuleModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleModule")
+            .field("name", &self.name)
+            .field("sha256", &self.sha256)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuleModule {
+    pub(super) fn new(
+        engine: &Engine,
+        limits: Limits,
+        name: &str,
+        sha256: String,
+        source: ModuleSource,
+        component: Component,
+    ) -> Result<Self, LoadError> {
+        let mut linker = Linker::<Sandbox>::new(engine);
+        // Components built for wasm32-wasip2 import WASI even when the rule never
+        // uses it. Those imports are defined as traps: a rule that really tries
+        // to read a clock, a file or randomness fails its call instead of
+        // getting ambient authority.
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .map_err(|e| instantiate_err(name, e))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| instantiate_err(name, e))?;
+        let hooks = HookIndices {
+            pricing: pricing::GuestIndices::new(&pre).ok(),
+            tariff_change: tariff_change::GuestIndices::new(&pre).ok(),
+            proration: proration::GuestIndices::new(&pre).ok(),
+            ip_allocation: ip_allocation::GuestIndices::new(&pre).ok(),
+            license_pool: license_pool::GuestIndices::new(&pre).ok(),
+            wholesale: wholesale::GuestIndices::new(&pre).ok(),
+        };
+        let module = RuleModule {
+            name: name.into(),
+            sha256,
+            source,
+            loaded_at: Utc::now(),
+            limits,
+            pre,
+            hooks,
+        };
+        if module.exports().is_empty() {
+            let found: Vec<String> = component
+                .component_type()
+                .exports(engine)
+                .map(|(n, _)| n.to_string())
+                .collect();
+            return Err(LoadError::NoHooks {
+                name: name.into(),
+                expected: Hook::ALL.map(|h| h.export_name()).join(", "),
+                found: if found.is_empty() {
+                    "none".into()
+                } else {
+                    found.join(", ")
+                },
+            });
+        }
+        module.probe()?;
+        Ok(module)
+    }
+
+    /// Instantiate once and type-check every exported hook against the
+    /// contract, so a mismatch is a load error and not a failure per request.
+    fn probe(&self) -> Result<(), LoadError> {
+        let mut store = self.store();
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| instantiate_err(&self.name, e))?;
+        let mismatch = |hook: Hook| {
+            move |e: wasmtime::Error| LoadError::Mismatch {
+                name: self.name.clone(),
+                hook,
+                reason: format!("{e:#}"),
+            }
+        };
+        if let Some(i) = &self.hooks.pricing {
+            i.load(&mut store, &instance).map_err(mismatch(Hook::Pricing))?;
+        }
+        if let Some(i) = &self.hooks.tariff_change {
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::TariffChange))?;
+        }
+        if let Some(i) = &self.hooks.proration {
+            i.load(&mut store, &instance).map_err(mismatch(Hook::Proration))?;
+        }
+        if let Some(i) = &self.hooks.ip_allocation {
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::IpAllocation))?;
+        }
+        if let Some(i) = &self.hooks.license_pool {
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::LicensePool))?;
+        }
+        if let Some(i) = &self.hooks.wholesale {
+            i.load(&mut store, &instance).map_err(mismatch(Hook::Wholesale))?;
+        }
+        Ok(())
+    }
+
+    /// The hooks this module exports.
+    pub fn exports(&self) -> Vec<Hook> {
+        let h = &self.hooks;
+        let present = [
+            h.pricing.is_some(),
+            h.tariff_change.is_some(),
+            h.proration.is_some(),
+            h.ip_allocation.is_some(),
+            h.license_pool.is_some(),
+            h.wholesale.is_some(),
+        ];
+        Hook::ALL
+            .into_iter()
+            .zip(present)
+            .filter_map(|(hook, p)| p.then_some(hook))
+            .collect()
+    }
+
+    pub fn exports_hook(&self, hook: Hook) -> bool {
+        self.exports().contains(&hook)
+    }
+
+    pub fn fuel_budget(&self) -> u64 {
+        self.limits.fuel
+    }
+
+    fn store(&self) -> Store<Sandbox> {
+        let mut store = Store::new(
+            self.pre.engine(),
+            Sandbox {
+                limiter: Limiter {
+                    memory_bytes: self.limits.memory_bytes,
+                },
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store
+    }
+
+    /// Run `f` against a fresh instance with the fuel budget and the epoch
+    /// deadline armed, and classify whatever goes wrong.
+    fn run<R>(
+        &self,
+        hook: Hook,
+        f: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<Called<R>, CallError> {
+        let mut store = self.store();
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| self.classify(hook, e))?;
+        store.set_epoch_deadline(self.limits.epoch_ticks());
+        store.epoch_deadline_trap();
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.classify(hook, e))?;
+        let value = f(&mut store, &instance).map_err(|e| self.classify(hook, e))?;
+        let left = store.get_fuel().unwrap_or(0);
+        Ok(Called {
+            value,
+            fuel_used: self.limits.fuel - left,
+        })
+    }
+
+    fn classify(&self, hook: Hook, e: wasmtime::Error) -> CallError {
+        let module = self.name.clone();
+        if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
+            return CallError::Memory {
+                module,
+                detail: m.to_string(),
+            };
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => CallError::OutOfFuel {
+                module,
+                budget: self.limits.fuel,
+            },
+            Some(Trap::Interrupt) => CallError::Timeout {
+                module,
+                limit_ms: self.limits.timeout.as_millis(),
+            },
+            Some(Trap::UnreachableCodeReached) => CallError::Trap {
+                module,
+                detail: format!(
+                    "{hook}: wasm `unreachable` executed (a Rust rule panicked or aborted)"
+                ),
+            },
+            _ => {
+                let detail = format!("{e:#}");
+                if detail.contains("concurrent") || detail.contains("maximum number") {
+                    CallError::Busy
+                } else {
+                    CallError::Trap {
+                        module,
+                        detail: format!("{hook}: {}", first_lines(&detail, 6)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn indices<'a, T>(&self, hook: Hook, i: &'a Option<T>) -> Result<&'a T, CallError> {
+        i.as_ref().ok_or_else(|| CallError::NotExported {
+            module: self.name.clone(),
+            hook,
+        })
+    }
+
+    pub fn price(
+        &self,
+        req: &pricing::PriceRequest,
+    ) -> Result<Called<Result<pricing::PriceDecision, types::RuleError>>, CallError> {
+        let i = self.indices(Hook::Pricing, &self.hooks.pricing)?;
+        self.run(Hook::Pricing, |store, instance| {
+            i.load(&mut *store, instance)?.call_price(store, req)
+        })
+    }
+
+    pub fn change_tariff(
+        &self,
+        req: &tariff_change::ChangeRequest,
+    ) -> Result<Called<Result<tariff_change::ChangeDecision, types::RuleError>>, CallError> {
+        let i = self.indices(Hook::TariffChange, &self.hooks.tariff_change)?;
+        self.run(Hook::TariffChange, |store, instance| {
+            i.load(&mut *store, instance)?.call_change(store, req)
+        })
+    }
+
+    pub fn prorate(
+        &self,
+        req: &proration::ProrationRequest,
+    ) -> Result<Called<Result<proration::ProrationDecision, types::RuleError>>, CallError> {
+        let i = self.indices(Hook::Proration, &self.hooks.proration)?;
+        self.run(Hook::Proration, |store, instance| {
+            i.load(&mut *store, instance)?.call_prorate(store, req)
+        })
+    }
+
+    pub fn allocate_ip(
+        &self,
+        req: &ip_allocation::AllocationRequest,
+    ) -> Result<Called<Result<ip_allocation::AllocationDecision, types::RuleError>>, CallError>
+    {
+        let i = self.indices(Hook::IpAllocation, &self.hooks.ip_allocation)?;
+        self.run(Hook::IpAllocation, |store, instance| {
+            i.load(&mut *store, instance)?.call_allocate(store, req)
+        })
+    }
+
+    pub fn decide_license(
+        &self,
+        req: &license_pool::LicenseRequest,
+    ) -> Result<Called<Result<license_pool::LicenseDecision, types::RuleError>>, CallError> {
+        let i = self.indices(Hook::LicensePool, &self.hooks.license_pool)?;
+        self.run(Hook::LicensePool, |store, instance| {
+            i.load(&mut *store, instance)?.call_decide(store, req)
+        })
+    }
+
+    pub fn wholesale(
+        &self,
+        req: &wholesale::WholesaleRequest,
+    ) -> Result<Called<Result<wholesale::WholesaleDecision, types::RuleError>>, CallError> {
+        let i = self.indices(Hook::Wholesale, &self.hooks.wholesale)?;
+        self.run(Hook::Wholesale, |store, instance| {
+            i.load(&mut *store, instance)?.call_wholesale(store, req)
+        })
+    }
+}
+
+fn instantiate_err(name: &str, e: wasmtime::Error) -> LoadError {
+    LoadError::Instantiate {
+        name: name.into(),
+        reason: format!("{e:#}"),
+    }
+}
+
+/// Trap messages carry a wasm backtrace; keep the head, which names the cause.
+fn first_lines(s: &str, n: usize) -> String {
+    s.lines().take(n).collect::<Vec<_>>().join("\n")
+}
