@@ -3,3 +3,7 @@
 
 pub mod hook;
 pub mod runtime;
+pub mod rules;
+pub mod api;
+pub mod clock;
+pub mod domain;

@@ -70,7 +70,7 @@ impl Runtime {
         bytes: &[u8],
         source: ModuleSource,
     ) -> Result<RuleModule, LoadError> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = sha256_hex(bytes);
         let component = self.compile_cached(name, &sha256, bytes)?;
         RuleModule::new(&self.engine, self.limits, name, sha256, source, component)
     }
@@ -113,6 +113,11 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
     }
+}
+
+/// The identity of a module: the lowercase hex sha256 of its bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn compile(

@@ -1,0 +1,144 @@
+//! The daemon never trusts rule output: every decision is checked against the
+//! facts that were handed in before anything uses it.
+
+use crate::domain::money;
+use crate::runtime::CallError;
+use crate::runtime::bindings::{pricing, types as wit};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineKind {
+    Order,
+    Renewal,
+    Setup,
+    Daily,
+    LateFee,
+    Refund,
+    Adjustment,
+}
+
+impl From<wit::LineKind> for LineKind {
+    fn from(k: wit::LineKind) -> Self {
+        match k {
+            wit::LineKind::Order => LineKind::Order,
+            wit::LineKind::Renewal => LineKind::Renewal,
+            wit::LineKind::Setup => LineKind::Setup,
+            wit::LineKind::Daily => LineKind::Daily,
+            wit::LineKind::LateFee => LineKind::LateFee,
+            wit::LineKind::Refund => LineKind::Refund,
+            wit::LineKind::Adjustment => LineKind::Adjustment,
+        }
+    }
+}
+
+/// A validated line of money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Line {
+    pub kind: LineKind,
+    pub description: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "10.00")]
+    pub amount: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<NaiveDate>,
+}
+
+/// A validated pricing decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priced {
+    pub lines: Vec<Line>,
+    pub total: Decimal,
+    pub period_start: NaiveDate,
+    pub expires: NaiveDate,
+}
+
+fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{field} {s:?} is not a YYYY-MM-DD date"))
+}
+
+fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let f = format!("line {}", i + 1);
+            let amount = money::parse(&l.amount).map_err(|m| format!("{f}: amount {m}"))?;
+            let kind = LineKind::from(l.kind);
+            // Refunds give money back; everything else charges it.
+            let refund = kind == LineKind::Refund;
+            let adjustment = kind == LineKind::Adjustment;
+            if refund && amount > Decimal::ZERO {
+                return Err(format!("{f}: a refund must not be positive, got {amount}"));
+            }
+            money::check(amount, refund || adjustment).map_err(|m| format!("{f}: amount {m}"))?;
+            if l.description.trim().is_empty() || l.description.chars().count() > 500 {
+                return Err(format!("{f}: description must be 1 to 500 characters"));
+            }
+            let period_start = l
+                .period_start
+                .as_deref()
+                .map(|s| date(&format!("{f}: period-start"), s))
+                .transpose()?;
+            let period_end = l
+                .period_end
+                .as_deref()
+                .map(|s| date(&format!("{f}: period-end"), s))
+                .transpose()?;
+            if let (Some(s), Some(e)) = (period_start, period_end)
+                && e < s
+            {
+                return Err(format!("{f}: period ends ({e}) before it starts ({s})"));
+            }
+            Ok(Line {
+                kind,
+                description: l.description.clone(),
+                amount,
+                period_start,
+                period_end,
+            })
+        })
+        .collect()
+}
+
+/// Check a pricing decision: amounts are plain decimals of sane size and sign,
+/// dates parse, the period runs forwards and starts no earlier than the
+/// service's current period allows.
+pub fn check_price(
+    module: &str,
+    request: &pricing::PriceRequest,
+    decision: &pricing::PriceDecision,
+) -> Result<Priced, CallError> {
+    let invalid = |detail: String| CallError::InvalidDecision {
+        module: module.into(),
+        detail,
+    };
+    let lines = lines(&decision.lines).map_err(invalid)?;
+    if lines.is_empty() {
+        return Err(invalid("no lines: a price needs at least one line".into()));
+    }
+    let period_start = date("period-start", &decision.period_start).map_err(invalid)?;
+    let expires = date("expires", &decision.expires).map_err(invalid)?;
+    if request.operation != pricing::Operation::Daily && expires <= period_start {
+        return Err(invalid(format!(
+            "expires ({expires}) is not after period-start ({period_start})"
+        )));
+    }
+    let total = lines
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
+        .ok_or_else(|| invalid("the lines overflow when summed".into()))?;
+    if total.is_sign_negative() && !total.is_zero() {
+        return Err(invalid(format!("the total {total} is negative")));
+    }
+    Ok(Priced {
+        lines,
+        total,
+        period_start,
+        expires,
+    })
+}

@@ -1,0 +1,5 @@
+//! The facts of the business as the API sees them (JSON shapes, validation) and
+//! their translation into the rule contract's types.
+
+pub mod money;
+pub mod tariff;

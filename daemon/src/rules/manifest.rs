@@ -1,0 +1,103 @@
+//! The optional manifest `rules.toml` in the rules directory: which module file
+//! serves which hook, globally and per reseller.
+//!
+//! ```toml
+//! [hooks]
+//! pricing = "my-pricing.wasm"
+//!
+//! [resellers.r-42]
+//! pricing = "reseller-42.wasm"
+//! ```
+//!
+//! Without a manifest, a file named after a hook (`pricing.wasm`,
+//! `tariff-change.wasm`, ...) serves that hook. Any hook left unbound is served
+//! by the embedded default module.
+
+use crate::hook::Hook;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const FILE_NAME: &str = "rules.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Global bindings: hook -> module file name in the rules directory.
+    #[serde(default)]
+    pub hooks: BTreeMap<Hook, String>,
+    /// Per-reseller bindings, which take precedence for that reseller's requests.
+    #[serde(default)]
+    pub resellers: BTreeMap<String, BTreeMap<Hook, String>>,
+}
+
+impl Manifest {
+    /// The bindings implied by file names when there is no manifest.
+    pub fn by_convention(files: impl IntoIterator<Item = String>) -> Manifest {
+        let mut hooks = BTreeMap::new();
+        for file in files {
+            if let Some(hook) = Hook::ALL
+                .into_iter()
+                .find(|h| file == format!("{}.wasm", h.name()))
+            {
+                hooks.insert(hook, file);
+            }
+        }
+        Manifest {
+            hooks,
+            resellers: BTreeMap::new(),
+        }
+    }
+
+    /// Parse a manifest; the error names the file and says what is wrong.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, String> {
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+        for file in manifest
+            .hooks
+            .values()
+            .chain(manifest.resellers.values().flat_map(|m| m.values()))
+        {
+            if file.contains('/') || file.contains('\\') || !file.ends_with(".wasm") {
+                return Err(format!(
+                    "{}: {file:?} must be the name of a .wasm file in the rules directory",
+                    path.display()
+                ));
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_global_and_reseller_bindings() {
+        let m = Manifest::parse(
+            Path::new("rules.toml"),
+            "[hooks]\npricing = \"a.wasm\"\n[resellers.r1]\nwholesale = \"b.wasm\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.hooks[&Hook::Pricing], "a.wasm");
+        assert_eq!(m.resellers["r1"][&Hook::Wholesale], "b.wasm");
+    }
+
+    #[test]
+    fn rejects_unknown_hooks_and_paths() {
+        let e = Manifest::parse(Path::new("rules.toml"), "[hooks]\npriceing = \"a.wasm\"\n")
+            .unwrap_err();
+        assert!(e.contains("unknown variant `priceing`"), "{e}");
+        let e = Manifest::parse(Path::new("rules.toml"), "[hooks]\npricing = \"../a.wasm\"\n")
+            .unwrap_err();
+        assert!(e.contains("must be the name of a .wasm file"), "{e}");
+    }
+
+    #[test]
+    fn convention_binds_files_named_after_hooks() {
+        let m = Manifest::by_convention(["pricing.wasm".into(), "other.wasm".into()]);
+        assert_eq!(m.hooks.len(), 1);
+        assert_eq!(m.hooks[&Hook::Pricing], "pricing.wasm");
+    }
+}

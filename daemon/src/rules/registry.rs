@@ -1,0 +1,371 @@
+//! Which module serves which hook, and the reload that changes it.
+//!
+//! The bindings are an immutable snapshot behind an `RwLock<Arc<_>>`: a request
+//! clones the `Arc` of the module it needs and calls it without holding any
+//! lock, so a reload swaps the snapshot atomically while in-flight calls finish
+//! on the module they started with.
+
+use super::manifest::{self, Manifest};
+use crate::hook::Hook;
+use crate::runtime::{ModuleSource, RuleModule, Runtime};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A module file (or the manifest) that failed to load. The previous working
+/// version, if any, keeps serving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LoadFailure {
+    /// File name in the rules directory.
+    pub file: String,
+    pub error: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Default, Clone)]
+struct FileState {
+    /// The last version of this file that loaded.
+    module: Option<Arc<RuleModule>>,
+    /// The last failure, cleared when a later version loads.
+    failure: Option<LoadFailure>,
+    /// sha256 of the bytes that failed, so the same bad bytes are not recompiled.
+    failed_sha: Option<String>,
+}
+
+type Bindings = BTreeMap<Hook, Arc<RuleModule>>;
+
+#[derive(Default, Clone)]
+struct State {
+    files: BTreeMap<String, FileState>,
+    /// The last manifest that parsed (None: bind by file name).
+    manifest: Option<Manifest>,
+    manifest_failure: Option<LoadFailure>,
+    binding_failures: Vec<LoadFailure>,
+    global: Bindings,
+    resellers: BTreeMap<String, Bindings>,
+}
+
+/// The rule modules and their bindings.
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    default: Arc<RuleModule>,
+    dir: Option<PathBuf>,
+    state: RwLock<Arc<State>>,
+    /// Serializes reloads; requests never take it.
+    reloading: Mutex<()>,
+}
+
+/// One hook binding as shown by `GET /v1/rules`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BindingInfo {
+    pub hook: Hook,
+    /// The reseller this binding applies to; absent for the global binding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reseller: Option<String>,
+    pub module: ModuleInfo,
+}
+
+/// A loaded module as shown by `GET /v1/rules`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ModuleInfo {
+    pub name: String,
+    pub sha256: String,
+    /// "embedded" or "file".
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub loaded_at: DateTime<Utc>,
+    pub exports: Vec<Hook>,
+    pub fuel_budget: u64,
+}
+
+impl From<&RuleModule> for ModuleInfo {
+    fn from(m: &RuleModule) -> Self {
+        let (source, path) = match &m.source {
+            ModuleSource::Embedded => ("embedded", None),
+            ModuleSource::File(p) => ("file", Some(p.display().to_string())),
+        };
+        ModuleInfo {
+            name: m.name.clone(),
+            sha256: m.sha256.clone(),
+            source: source.into(),
+            path,
+            loaded_at: m.loaded_at,
+            exports: m.exports(),
+            fuel_budget: m.fuel_budget(),
+        }
+    }
+}
+
+/// Everything `GET /v1/rules` reports.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RulesReport {
+    /// The module serving each hook globally, then per-reseller overrides.
+    pub bindings: Vec<BindingInfo>,
+    /// Every module file that has a working version.
+    pub modules: Vec<ModuleInfo>,
+    /// The last load error of each file (and of the manifest), if any.
+    pub errors: Vec<LoadFailure>,
+}
+
+impl Registry {
+    /// A registry serving `default` for every hook, reloading from `dir` when
+    /// [`Registry::reload`] is called.
+    pub fn new(runtime: Arc<Runtime>, default: Arc<RuleModule>, dir: Option<PathBuf>) -> Self {
+        Registry {
+            runtime,
+            default,
+            dir,
+            state: RwLock::new(Arc::new(State::default())),
+            reloading: Mutex::new(()),
+        }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    fn snapshot(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The module that serves `hook` for a request by `reseller` (or the provider).
+    pub fn resolve(&self, hook: Hook, reseller: Option<&str>) -> Arc<RuleModule> {
+        let state = self.snapshot();
+        reseller
+            .and_then(|r| state.resellers.get(r))
+            .and_then(|b| b.get(&hook))
+            .or_else(|| state.global.get(&hook))
+            .unwrap_or(&self.default)
+            .clone()
+    }
+
+    pub fn report(&self) -> RulesReport {
+        let state = self.snapshot();
+        let mut bindings: Vec<BindingInfo> = Hook::ALL
+            .into_iter()
+            .map(|hook| BindingInfo {
+                hook,
+                reseller: None,
+                module: state.global.get(&hook).unwrap_or(&self.default).as_ref().into(),
+            })
+            .collect();
+        for (reseller, hooks) in &state.resellers {
+            for (hook, module) in hooks {
+                bindings.push(BindingInfo {
+                    hook: *hook,
+                    reseller: Some(reseller.clone()),
+                    module: module.as_ref().into(),
+                });
+            }
+        }
+        let mut modules: Vec<ModuleInfo> = vec![self.default.as_ref().into()];
+        modules.extend(
+            state
+                .files
+                .values()
+                .filter_map(|f| f.module.as_deref().map(ModuleInfo::from)),
+        );
+        let errors = state
+            .files
+            .values()
+            .filter_map(|f| f.failure.clone())
+            .chain(state.manifest_failure.clone())
+            .chain(state.binding_failures.iter().cloned())
+            .collect();
+        RulesReport {
+            bindings,
+            modules,
+            errors,
+        }
+    }
+
+    /// Rescan the rules directory: load new or changed modules, drop removed
+    /// ones, re-read the manifest and swap in the new bindings. Blocking and
+    /// CPU-bound (it may compile): run it off the async reactor.
+    pub fn reload(&self) {
+        let Some(dir) = &self.dir else { return };
+        let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.snapshot();
+        let mut next = State {
+            files: self.load_files(dir, &old),
+            ..State::default()
+        };
+
+        let manifest_path = dir.join(manifest::FILE_NAME);
+        let manifest = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => match Manifest::parse(&manifest_path, &text) {
+                Ok(m) => Some(m),
+                Err(error) => {
+                    tracing::error!(%error, "rules manifest rejected; keeping the previous bindings");
+                    next.manifest_failure = Some(LoadFailure {
+                        file: manifest::FILE_NAME.into(),
+                        error,
+                        at: Utc::now(),
+                    });
+                    old.manifest.clone()
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                next.manifest_failure = Some(LoadFailure {
+                    file: manifest::FILE_NAME.into(),
+                    error: format!("{}: {e}", manifest_path.display()),
+                    at: Utc::now(),
+                });
+                old.manifest.clone()
+            }
+        };
+        let effective = manifest
+            .clone()
+            .unwrap_or_else(|| Manifest::by_convention(next.files.keys().cloned()));
+        next.manifest = manifest;
+
+        let mut failures = Vec::new();
+        next.global = bind(&effective.hooks, &next.files, &old.global, &mut failures);
+        for (reseller, hooks) in &effective.resellers {
+            let previous = old.resellers.get(reseller).cloned().unwrap_or_default();
+            let bound = bind(hooks, &next.files, &previous, &mut failures);
+            next.resellers.insert(reseller.clone(), bound);
+        }
+        next.binding_failures = failures;
+
+        for hook in Hook::ALL {
+            let before = old.global.get(&hook).map(|m| m.sha256.as_str());
+            let after = next.global.get(&hook).map(|m| m.sha256.as_str());
+            if before != after {
+                let module = next.global.get(&hook).map_or("embedded default", |m| &m.name);
+                tracing::info!(%hook, module, sha256 = after.unwrap_or(&self.default.sha256), "hook rebound");
+            }
+        }
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+    }
+
+    fn load_files(&self, dir: &Path, old: &State) -> BTreeMap<String, FileState> {
+        let mut files = BTreeMap::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::error!(dir = %dir.display(), error = %e, "cannot read the rules directory");
+                return old.files.clone();
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Editors write temporary files (".x.wasm.swp", "x.wasm~", "4913")
+            // next to the real one: only complete *.wasm names count.
+            if !name.ends_with(".wasm") || name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let previous = old.files.get(&name).cloned().unwrap_or_default();
+            files.insert(name.clone(), self.load_file(&name, &path, previous));
+        }
+        files
+    }
+
+    fn load_file(&self, name: &str, path: &Path, mut state: FileState) -> FileState {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                state.failure = Some(LoadFailure {
+                    file: name.into(),
+                    error: format!("{}: {e}", path.display()),
+                    at: Utc::now(),
+                });
+                return state;
+            }
+        };
+        let sha = crate::runtime::sha256_hex(&bytes);
+        if state.module.as_ref().is_some_and(|m| m.sha256 == sha)
+            || state.failed_sha.as_deref() == Some(sha.as_str())
+        {
+            return state;
+        }
+        let started = std::time::Instant::now();
+        match self
+            .runtime
+            .load(name, &bytes, ModuleSource::File(path.to_path_buf()))
+        {
+            Ok(module) => {
+                tracing::info!(file = name, sha256 = %sha, ms = started.elapsed().as_millis() as u64, exports = ?module.exports(), "rule module loaded");
+                FileState {
+                    module: Some(Arc::new(module)),
+                    failure: None,
+                    failed_sha: None,
+                }
+            }
+            Err(e) => {
+                tracing::error!(file = name, sha256 = %sha, error = %e, "rule module rejected; the previous version keeps serving");
+                state.failure = Some(LoadFailure {
+                    file: name.into(),
+                    error: e.to_string(),
+                    at: Utc::now(),
+                });
+                state.failed_sha = Some(sha);
+                state
+            }
+        }
+    }
+}
+
+/// Resolve hook -> file bindings to modules. A binding whose file exists but
+/// has no working version, or does not export the hook, keeps the previous
+/// module for that hook; a binding to a file that is gone falls back to the
+/// default. Both are reported.
+fn bind(
+    wanted: &BTreeMap<Hook, String>,
+    files: &BTreeMap<String, FileState>,
+    previous: &Bindings,
+    failures: &mut Vec<LoadFailure>,
+) -> Bindings {
+    let mut bound = Bindings::new();
+    for (hook, file) in wanted {
+        let fail = |error: String| LoadFailure {
+            file: file.clone(),
+            error,
+            at: Utc::now(),
+        };
+        match files.get(file) {
+            None => failures.push(fail(format!(
+                "{file} is bound to the {hook} hook but is not in the rules directory; \
+                 the embedded default serves {hook}"
+            ))),
+            Some(FileState { module: None, .. }) => {
+                if let Some(m) = previous.get(hook) {
+                    bound.insert(*hook, m.clone());
+                }
+            }
+            Some(FileState {
+                module: Some(m), ..
+            }) => {
+                if m.exports_hook(*hook) {
+                    bound.insert(*hook, m.clone());
+                } else {
+                    failures.push(fail(format!(
+                        "{file} is bound to the {hook} hook but does not export {}; it exports: {}",
+                        hook.export_name(),
+                        m.exports()
+                            .iter()
+                            .map(|h| h.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                    if let Some(m) = previous.get(hook) {
+                        bound.insert(*hook, m.clone());
+                    }
+                }
+            }
+        }
+    }
+    bound
+}
