@@ -18,7 +18,13 @@ fn main() {
         .unwrap_or_else(|| workspace.join("target"))
         .join("wasm-rules");
 
-    for dir in ["rules", "rules-sdk/src", "rules-sdk/wit", "rules-sdk/Cargo.toml", "Cargo.lock"] {
+    for dir in [
+        "rules",
+        "rules-sdk/src",
+        "rules-sdk/wit",
+        "rules-sdk/Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
     }
 

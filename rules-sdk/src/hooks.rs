@@ -169,9 +169,7 @@ impl<T: Proration + 'static> wpro::Guest for Exports<T> {
 }
 
 impl<T: IpAllocation + 'static> wip::Guest for Exports<T> {
-    fn allocate(
-        request: wip::AllocationRequest,
-    ) -> Result<wip::AllocationDecision, w::RuleError> {
+    fn allocate(request: wip::AllocationRequest) -> Result<wip::AllocationDecision, w::RuleError> {
         run(request, allocation_in, T::allocate, allocation_out)
     }
 }

@@ -59,7 +59,8 @@ pub struct Priced {
 }
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{field} {s:?} is not a YYYY-MM-DD date"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{field} {s:?} is not a YYYY-MM-DD date"))
 }
 
 fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {

@@ -18,9 +18,7 @@ pub fn check(amount: Decimal, allow_negative: bool) -> Result<(), String> {
         return Err(format!("{amount} is negative"));
     }
     if amount.normalize().scale() > MAX_SCALE {
-        return Err(format!(
-            "{amount} has more than {MAX_SCALE} decimal places"
-        ));
+        return Err(format!("{amount} has more than {MAX_SCALE} decimal places"));
     }
     if amount.abs() >= max_amount() {
         return Err(format!("{amount} is too large"));

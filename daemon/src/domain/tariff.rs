@@ -158,7 +158,10 @@ impl Tariff {
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(
                 "tariff.currency",
-                format!("{:?} is not an ISO 4217 code such as \"EUR\"", self.currency),
+                format!(
+                    "{:?} is not an ISO 4217 code such as \"EUR\"",
+                    self.currency
+                ),
             ));
         }
         if self.prices.is_empty() && self.daily_price.is_none() {
@@ -201,7 +204,10 @@ impl Tariff {
             }
             check_money(&format!("{f}.price_per_unit"), a.price_per_unit)?;
             if self.addons[..i].iter().any(|b| b.resource == a.resource) {
-                return Err(invalid(f, format!("addon {:?} is listed twice", a.resource)));
+                return Err(invalid(
+                    f,
+                    format!("addon {:?} is listed twice", a.resource),
+                ));
             }
         }
         Ok(())

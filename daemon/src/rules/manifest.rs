@@ -89,8 +89,11 @@ mod tests {
         let e = Manifest::parse(Path::new("rules.toml"), "[hooks]\npriceing = \"a.wasm\"\n")
             .unwrap_err();
         assert!(e.contains("unknown variant `priceing`"), "{e}");
-        let e = Manifest::parse(Path::new("rules.toml"), "[hooks]\npricing = \"../a.wasm\"\n")
-            .unwrap_err();
+        let e = Manifest::parse(
+            Path::new("rules.toml"),
+            "[hooks]\npricing = \"../a.wasm\"\n",
+        )
+        .unwrap_err();
         assert!(e.contains("must be the name of a .wasm file"), "{e}");
     }
 

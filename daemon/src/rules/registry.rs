@@ -153,7 +153,12 @@ impl Registry {
             .map(|hook| BindingInfo {
                 hook,
                 reseller: None,
-                module: state.global.get(&hook).unwrap_or(&self.default).as_ref().into(),
+                module: state
+                    .global
+                    .get(&hook)
+                    .unwrap_or(&self.default)
+                    .as_ref()
+                    .into(),
             })
             .collect();
         for (reseller, hooks) in &state.resellers {
@@ -240,7 +245,10 @@ impl Registry {
             let before = old.global.get(&hook).map(|m| m.sha256.as_str());
             let after = next.global.get(&hook).map(|m| m.sha256.as_str());
             if before != after {
-                let module = next.global.get(&hook).map_or("embedded default", |m| &m.name);
+                let module = next
+                    .global
+                    .get(&hook)
+                    .map_or("embedded default", |m| &m.name);
                 tracing::info!(%hook, module, sha256 = after.unwrap_or(&self.default.sha256), "hook rebound");
             }
         }

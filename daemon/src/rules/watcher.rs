@@ -27,7 +27,8 @@ pub fn watch(registry: Arc<Registry>) -> notify::Result<Option<notify::Recommend
         match event {
             // Our own rescans open and read the files: ignore reads, or every
             // rescan would schedule the next. A finished write still counts.
-            Ok(e) if matches!(e.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write)) => {}
+            Ok(e) if matches!(e.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write)) =>
+                {}
             Ok(_) => {
                 let _ = tx.send(());
             }

@@ -38,7 +38,9 @@ pub enum LoadError {
 pub enum CallError {
     #[error("module {module} does not export the {hook} hook")]
     NotExported { module: String, hook: Hook },
-    #[error("rule {module} ran out of fuel (budget {budget} instructions): it loops or does too much work")]
+    #[error(
+        "rule {module} ran out of fuel (budget {budget} instructions): it loops or does too much work"
+    )]
     OutOfFuel { module: String, budget: u64 },
     #[error("rule {module} exceeded its wall-clock limit of {limit_ms} ms")]
     Timeout { module: String, limit_ms: u128 },

@@ -37,7 +37,8 @@ impl Runtime {
     /// compiled modules are kept on disk keyed by sha256 so a restart does not
     /// recompile.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, LoadError> {
-        let engine = Engine::new(&engine_config(&limits)).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let engine = Engine::new(&engine_config(&limits))
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_tag = format!("{:016x}", hasher.finish());

@@ -141,14 +141,16 @@ impl RuleModule {
             }
         };
         if let Some(i) = &self.hooks.pricing {
-            i.load(&mut store, &instance).map_err(mismatch(Hook::Pricing))?;
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::Pricing))?;
         }
         if let Some(i) = &self.hooks.tariff_change {
             i.load(&mut store, &instance)
                 .map_err(mismatch(Hook::TariffChange))?;
         }
         if let Some(i) = &self.hooks.proration {
-            i.load(&mut store, &instance).map_err(mismatch(Hook::Proration))?;
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::Proration))?;
         }
         if let Some(i) = &self.hooks.ip_allocation {
             i.load(&mut store, &instance)
@@ -159,7 +161,8 @@ impl RuleModule {
                 .map_err(mismatch(Hook::LicensePool))?;
         }
         if let Some(i) = &self.hooks.wholesale {
-            i.load(&mut store, &instance).map_err(mismatch(Hook::Wholesale))?;
+            i.load(&mut store, &instance)
+                .map_err(mismatch(Hook::Wholesale))?;
         }
         Ok(())
     }
@@ -200,22 +203,22 @@ impl RuleModule {
             },
         );
         store.limiter(|s| &mut s.limiter);
+        // Fuel is only settable to a value, which cannot fail when fuel
+        // consumption is enabled (it always is, see `engine_config`).
+        let _ = store.set_fuel(self.limits.fuel);
+        store.set_epoch_deadline(self.limits.epoch_ticks());
+        store.epoch_deadline_trap();
         store
     }
 
-    /// Run `f` against a fresh instance with the fuel budget and the epoch
-    /// deadline armed, and classify whatever goes wrong.
+    /// Run `f` against a fresh instance (fuel budget and epoch deadline armed by
+    /// [`Self::store`]) and classify whatever goes wrong.
     fn run<R>(
         &self,
         hook: Hook,
         f: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<Called<R>, CallError> {
         let mut store = self.store();
-        store
-            .set_fuel(self.limits.fuel)
-            .map_err(|e| self.classify(hook, e))?;
-        store.set_epoch_deadline(self.limits.epoch_ticks());
-        store.epoch_deadline_trap();
         let instance = self
             .pre
             .instantiate(&mut store)

@@ -4,8 +4,11 @@ use crate::DefaultRules;
 use rules_sdk::*;
 
 /// Money is kept to cents, half away from zero, as BILLmanager shows it.
+/// Always shown with exactly two decimals ("5.00").
 pub(crate) fn round_money(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(2);
+    rounded
 }
 
 impl Pricing for DefaultRules {
@@ -27,7 +30,11 @@ fn not_sold(tariff: &Tariff, months: u32) -> RuleError {
         "tariff {} is not sold for {} month(s); periods on sale (months): {}",
         tariff.name,
         months,
-        if sold.is_empty() { "none".into() } else { sold.join(", ") }
+        if sold.is_empty() {
+            "none".into()
+        } else {
+            sold.join(", ")
+        }
     ))
 }
 
@@ -141,11 +148,20 @@ mod tests {
             name: "Basic".into(),
             currency: "EUR".into(),
             prices: vec![
-                PeriodPrice { months: 1, price: dec("10.00") },
-                PeriodPrice { months: 12, price: dec("100.00") },
+                PeriodPrice {
+                    months: 1,
+                    price: dec("10.00"),
+                },
+                PeriodPrice {
+                    months: 12,
+                    price: dec("100.00"),
+                },
             ],
             setup_fee: dec("5"),
-            renewal_prices: vec![PeriodPrice { months: 1, price: dec("9.50") }],
+            renewal_prices: vec![PeriodPrice {
+                months: 1,
+                price: dec("9.50"),
+            }],
             daily_price: None,
             daily_cost_from_period: false,
             pro_rata_day: None,
@@ -179,14 +195,17 @@ mod tests {
         assert_eq!(d.lines.len(), 2);
         assert_eq!(d.lines[0].amount, dec("10.00"));
         assert_eq!(d.lines[1].kind, LineKind::Setup);
-        assert_eq!(d.lines[1].amount, dec("5.00"));
+        assert_eq!(d.lines[1].amount.to_string(), "5.00");
         assert_eq!(d.expires, "2026-02-28".parse().unwrap());
     }
 
     #[test]
     fn addons_above_included_are_charged_and_rounded() {
         let mut r = request(Operation::Order, 12, "2026-03-01T00:00:00Z");
-        r.addons = vec![AddonQuantity { resource: "disk-gb".into(), quantity: 13 }];
+        r.addons = vec![AddonQuantity {
+            resource: "disk-gb".into(),
+            quantity: 13,
+        }];
         let d = DefaultRules::price(r).unwrap();
         // 100 + 3 * 0.105 * 12 = 103.78
         assert_eq!(d.lines[0].amount, dec("103.78"));
@@ -212,8 +231,8 @@ mod tests {
 
     #[test]
     fn unsold_period_is_denied_with_reason() {
-        let err = DefaultRules::price(request(Operation::Order, 3, "2026-01-01T00:00:00Z"))
-            .unwrap_err();
+        let err =
+            DefaultRules::price(request(Operation::Order, 3, "2026-01-01T00:00:00Z")).unwrap_err();
         assert_eq!(
             err,
             RuleError::Denied(

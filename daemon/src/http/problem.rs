@@ -1,0 +1,83 @@
+//! RFC 9457 problem details: every error leaves the daemon as
+//! `application/problem+json` with a message a person can act on.
+
+use crate::api::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. "urn:rulesd:problem:rule-denied".
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+}
+
+pub fn problem(status: StatusCode, kind: &str, title: &str, detail: String) -> Response {
+    let body = Problem {
+        kind: format!("urn:rulesd:problem:{kind}"),
+        title: title.into(),
+        status: status.as_u16(),
+        detail,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::warn!(kind = self.kind(), error = %self, "request failed");
+        }
+        problem(status, self.kind(), self.title(), self.to_string())
+    }
+}
+
+/// `axum::Json` whose rejections are problem documents: a syntax error is 400,
+/// a body of the wrong shape (unknown field, bad decimal, impossible date) 422,
+/// a missing content type 415, an oversized body 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let (kind, title) = match &rejection {
+                    JsonRejection::JsonDataError(_) => {
+                        ("invalid-request", "The request is invalid")
+                    }
+                    JsonRejection::MissingJsonContentType(_) => (
+                        "unsupported-media-type",
+                        "Send the body as application/json",
+                    ),
+                    _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
+                        ("payload-too-large", "The request body is too large")
+                    }
+                    _ => ("malformed-request", "The request body could not be read"),
+                };
+                Err(problem(status, kind, title, rejection.body_text()))
+            }
+        }
+    }
+}
