@@ -28,6 +28,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
     }
 
+    ensure_wasm_target();
     for (krate, file) in MODULES {
         let status = nested_cargo(&workspace)
             .args(["build", "--locked", "--quiet", "-p", krate])
@@ -43,6 +44,27 @@ fn main() {
         );
         let built = target_dir.join("wasm32-wasip2/wasm-rules").join(file);
         copy_if_changed(&built, &out_dir.join(file));
+    }
+}
+
+/// The README promises two commands on a fresh machine; the wasm target is the
+/// one prerequisite rustup can add, so add it (with a visible warning) rather
+/// than fail with a missing-std error.
+fn ensure_wasm_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = sysroot.is_some_and(|s| s.join("lib/rustlib/wasm32-wasip2").exists());
+    if !installed {
+        println!(
+            "cargo:warning=installing the wasm32-wasip2 target with rustup (needed to build the rule modules)"
+        );
+        let _ = Command::new("rustup")
+            .args(["target", "add", "wasm32-wasip2"])
+            .status();
     }
 }
 

@@ -59,6 +59,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -95,7 +96,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let daemon = Daemon::build(&config)?;
     let listener = server::bind(config.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), rules_dir = ?config.rules_dir, "rulesd listening");
+    let addr = listener.local_addr()?;
+    // One plain line on stdout for scripts and tests that start on port 0.
+    println!("rulesd listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), rules_dir = ?config.rules_dir, "rulesd listening");
     server::serve(&daemon, listener, shutdown_signal()).await?;
     tracing::info!("rulesd stopped");
     Ok(())

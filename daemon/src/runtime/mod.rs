@@ -101,10 +101,10 @@ impl Runtime {
             }
         }
         let component = compile(&self.engine, name, bytes)?;
-        if let Some(path) = &cached {
-            if let Err(e) = write_cache(&component, path) {
-                tracing::warn!(path = %path.display(), error = %e, "could not write compile cache");
-            }
+        if let Some(path) = &cached
+            && let Err(e) = write_cache(&component, path)
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not write compile cache");
         }
         Ok(component)
     }

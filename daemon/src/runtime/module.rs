@@ -268,6 +268,16 @@ impl RuleModule {
         }
     }
 
+    /// Create a sandboxed instance and drop it without calling anything: the
+    /// fixed cost of every call, measured on its own by `benches/decision.rs`.
+    pub fn instantiate_only(&self) -> Result<(), CallError> {
+        let mut store = self.store();
+        self.pre
+            .instantiate(&mut store)
+            .map(drop)
+            .map_err(|e| self.classify(Hook::Pricing, e))
+    }
+
     fn indices<'a, T>(&self, hook: Hook, i: &'a Option<T>) -> Result<&'a T, CallError> {
         i.as_ref().ok_or_else(|| CallError::NotExported {
             module: self.name.clone(),

@@ -1,0 +1,216 @@
+//! End to end over real HTTP on 127.0.0.1: quotes, problem documents for bad
+//! input, and the OpenAPI document.
+
+use crate::support::{TestServer, order, tariff};
+use serde_json::{Value, json};
+
+async fn post_raw(server: &TestServer, path: &str, body: &str) -> (u16, String, Value) {
+    let r = server
+        .client
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ctype, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quote_for_an_order_and_a_renewal() {
+    let server = TestServer::start(None).await;
+    let (status, q) = server.quote(&order(None)).await;
+    assert_eq!(status, 200, "{q:#}");
+    assert_eq!(q["currency"], "EUR");
+    assert_eq!(
+        q["lines"],
+        json!([
+            {"kind": "order", "description": "Basic, 1 month", "amount": "10.00",
+             "period_start": "2026-01-31", "period_end": "2026-02-28"},
+            {"kind": "setup", "description": "Basic, setup fee", "amount": "5.00"}
+        ])
+    );
+    assert_eq!(q["total"], "15.00");
+    // Jan 31 + 1 month clamps to Feb 28.
+    assert_eq!(q["expires"], "2026-02-28");
+    assert_eq!(q["rule"]["hook"], "pricing");
+    assert!(q["rule"]["fuel_used"].as_u64().unwrap() > 0);
+
+    let renewal = json!({
+        "operation": "renewal",
+        "tariff": tariff(),
+        "months": 1,
+        "service": {"id": "s-1", "status": "active", "expires": "2026-03-01", "months": 1},
+        "at": "2026-02-20T00:00:00Z"
+    });
+    let (status, q) = server.quote(&renewal).await;
+    assert_eq!(status, 200, "{q:#}");
+    assert_eq!(q["total"], "9.50");
+    assert_eq!(q["period_start"], "2026-03-01");
+    assert_eq!(q["expires"], "2026-04-01");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_problem_document_never_a_500() {
+    let server = TestServer::start(None).await;
+    let valid = order(None).to_string();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = order(None);
+        f(&mut v);
+        v.to_string()
+    };
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        (
+            "truncated JSON",
+            valid[..valid.len() / 2].to_string(),
+            400,
+            "malformed-request",
+        ),
+        ("not JSON", "hello".into(), 400, "malformed-request"),
+        (
+            "unknown field",
+            with(&|v| v["colour"] = json!("red")),
+            422,
+            "unknown field `colour`",
+        ),
+        (
+            "unknown tariff field",
+            with(&|v| v["tariff"]["discount"] = json!("1")),
+            422,
+            "unknown field `discount`",
+        ),
+        (
+            "number for money",
+            with(&|v| v["tariff"]["setup_fee"] = json!(5)),
+            422,
+            "setup_fee",
+        ),
+        (
+            "bad decimal",
+            with(&|v| v["tariff"]["setup_fee"] = json!("5,00")),
+            422,
+            "setup_fee",
+        ),
+        (
+            "negative price",
+            with(&|v| v["tariff"]["prices"][0]["price"] = json!("-1")),
+            422,
+            "-1 is negative",
+        ),
+        (
+            "impossible date",
+            with(&|v| v["at"] = json!("2026-02-30T00:00:00Z")),
+            422,
+            "at",
+        ),
+        (
+            "bad period",
+            with(&|v| v["months"] = json!(2)),
+            422,
+            "2 is not a period length",
+        ),
+        (
+            "negative months",
+            with(&|v| v["months"] = json!(-1)),
+            422,
+            "months",
+        ),
+        (
+            "bad currency",
+            with(&|v| v["tariff"]["currency"] = json!("euro")),
+            422,
+            "ISO 4217",
+        ),
+        (
+            "renewal without service",
+            with(&|v| v["operation"] = json!("renewal")),
+            422,
+            "needs the service",
+        ),
+        (
+            "unsold period",
+            with(&|v| v["months"] = json!(3)),
+            422,
+            "not sold for 3 month",
+        ),
+    ];
+    for (name, body, status, needle) in cases {
+        let (got, ctype, problem) = post_raw(&server, "/v1/quotes", &body).await;
+        assert_eq!(got, status, "{name}: {problem:#}");
+        assert_eq!(ctype, "application/problem+json", "{name}");
+        assert_eq!(problem["status"], status, "{name}");
+        let text = format!("{} {}", problem["type"], problem["detail"]);
+        assert!(text.contains(needle), "{name}: {text}");
+    }
+
+    let huge = format!(
+        "{{\"pad\": \"{}\"}}",
+        "x".repeat(rulesd::http::BODY_LIMIT + 10)
+    );
+    let (status, ctype, _) = post_raw(&server, "/v1/quotes", &huge).await;
+    assert_eq!((status, ctype.as_str()), (413, "application/problem+json"));
+
+    let r = server
+        .client
+        .post(server.url("/v1/quotes"))
+        .body(valid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+
+    let (status, body) = server.get("/v1/nothing-here").await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (404, Some("urn:rulesd:problem:not-found"))
+    );
+    let r = server
+        .client
+        .delete(server.url("/v1/quotes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+}
+
+/// The committed `daemon/openapi.json` is what the code generates; set
+/// RULESD_UPDATE_OPENAPI=1 to rewrite it after changing the API.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_document_is_served_in_sync_and_complete() {
+    let server = TestServer::start(None).await;
+    let (status, served) = server.get("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(served["openapi"], "3.1.0");
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    let generated = rulesd::http::openapi_document().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("RULESD_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "daemon/openapi.json is out of date: run RULESD_UPDATE_OPENAPI=1 cargo test -p rulesd openapi"
+    );
+    assert_eq!(served, serde_json::from_str::<Value>(&generated).unwrap());
+
+    // Every documented operation exists on the router.
+    for (path, item) in served["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let req = server
+                .client
+                .request(method.to_uppercase().parse().unwrap(), server.url(path));
+            let status = req.send().await.unwrap().status().as_u16();
+            assert!(
+                status != 404 && status != 405,
+                "{method} {path} -> {status}"
+            );
+        }
+    }
+}

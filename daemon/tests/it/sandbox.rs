@@ -1,0 +1,204 @@
+//! Hostile and broken rule modules: each fails its own request or load with a
+//! clear error, the daemon keeps serving, and the next normal request succeeds.
+
+use crate::support::{TestServer, fixture, limits, order};
+use rulesd::runtime::{CallError, LoadError, ModuleSource, Runtime};
+use serde_json::Value;
+use std::time::Duration;
+
+/// (fixture behaviour, expected HTTP status, text the problem detail must contain)
+const HOSTILE: &[(&str, u16, &str)] = &[
+    ("loop", 502, "ran out of fuel"),
+    ("oom", 502, "exceeded its memory limit"),
+    ("panic", 502, "trapped"),
+    ("negative", 502, "amount -5.00 is negative"),
+    ("malformed", 502, "\"12,50 EUR\" is not a decimal amount"),
+    ("wasi-clock", 502, "trapped"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_hostile_rule_fails_its_request_and_the_daemon_keeps_serving() {
+    let rules = tempfile::tempdir().unwrap();
+    let mut manifest = String::new();
+    for (behaviour, _, _) in HOSTILE {
+        std::fs::write(
+            rules.path().join(format!("{behaviour}.wasm")),
+            fixture(behaviour),
+        )
+        .unwrap();
+        manifest.push_str(&format!(
+            "[resellers.{behaviour}]\npricing = \"{behaviour}.wasm\"\n"
+        ));
+    }
+    std::fs::write(rules.path().join("rules.toml"), manifest).unwrap();
+    let server = TestServer::start(Some(rules.path())).await;
+    let report = server.get("/v1/rules").await.1;
+    assert_eq!(report["errors"], Value::Array(vec![]), "{report:#}");
+
+    for (behaviour, status, detail) in HOSTILE {
+        let (got, body) = server.quote(&order(Some(behaviour))).await;
+        assert_eq!(got, *status, "{behaviour}: {body:#}");
+        assert_eq!(
+            body["type"], "urn:rulesd:problem:rule-failed",
+            "{behaviour}: {body:#}"
+        );
+        let text = body["detail"].as_str().unwrap();
+        assert!(text.contains(detail), "{behaviour}: {text}");
+        assert!(
+            text.contains(&format!("{behaviour}.wasm")),
+            "names the module: {text}"
+        );
+
+        // The daemon is alive and the next normal request is answered.
+        assert_eq!(server.get("/healthz").await.0, 200);
+        let (ok, quote) = server.quote(&order(None)).await;
+        assert_eq!(ok, 200, "{behaviour}: {quote:#}");
+        assert_eq!(quote["total"], "15.00");
+    }
+}
+
+fn runtime(limits: rulesd::runtime::Limits) -> Runtime {
+    Runtime::new(limits, None).unwrap()
+}
+
+fn price_request() -> rulesd::runtime::bindings::pricing::PriceRequest {
+    use rulesd::runtime::bindings::{pricing, types};
+    pricing::PriceRequest {
+        operation: pricing::Operation::Order,
+        tariff: types::Tariff {
+            id: "t".into(),
+            name: "T".into(),
+            currency: "EUR".into(),
+            prices: vec![types::PeriodPrice {
+                months: 1,
+                price: "1".into(),
+            }],
+            setup_fee: "0".into(),
+            renewal_prices: vec![],
+            daily_price: None,
+            daily_cost_from_period: false,
+            pro_rata_day: None,
+            late_fee: types::LateFee::None,
+            renew_from_suspension: false,
+            addons: vec![],
+        },
+        months: 1,
+        addons: vec![],
+        service: None,
+        at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+#[test]
+fn the_wall_clock_backstop_stops_a_rule_that_fuel_would_not() {
+    let rt = runtime(rulesd::runtime::Limits {
+        fuel: u64::MAX / 4,
+        timeout: Duration::from_millis(100),
+        ..limits()
+    });
+    let module = rt
+        .load("loop.wasm", &fixture("loop"), ModuleSource::Embedded)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = module.price(&price_request()).unwrap_err();
+    assert!(
+        matches!(err, CallError::Timeout { limit_ms: 100, .. }),
+        "{err}"
+    );
+    // Generous bound: the point is that it stops, not how precisely.
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn fuel_used_is_reported_and_deterministic() {
+    let rt = runtime(limits());
+    let module = rt
+        .load("v1.wasm", &fixture(""), ModuleSource::Embedded)
+        .unwrap();
+    let a = module.price(&price_request()).unwrap();
+    let b = module.price(&price_request()).unwrap();
+    assert!(a.fuel_used > 0);
+    assert_eq!(a.fuel_used, b.fuel_used);
+    assert_eq!(a.value, b.value);
+}
+
+#[test]
+fn garbage_core_modules_and_empty_components_are_rejected_at_load() {
+    let rt = runtime(limits());
+    let garbage = rt.load(
+        "garbage.wasm",
+        b"this is not wasm at all",
+        ModuleSource::Embedded,
+    );
+    assert!(
+        matches!(garbage, Err(LoadError::Invalid { .. })),
+        "{garbage:?}"
+    );
+
+    // The smallest core module: magic + version 1.
+    let core = rt.load("core.wasm", b"\0asm\x01\0\0\0", ModuleSource::Embedded);
+    let err = core.unwrap_err().to_string();
+    assert!(
+        err.contains("core WebAssembly module, not a component"),
+        "{err}"
+    );
+
+    // The smallest component: magic + component version + layer 1. It exports nothing.
+    let empty = rt.load("empty.wasm", b"\0asm\x0d\0\x01\0", ModuleSource::Embedded);
+    let err = empty.unwrap_err().to_string();
+    assert!(err.contains("exports none of the rule hooks"), "{err}");
+    assert!(
+        err.contains("rulesd:rules/pricing@0.1.0"),
+        "names what is missing: {err}"
+    );
+
+    // A truncated real component.
+    let mut cut = fixture("");
+    cut.truncate(cut.len() / 2);
+    assert!(matches!(
+        rt.load("cut.wasm", &cut, ModuleSource::Embedded),
+        Err(LoadError::Invalid { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("pricing.wasm"),
+        b"garbage bytes, not a component",
+    )
+    .unwrap();
+    std::fs::write(rules.path().join("only-pricing.wasm"), fixture("")).unwrap();
+    std::fs::write(
+        rules.path().join("rules.toml"),
+        "[hooks]\npricing = \"pricing.wasm\"\nwholesale = \"only-pricing.wasm\"\n",
+    )
+    .unwrap();
+    let server = TestServer::start(Some(rules.path())).await;
+    let report = server.get("/v1/rules").await.1;
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}: {}", e["file"], e["error"]))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("pricing.wasm") && e.contains("not a WebAssembly component")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("does not export rulesd:rules/wholesale@0.1.0")),
+        "{errors:?}"
+    );
+    // Both hooks are still served by the embedded default.
+    for b in report["bindings"].as_array().unwrap() {
+        assert_eq!(b["module"]["source"], "embedded", "{b:#}");
+    }
+    let (status, quote) = server.quote(&order(None)).await;
+    assert_eq!(status, 200, "{quote:#}");
+}

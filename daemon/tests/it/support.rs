@@ -1,0 +1,193 @@
+//! Shared test helpers: fixture rule modules built from source, a daemon on an
+//! ephemeral port, and request bodies.
+
+use rulesd::runtime::Limits;
+use rulesd::server::{self, Config, Daemon};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The fixture rule (`tests/rules/fixture`) built for wasm32-wasip2 with one
+/// behaviour feature ("" = good, version 1). Built once per behaviour per test
+/// run; builds are serialized because they share one target dir.
+pub fn fixture(behaviour: &str) -> Vec<u8> {
+    static BUILT: OnceLock<Mutex<HashMap<String, Vec<u8>>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if let Some(bytes) = built.get(behaviour) {
+        return bytes.clone();
+    }
+    let target = workspace().join("target/wasm-fixtures");
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(workspace())
+        .args(["build", "--quiet", "-p", "rules-fixture"])
+        .args(["--target", "wasm32-wasip2", "--profile", "wasm-rules"])
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if !behaviour.is_empty() {
+        cmd.args(["--features", behaviour]);
+    }
+    let status = cmd
+        .status()
+        .expect("running cargo to build the fixture rule");
+    assert!(
+        status.success(),
+        "building fixture rule {behaviour:?} failed"
+    );
+    let bytes = std::fs::read(target.join("wasm32-wasip2/wasm-rules/rules_fixture.wasm")).unwrap();
+    built.insert(behaviour.into(), bytes.clone());
+    bytes
+}
+
+/// Limits for tests: the defaults, with a small instance pool.
+pub fn limits() -> Limits {
+    Limits {
+        max_concurrent: 16,
+        ..Limits::default()
+    }
+}
+
+/// A daemon serving HTTP on 127.0.0.1 with an ephemeral port.
+pub struct TestServer {
+    pub base: String,
+    /// Kept alive for the server's lifetime.
+    _data: tempfile::TempDir,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(rules_dir: Option<&Path>) -> TestServer {
+        Self::start_with(rules_dir, limits()).await
+    }
+
+    pub async fn start_with(rules_dir: Option<&Path>, limits: Limits) -> TestServer {
+        let data = tempfile::tempdir().unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.path().to_path_buf(),
+            rules_dir: rules_dir.map(Path::to_path_buf),
+            limits,
+            test_clock: None,
+        };
+        let daemon = Arc::new(Daemon::build(&config).unwrap());
+        let listener = server::bind(config.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let d = daemon.clone();
+        tokio::spawn(async move {
+            server::serve(&d, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base,
+            _data: data,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn quote(&self, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url("/v1/quotes"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    /// Poll `GET /v1/rules` until `pred` holds (reloads are asynchronous).
+    pub async fn wait_for_rules(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, rules) = self.get("/v1/rules").await;
+            if pred(&rules) {
+                return rules;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {rules:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The sha256 of the module serving `hook` globally, from a `/v1/rules` report.
+pub fn bound_sha(rules: &Value, hook: &str) -> String {
+    rules["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["hook"] == hook && b.get("reseller").is_none())
+        .map(|b| b["module"]["sha256"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    rulesd::runtime::sha256_hex(bytes)
+}
+
+/// Write a file the way deploy tools do: a temp file renamed over the target.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+pub fn tariff() -> Value {
+    json!({
+        "name": "Basic",
+        "currency": "EUR",
+        "prices": [{"months": 1, "price": "10.00"}, {"months": 12, "price": "100.00"}],
+        "setup_fee": "5.00",
+        "renewal_prices": [{"months": 1, "price": "9.50"}]
+    })
+}
+
+pub fn order(reseller: Option<&str>) -> Value {
+    let mut body = json!({
+        "tariff": tariff(),
+        "months": 1,
+        "at": "2026-01-31T10:00:00Z"
+    });
+    if let Some(r) = reseller {
+        body["reseller_id"] = json!(r);
+    }
+    body
+}
