@@ -39,8 +39,7 @@ fn main() {
             .expect("failed to run cargo for the rule modules");
         assert!(
             status.success(),
-            "building rule module {krate} for wasm32-wasip2 failed \
-             (is the target installed? `rustup target add wasm32-wasip2`)"
+            "building rule module {krate} for wasm32-wasip2 failed: see cargo's error above"
         );
         let built = target_dir.join("wasm32-wasip2/wasm-rules").join(file);
         copy_if_changed(&built, &out_dir.join(file));

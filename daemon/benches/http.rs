@@ -4,7 +4,6 @@
 //!
 //! cargo bench -p rulesd --bench http
 
-use rulesd::runtime::Limits;
 use rulesd::server::{self, Config, Daemon};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,7 +36,7 @@ async fn load(url: String, body: Option<&'static str>) -> (f64, Vec<Duration>) {
                         .body(b),
                     None => client.get(&url),
                 };
-                let r = req.send().await.unwrap();
+                let r = req.bearer_auth("rk_bench").send().await.unwrap();
                 assert!(r.status().is_success(), "{}", r.status());
                 r.bytes().await.unwrap();
                 latencies.push(t.elapsed());
@@ -68,13 +67,8 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.path().to_path_buf(),
-        rules_dir: None,
-        limits: Limits::default(),
-        test_clock: None,
-    };
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.provider_key = Some("rk_bench".into());
     let daemon = Arc::new(Daemon::build(&config).unwrap());
     let listener = server::bind(config.listen).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -6,7 +6,7 @@
 
 use rulesd::hook::Hook;
 use rulesd::rules::DEFAULT_MODULE;
-use rulesd::runtime::{Limits, sha256_hex};
+use rulesd::runtime::sha256_hex;
 use rulesd::server::{Config, Daemon};
 use std::time::{Duration, Instant};
 
@@ -29,13 +29,9 @@ fn variant(i: u32) -> Vec<u8> {
 async fn main() {
     let data = tempfile::tempdir().unwrap();
     let rules = tempfile::tempdir().unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.path().to_path_buf(),
-        rules_dir: Some(rules.path().to_path_buf()),
-        limits: Limits::default(),
-        test_clock: None,
-    };
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.rules_dir = Some(rules.path().to_path_buf());
+    config.provider_key = Some("rk_bench".into());
     let daemon = Daemon::build(&config).unwrap();
     let mut samples = Vec::new();
     for i in 0..15 {

@@ -26,6 +26,11 @@ impl TestClock {
         TestClock(Mutex::new(start))
     }
 
+    /// The current test time (same as [`Clock::now`], without the trait).
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn set(&self, to: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
     }
@@ -33,6 +38,6 @@ impl TestClock {
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.now_utc()
     }
 }

@@ -46,10 +46,17 @@ struct ServeArgs {
     /// Memory limit per rule instance, in MiB.
     #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = Limits::default().memory_bytes >> 20)]
     rule_memory_mib: usize,
-    /// Start with a settable test clock at this RFC 3339 time instead of the
-    /// system clock.
-    #[arg(long, env = "RULESD_TEST_CLOCK")]
-    test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Start with a settable test clock (POST /v1/clock) instead of the system
+    /// clock, at the given RFC 3339 time or now.
+    #[arg(long, env = "RULESD_TEST_CLOCK", num_args = 0..=1, value_name = "START")]
+    test_clock: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    /// The provider's API key for a new data directory (otherwise one is
+    /// generated and printed once).
+    #[arg(long, env = "RULESD_PROVIDER_KEY", hide_env_values = true)]
+    provider_key: Option<String>,
+    /// Keep Idempotency-Key records at least this many hours.
+    #[arg(long, env = "RULESD_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24)]
+    idempotency_retention_hours: u32,
 }
 
 fn main() -> ExitCode {
@@ -82,19 +89,25 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config {
-        listen: args.listen,
-        data_dir: args.data_dir,
-        rules_dir: args.rules_dir,
-        limits: Limits {
-            fuel: args.rule_fuel,
-            timeout: Duration::from_millis(args.rule_timeout_ms),
-            memory_bytes: args.rule_memory_mib << 20,
-            ..Limits::default()
-        },
-        test_clock: args.test_clock,
+    let mut config = Config::new(args.listen, args.data_dir);
+    config.rules_dir = args.rules_dir;
+    config.limits = Limits {
+        fuel: args.rule_fuel,
+        timeout: Duration::from_millis(args.rule_timeout_ms),
+        memory_bytes: args.rule_memory_mib << 20,
+        ..Limits::default()
     };
+    config.test_clock = args
+        .test_clock
+        .map(|start| start.unwrap_or_else(chrono::Utc::now));
+    config.provider_key = args.provider_key;
+    config.options.idempotency_retention =
+        chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
     let daemon = Daemon::build(&config)?;
+    if let Some(key) = &daemon.generated_provider_key {
+        // Shown once: only its hash is stored.
+        println!("provider API key (shown once, keep it safe): {key}");
+    }
     let listener = server::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     // One plain line on stdout for scripts and tests that start on port 0.

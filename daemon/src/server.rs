@@ -1,11 +1,11 @@
 //! Wiring: build the runtime, registry, store and app from a [`Config`], then
 //! serve HTTP until shutdown.
 
-use crate::api::App;
-use crate::clock::{Clock, SystemClock, TestClock};
+use crate::api::{self, ApiError, App, Options};
+use crate::clock::TestClock;
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LoadError, ModuleSource, Runtime};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Writer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,12 +20,39 @@ pub struct Config {
     pub limits: Limits,
     /// Start with a settable clock at this time instead of the system clock.
     pub test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// The provider's API key for a new data directory (otherwise one is
+    /// generated and shown once). Ignored when the store already has a provider.
+    pub provider_key: Option<String>,
+    pub options: Options,
+    /// Most jobs per write transaction; 1 disables group commit.
+    pub max_batch: usize,
 }
+
+impl Config {
+    /// Defaults for everything but where to listen and keep data.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
+        Config {
+            listen,
+            data_dir,
+            rules_dir: None,
+            limits: Limits::default(),
+            test_clock: None,
+            provider_key: None,
+            options: Options::default(),
+            max_batch: Writer::DEFAULT_MAX_BATCH,
+        }
+    }
+}
+
+/// How often old idempotency records are pruned.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("creating the provider account: {0}")]
+    Bootstrap(ApiError),
     #[error("the embedded default rules failed to load (a build problem): {0}")]
     Embedded(LoadError),
     #[error(transparent)]
@@ -43,7 +70,8 @@ pub enum StartError {
 /// A built daemon: the app plus what must stay alive while it serves.
 pub struct Daemon {
     pub app: Arc<App>,
-    pub store: Store,
+    /// The provider key generated for a new data directory; shown once.
+    pub generated_provider_key: Option<String>,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -52,6 +80,7 @@ impl Daemon {
     /// inside a tokio runtime (the watcher spawns a task).
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
         let store = Store::open(&config.data_dir)?;
+        let generated_provider_key = bootstrap_provider(&store, config)?;
         let runtime = Arc::new(
             Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
                 .map_err(StartError::Runtime)?,
@@ -79,16 +108,56 @@ impl Daemon {
             path: config.rules_dir.clone().unwrap_or_default(),
             detail: format!("cannot watch: {e}"),
         })?;
-        let clock: Arc<dyn Clock> = match config.test_clock {
-            Some(start) => Arc::new(TestClock::new(start)),
-            None => Arc::new(SystemClock),
-        };
-        Ok(Daemon {
-            app: Arc::new(App::new(registry, clock)),
+        let test_clock = config
+            .test_clock
+            .map(|start| Arc::new(TestClock::new(start)));
+        let writer = Writer::start(store.database().clone(), config.max_batch);
+        let app = Arc::new(App::new(
+            registry,
+            test_clock,
             store,
+            writer,
+            config.options.clone(),
+        ));
+        spawn_pruning(Arc::downgrade(&app));
+        Ok(Daemon {
+            app,
+            generated_provider_key,
             _watcher: watcher,
         })
     }
+}
+
+/// Create the provider account with its key on a new data directory. Returns
+/// the key if it was generated (the caller shows it once).
+fn bootstrap_provider(store: &Store, config: &Config) -> Result<Option<String>, StartError> {
+    if api::accounts::has_provider(store).map_err(StartError::Bootstrap)? {
+        return Ok(None);
+    }
+    let (secret, generated) = match &config.provider_key {
+        Some(key) if !key.trim().is_empty() => (key.trim().to_string(), false),
+        _ => (api::generate_secret(), true),
+    };
+    let now = config.test_clock.unwrap_or_else(chrono::Utc::now);
+    let txn = crate::store::begin_durable(store.database())?;
+    api::accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
+    txn.commit().map_err(StoreError::from)?;
+    Ok(generated.then_some(secret))
+}
+
+fn spawn_pruning(app: std::sync::Weak<App>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            every.tick().await;
+            let Some(app) = app.upgrade() else { return };
+            match app.prune_idempotency().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(records = n, "pruned old idempotency records"),
+                Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed"),
+            }
+        }
+    });
 }
 
 /// Bind the listener. Separate from [`serve`] so callers learn the real address

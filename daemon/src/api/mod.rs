@@ -1,25 +1,52 @@
 //! The in-process API: what every endpoint does, without HTTP. Handlers, tests
 //! and the replay harness all call these functions.
 
+pub mod accounts;
+mod auth;
+pub mod clock;
 pub mod decision;
 mod error;
+pub mod idempotency;
 pub mod quotes;
 
+pub use auth::{Caller, generate_secret, insert_key};
 pub use error::ApiError;
+pub use idempotency::{Idempotency, Reply};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, TestClock};
 use crate::hook::Hook;
 use crate::rules::{Registry, RulesReport};
 use crate::runtime::{CallError, Called, RuleModule};
+use crate::store::{Store, Writer};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
+/// Tunables of the API layer.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long an Idempotency-Key record is kept (at least).
+    pub idempotency_retention: chrono::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            idempotency_retention: chrono::Duration::hours(24),
+        }
+    }
+}
+
 /// The daemon's state shared by all requests.
 pub struct App {
     pub registry: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
+    /// Set when started in test-clock mode: the same clock, settable.
+    test_clock: Option<Arc<TestClock>>,
+    pub store: Store,
+    writer: Writer,
+    options: Options,
     /// Bounds the rule calls in flight to the instance pool's size, so a burst
     /// queues instead of failing.
     calls: Semaphore,
@@ -37,18 +64,34 @@ pub struct RuleStamp {
 }
 
 impl App {
-    pub fn new(registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Self {
+    /// `test_clock`: when given, it is the daemon's clock and `/v1/clock` can set it.
+    pub fn new(
+        registry: Arc<Registry>,
+        test_clock: Option<Arc<TestClock>>,
+        store: Store,
+        writer: Writer,
+        options: Options,
+    ) -> Self {
         let permits = registry.runtime().limits().max_concurrent as usize;
+        let clock: Arc<dyn Clock> = match &test_clock {
+            Some(c) => c.clone(),
+            None => Arc::new(crate::clock::SystemClock),
+        };
         App {
             registry,
             clock,
+            test_clock,
+            store,
+            writer,
+            options,
             calls: Semaphore::new(permits.max(1)),
         }
     }
 
-    /// `GET /v1/rules`.
-    pub fn rules(&self) -> RulesReport {
-        self.registry.report()
+    /// `GET /v1/rules` (provider only: module details are the provider's business).
+    pub fn rules(&self, caller: &Caller) -> Result<RulesReport, ApiError> {
+        caller.require_provider()?;
+        Ok(self.registry.report())
     }
 
     /// Run a rule call on the blocking pool, so a slow rule never stalls the

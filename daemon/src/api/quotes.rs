@@ -2,7 +2,7 @@
 //! nothing; a real order at the same time goes through the same rule call.
 
 use super::decision::{self, Line};
-use super::{ApiError, App, RuleStamp};
+use super::{ApiError, App, Caller, RuleStamp};
 use crate::domain::tariff::{self, AddonQuantity, ServiceFacts, Tariff};
 use crate::hook::Hook;
 use crate::runtime::bindings::{pricing, types as wit};
@@ -111,13 +111,23 @@ pub(crate) fn rule_refusal(e: wit::RuleError) -> ApiError {
 
 impl App {
     /// Price an order, renewal or day without changing anything.
-    pub async fn quote(&self, req: QuoteRequest) -> Result<Quote, ApiError> {
+    /// A reseller's quote always uses that reseller's rule bindings; the
+    /// provider may ask for any reseller's.
+    pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<Quote, ApiError> {
         req.validate()?;
+        let reseller = match (caller.reseller_scope(), &req.reseller_id) {
+            (Some(own), None) => Some(own.to_string()),
+            (Some(own), Some(r)) if *r == own.to_string() => Some(own.to_string()),
+            (Some(_), Some(r)) => {
+                return Err(ApiError::NotFound(format!("reseller {r} does not exist")));
+            }
+            (None, r) => r.clone(),
+        };
         let at = req.at.unwrap_or_else(|| self.clock.now());
         let wit_req = req.to_wit(at);
         let (module, called) = {
             let wit_req = wit_req.clone();
-            self.call_rule(Hook::Pricing, req.reseller_id.as_deref(), move |m| {
+            self.call_rule(Hook::Pricing, reseller.as_deref(), move |m| {
                 m.price(&wit_req)
             })
             .await?

@@ -1,5 +1,6 @@
 //! The facts of the business as the API sees them (JSON shapes, validation) and
 //! their translation into the rule contract's types.
 
+pub mod accounts;
 pub mod money;
 pub mod tariff;

@@ -1,17 +1,19 @@
 //! HTTP: a thin layer of axum handlers over the in-process API in [`crate::api`].
 
+mod accounts;
+mod extract;
 mod openapi;
 pub mod problem;
 
 pub use openapi::document as openapi_document;
 
 use crate::api::quotes::{Quote, QuoteRequest};
-use crate::api::{ApiError, App};
+use crate::api::{ApiError, App, Caller};
 use crate::rules::RulesReport;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use problem::{ApiJson, Problem};
 use serde::Serialize;
@@ -27,6 +29,30 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/rules", get(list_rules))
         .route("/v1/quotes", post(create_quote))
         .route("/v1/openapi.json", get(openapi_json))
+        .route(
+            "/v1/resellers",
+            get(accounts::list_resellers).post(accounts::create_reseller),
+        )
+        .route("/v1/resellers/{id}", get(accounts::get_reseller))
+        .route(
+            "/v1/clients",
+            get(accounts::list_clients).post(accounts::create_client),
+        )
+        .route("/v1/clients/{id}", get(accounts::get_client))
+        .route(
+            "/v1/client-groups",
+            get(accounts::list_client_groups).post(accounts::create_client_group),
+        )
+        .route("/v1/client-groups/{id}", get(accounts::get_client_group))
+        .route(
+            "/v1/api-keys",
+            get(accounts::list_api_keys).post(accounts::create_api_key),
+        )
+        .route("/v1/api-keys/{id}", delete(accounts::revoke_api_key))
+        .route(
+            "/v1/clock",
+            get(accounts::get_clock).post(accounts::set_clock),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -44,10 +70,13 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The module serving each hook, every loaded module, and load errors.
-#[utoipa::path(get, path = "/v1/rules", responses((status = 200, body = RulesReport)))]
-async fn list_rules(State(app): State<Arc<App>>) -> Json<RulesReport> {
-    Json(app.rules())
+/// The module serving each hook, every loaded module, and load errors (provider only).
+#[utoipa::path(get, path = "/v1/rules", responses((status = 200, body = RulesReport), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_rules(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<RulesReport>, ApiError> {
+    app.rules(&caller).map(Json)
 }
 
 /// Price an order, renewal or day through the pricing rule. Changes nothing.
@@ -60,13 +89,15 @@ async fn list_rules(State(app): State<Arc<App>>) -> Json<RulesReport> {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request or denied by the rule", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The rule module failed", body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security(("bearer" = []))
 )]
 async fn create_quote(
     State(app): State<Arc<App>>,
+    caller: Caller,
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<Quote>, ApiError> {
-    app.quote(req).await.map(Json)
+    app.quote(&caller, req).await.map(Json)
 }
 
 /// This document.

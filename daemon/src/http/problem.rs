@@ -46,9 +46,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `axum::Json` whose rejections are problem documents: a syntax error is 400,
-/// a body of the wrong shape (unknown field, bad decimal, impossible date) 422,
-/// a missing content type 415, an oversized body 413.
+/// `axum::Json` whose rejections are problem documents (see [`json_rejection`]).
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -56,28 +54,25 @@ where
     axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => {
-                let status = rejection.status();
-                let (kind, title) = match &rejection {
-                    JsonRejection::JsonDataError(_) => {
-                        ("invalid-request", "The request is invalid")
-                    }
-                    JsonRejection::MissingJsonContentType(_) => (
-                        "unsupported-media-type",
-                        "Send the body as application/json",
-                    ),
-                    _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-                        ("payload-too-large", "The request body is too large")
-                    }
-                    _ => ("malformed-request", "The request body could not be read"),
-                };
-                Err(problem(status, kind, title, rejection.body_text()))
-            }
+            Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// A JSON rejection as an API error: a syntax error is 400, a body of the
+/// wrong shape (unknown field, bad decimal, impossible date) 422, a missing
+/// content type 415, an oversized body 413.
+pub fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let text = rejection.body_text();
+    match &rejection {
+        JsonRejection::JsonDataError(_) => ApiError::Shape(text),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(text),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(text),
+        _ => ApiError::Malformed(text),
     }
 }

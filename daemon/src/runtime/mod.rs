@@ -89,11 +89,20 @@ impl Runtime {
         if let Some(path) = &cached
             && path.exists()
         {
-            // SAFETY: the file lives in the daemon's own data directory, was
-            // written by `Component::serialize` of this same engine build (the
-            // name carries the engine fingerprint), and is renamed into place
-            // only once fully written. wasmtime also checks the header.
-            match unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) } {
+            // Read into memory rather than `deserialize_file`: a mapped file
+            // that someone truncates (clearing the cache by hand) would crash
+            // the daemon with SIGBUS.
+            let loaded = std::fs::read(path)
+                .map_err(wasmtime::Error::from)
+                .and_then(|bytes| {
+                    // SAFETY: the bytes come from the daemon's own data directory,
+                    // were written by `Component::serialize` of this same engine
+                    // build (the file name carries the engine fingerprint) and were
+                    // renamed into place only once complete; wasmtime also checks
+                    // the header and version before using them.
+                    unsafe { wasmtime::component::Component::deserialize(&self.engine, bytes) }
+                });
+            match loaded {
                 Ok(component) => return Ok(component),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "ignoring unusable cache entry");

@@ -1,7 +1,11 @@
 //! The daemon's integration tests: one binary, one module per area.
 
+mod cache;
 mod cli;
+mod durability;
 mod http;
+mod idempotency;
 mod reload;
 mod sandbox;
 mod support;
+mod tenancy;

@@ -61,7 +61,7 @@ fn runtime(limits: rulesd::runtime::Limits) -> Runtime {
     Runtime::new(limits, None).unwrap()
 }
 
-fn price_request() -> rulesd::runtime::bindings::pricing::PriceRequest {
+pub fn price_request() -> rulesd::runtime::bindings::pricing::PriceRequest {
     use rulesd::runtime::bindings::{pricing, types};
     pricing::PriceRequest {
         operation: pricing::Operation::Order,

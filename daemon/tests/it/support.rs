@@ -58,9 +58,26 @@ pub fn limits() -> Limits {
     }
 }
 
+/// The provider key every test server starts with.
+pub const PROVIDER_KEY: &str = "rk_test_provider_key";
+
+/// An HTTP client that sends `key` as its bearer token.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// A daemon serving HTTP on 127.0.0.1 with an ephemeral port.
 pub struct TestServer {
     pub base: String,
+    daemon: Arc<Daemon>,
     /// Kept alive for the server's lifetime.
     _data: tempfile::TempDir,
     pub client: reqwest::Client,
@@ -74,13 +91,15 @@ impl TestServer {
 
     pub async fn start_with(rules_dir: Option<&Path>, limits: Limits) -> TestServer {
         let data = tempfile::tempdir().unwrap();
-        let config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.path().to_path_buf(),
-            rules_dir: rules_dir.map(Path::to_path_buf),
-            limits,
-            test_clock: None,
-        };
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+        config.rules_dir = rules_dir.map(Path::to_path_buf);
+        config.limits = limits;
+        Self::start_config(config, data).await
+    }
+
+    /// Start with a full config; `data` is the config's data dir, kept alive.
+    pub async fn start_config(mut config: Config, data: tempfile::TempDir) -> TestServer {
+        config.provider_key = Some(PROVIDER_KEY.into());
         let daemon = Arc::new(Daemon::build(&config).unwrap());
         let listener = server::bind(config.listen).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -95,10 +114,16 @@ impl TestServer {
         });
         TestServer {
             base,
+            daemon,
             _data: data,
-            client: reqwest::Client::new(),
+            client: client_with_key(PROVIDER_KEY),
             stop: Some(stop),
         }
+    }
+
+    /// The in-process API behind the server.
+    pub fn app(&self) -> Arc<rulesd::api::App> {
+        self.daemon.app.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -118,9 +143,42 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(self.url(path)).send().await.unwrap();
+        self.get_as(&self.client, path).await
+    }
+
+    pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
+        let r = client.get(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST JSON as `client`, optionally with an Idempotency-Key.
+    pub async fn post_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = client.post(self.url(path)).json(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("idempotency-key", k);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Create a reseller as the provider; returns (id, a client with its key).
+    pub async fn reseller(&self, name: &str) -> (u64, reqwest::Client) {
+        let (status, body) = self
+            .post_as(&self.client, "/v1/resellers", &json!({"name": name}), None)
+            .await;
+        assert_eq!(status, 201, "{body:#}");
+        (
+            body["id"].as_u64().unwrap(),
+            client_with_key(body["api_key"].as_str().unwrap()),
+        )
     }
 
     /// Poll `GET /v1/rules` until `pred` holds (reloads are asynchronous).

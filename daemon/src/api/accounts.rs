@@ -1,0 +1,400 @@
+//! Resellers, clients, client groups and API keys, with tenancy: a reseller
+//! reads and writes only its own objects, and an object it may not see is
+//! answered 404 exactly like one that does not exist, so ids cannot be probed.
+
+use super::auth::insert_key;
+use super::{ApiError, App, Caller, Idempotency, Reply, generate_secret};
+use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
+use crate::domain::tariff::Invalid;
+use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase as _, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReseller {
+    pub name: String,
+}
+
+/// A reseller as created: the only time its API key is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedReseller {
+    pub id: u64,
+    pub name: String,
+    pub api_key: String,
+    pub api_key_id: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub name: String,
+    /// The reseller the client belongs to (provider keys only; a reseller's key
+    /// always creates its own clients).
+    #[serde(default)]
+    pub reseller_id: Option<u64>,
+    #[serde(default)]
+    pub group_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClientGroup {
+    pub name: String,
+    /// The reseller that owns the group (provider keys only).
+    #[serde(default)]
+    pub reseller_id: Option<u64>,
+    #[serde(default)]
+    pub allow_suspend_resume: bool,
+    #[serde(default)]
+    pub allow_deletion: bool,
+    #[serde(default)]
+    pub ignore_service_limit: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// The reseller account the key is for (provider keys only; default: the caller's own account).
+    #[serde(default)]
+    pub account_id: Option<u64>,
+}
+
+/// A new API key: the only time its secret is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: u64,
+    pub account_id: u64,
+    pub role: Role,
+    pub api_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn not_found(what: &str, id: u64) -> ApiError {
+    ApiError::NotFound(format!("{what} {id} does not exist"))
+}
+
+fn account_in(txn: &WriteTransaction, id: u64) -> Result<Option<Account>, ApiError> {
+    Ok(store::get_json(&txn.open_table(ACCOUNTS)?, "accounts", id)?)
+}
+
+/// The reseller `id`, if the caller may see it.
+fn visible_reseller(txn: &WriteTransaction, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+    match account_in(txn, id)? {
+        Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
+        _ => Err(not_found("reseller", id)),
+    }
+}
+
+/// Which reseller a new object belongs to: a reseller's own key always means
+/// itself; the provider may name a reseller (which must exist) or none.
+fn owner_for(
+    txn: &WriteTransaction,
+    caller: &Caller,
+    requested: Option<u64>,
+) -> Result<Option<u64>, ApiError> {
+    match (caller.reseller_scope(), requested) {
+        (Some(own), None) => Ok(Some(own)),
+        (Some(own), Some(r)) if r == own => Ok(Some(own)),
+        (Some(_), Some(r)) => Err(not_found("reseller", r)),
+        (None, None) => Ok(None),
+        (None, Some(r)) => visible_reseller(txn, caller, r).map(|a| Some(a.id)),
+    }
+}
+
+fn insert_account(txn: &WriteTransaction, account: &Account) -> Result<(), ApiError> {
+    txn.open_table(ACCOUNTS)?
+        .insert(account.id, store::encode(account).as_slice())?;
+    Ok(())
+}
+
+/// Create the provider account and its first key, in an open transaction.
+pub fn create_provider(
+    txn: &WriteTransaction,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Account, ApiError> {
+    let account = Account {
+        id: store::next_id(txn, "accounts")?,
+        kind: AccountKind::Provider,
+        name: "provider".into(),
+        reseller_id: None,
+        group_id: None,
+        created_at: now,
+    };
+    insert_account(txn, &account)?;
+    insert_key(txn, &account, Role::Provider, secret, now)?;
+    Ok(account)
+}
+
+/// Whether the store already has a provider account.
+pub fn has_provider(store: &store::Store) -> Result<bool, ApiError> {
+    let read = store
+        .database()
+        .begin_read()
+        .map_err(store::StoreError::from)?;
+    let accounts = match read.open_table(ACCOUNTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in accounts.iter()? {
+        let (id, bytes) = entry?;
+        let a: Account = store::decode("accounts", id.value(), bytes.value())?;
+        if a.kind == AccountKind::Provider {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl App {
+    fn read_all<T: serde::de::DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u64, &[u8]>,
+        name: &'static str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, ApiError> {
+        let read = self.store.read()?;
+        let t = match read.open_table(table) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in t.iter()? {
+            let (id, bytes) = entry?;
+            let value: T = store::decode(name, id.value(), bytes.value())?;
+            if keep(&value) {
+                out.push(value);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_one<T: serde::de::DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u64, &[u8]>,
+        name: &'static str,
+        id: u64,
+    ) -> Result<Option<T>, ApiError> {
+        let read = self.store.read()?;
+        match read.open_table(table) {
+            Ok(t) => Ok(store::get_json(&t, name, id)?),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    // ---- resellers ----
+
+    pub async fn create_reseller(
+        &self,
+        caller: Caller,
+        req: NewReseller,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        caller.require_provider()?;
+        check_name("name", &req.name)?;
+        let secret = generate_secret();
+        self.mutate(idem, 201, move |txn, now| {
+            let account = Account {
+                id: store::next_id(txn, "accounts")?,
+                kind: AccountKind::Reseller,
+                name: req.name.clone(),
+                reseller_id: None,
+                group_id: None,
+                created_at: now,
+            };
+            insert_account(txn, &account)?;
+            let key = insert_key(txn, &account, Role::Reseller, &secret, now)?;
+            Ok(CreatedReseller {
+                id: account.id,
+                name: account.name,
+                api_key: secret.clone(),
+                api_key_id: key.id,
+                created_at: now,
+            })
+        })
+        .await
+    }
+
+    pub fn list_resellers(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
+        self.read_all(ACCOUNTS, "accounts", |a: &Account| {
+            a.kind == AccountKind::Reseller && caller.can_see(Some(a.id))
+        })
+    }
+
+    pub fn get_reseller(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
+            Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
+            _ => Err(not_found("reseller", id)),
+        }
+    }
+
+    // ---- clients ----
+
+    pub async fn create_client(
+        &self,
+        caller: Caller,
+        req: NewClient,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        check_name("name", &req.name)?;
+        self.mutate(idem, 201, move |txn, now| {
+            let owner = owner_for(txn, &caller, req.reseller_id)?;
+            if let Some(g) = req.group_id {
+                let group: Option<ClientGroup> =
+                    store::get_json(&txn.open_table(CLIENT_GROUPS)?, "client_groups", g)?;
+                match group {
+                    Some(group) if caller.can_see(group.reseller_id) => {
+                        if group.reseller_id != owner {
+                            return Err(Invalid {
+                                field: "group_id".into(),
+                                message: format!(
+                                    "client group {g} belongs to another account than the client"
+                                ),
+                            }
+                            .into());
+                        }
+                    }
+                    _ => return Err(not_found("client group", g)),
+                }
+            }
+            let account = Account {
+                id: store::next_id(txn, "accounts")?,
+                kind: AccountKind::Client,
+                name: req.name.clone(),
+                reseller_id: owner,
+                group_id: req.group_id,
+                created_at: now,
+            };
+            insert_account(txn, &account)?;
+            Ok(account)
+        })
+        .await
+    }
+
+    pub fn list_clients(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
+        self.read_all(ACCOUNTS, "accounts", |a: &Account| {
+            a.kind == AccountKind::Client && caller.can_see(a.reseller_id)
+        })
+    }
+
+    pub fn get_client(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
+            Some(a) if a.kind == AccountKind::Client && caller.can_see(a.reseller_id) => Ok(a),
+            _ => Err(not_found("client", id)),
+        }
+    }
+
+    // ---- client groups ----
+
+    pub async fn create_client_group(
+        &self,
+        caller: Caller,
+        req: NewClientGroup,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        check_name("name", &req.name)?;
+        self.mutate(idem, 201, move |txn, now| {
+            let group = ClientGroup {
+                id: store::next_id(txn, "client_groups")?,
+                reseller_id: owner_for(txn, &caller, req.reseller_id)?,
+                name: req.name.clone(),
+                allow_suspend_resume: req.allow_suspend_resume,
+                allow_deletion: req.allow_deletion,
+                ignore_service_limit: req.ignore_service_limit,
+                created_at: now,
+            };
+            txn.open_table(CLIENT_GROUPS)?
+                .insert(group.id, store::encode(&group).as_slice())?;
+            Ok(group)
+        })
+        .await
+    }
+
+    pub fn list_client_groups(&self, caller: &Caller) -> Result<Vec<ClientGroup>, ApiError> {
+        self.read_all(CLIENT_GROUPS, "client_groups", |g: &ClientGroup| {
+            caller.can_see(g.reseller_id)
+        })
+    }
+
+    pub fn get_client_group(&self, caller: &Caller, id: u64) -> Result<ClientGroup, ApiError> {
+        match self.read_one::<ClientGroup>(CLIENT_GROUPS, "client_groups", id)? {
+            Some(g) if caller.can_see(g.reseller_id) => Ok(g),
+            _ => Err(not_found("client group", id)),
+        }
+    }
+
+    // ---- API keys ----
+
+    pub async fn create_api_key(
+        &self,
+        caller: Caller,
+        req: NewApiKey,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        let secret = generate_secret();
+        self.mutate(idem, 201, move |txn, now| {
+            let target = req.account_id.unwrap_or(caller.account_id);
+            let account = match account_in(txn, target)? {
+                Some(a) if a.id == caller.account_id => a,
+                Some(a) if caller.is_provider() && a.kind == AccountKind::Reseller => a,
+                _ => return Err(not_found("account", target)),
+            };
+            let role = match account.kind {
+                AccountKind::Provider => Role::Provider,
+                _ => Role::Reseller,
+            };
+            let key = insert_key(txn, &account, role, &secret, now)?;
+            Ok(CreatedApiKey {
+                id: key.id,
+                account_id: key.account_id,
+                role,
+                api_key: secret.clone(),
+                created_at: now,
+            })
+        })
+        .await
+    }
+
+    pub fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKey>, ApiError> {
+        self.read_all(API_KEYS, "api_keys", |k: &ApiKey| {
+            caller.is_provider() || k.account_id == caller.account_id
+        })
+    }
+
+    /// Revoke a key. It stops working for the very next request.
+    pub async fn revoke_api_key(
+        &self,
+        caller: Caller,
+        id: u64,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        self.mutate(idem, 200, move |txn, now| {
+            let mut keys = txn.open_table(API_KEYS)?;
+            let found: Option<ApiKey> = store::get_json(&keys, "api_keys", id)?;
+            let mut key = match found {
+                Some(k) if caller.is_provider() || k.account_id == caller.account_id => k,
+                _ => return Err(not_found("API key", id)),
+            };
+            if key.id == caller.key_id {
+                return Err(Invalid {
+                    field: "id".into(),
+                    message: "an API key cannot revoke itself; revoke it with another key".into(),
+                }
+                .into());
+            }
+            if key.revoked_at.is_none() {
+                key.revoked_at = Some(now);
+                keys.insert(id, store::encode(&key).as_slice())?;
+            }
+            Ok(key)
+        })
+        .await
+    }
+}

@@ -1,0 +1,161 @@
+//! Handlers for resellers, clients, client groups, API keys and the test clock.
+
+use super::extract::{Id, Mutation, reply};
+use super::problem::Problem;
+use crate::api::accounts::{
+    CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
+};
+use crate::api::clock::ClockState;
+use crate::api::{ApiError, App, Caller};
+use crate::domain::accounts::{Account, ApiKey, ClientGroup};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+type AppState = State<Arc<App>>;
+
+/// Create a reseller (provider only). The response carries its API key, shown only here.
+#[utoipa::path(post, path = "/v1/resellers", request_body = NewReseller,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = CreatedReseller), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    let (req, idem) = match (m.json::<NewReseller>(), m.idempotency(&caller)) {
+        (Ok(r), Ok(i)) => (r, i),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    reply(app.create_reseller(caller, req, idem).await)
+}
+
+/// Resellers the caller may see (a reseller sees itself).
+#[utoipa::path(get, path = "/v1/resellers", responses((status = 200, body = [Account])), security(("bearer" = [])))]
+pub async fn list_resellers(
+    State(app): AppState,
+    caller: Caller,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    app.list_resellers(&caller).map(Json)
+}
+
+#[utoipa::path(get, path = "/v1/resellers/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = Account), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_reseller(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Account>, ApiError> {
+    app.get_reseller(&caller, id).map(Json)
+}
+
+/// Create a client of the provider or of a reseller (a reseller's key creates its own).
+#[utoipa::path(post, path = "/v1/clients", request_body = NewClient,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = Account), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    let (req, idem) = match (m.json::<NewClient>(), m.idempotency(&caller)) {
+        (Ok(r), Ok(i)) => (r, i),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    reply(app.create_client(caller, req, idem).await)
+}
+
+#[utoipa::path(get, path = "/v1/clients", responses((status = 200, body = [Account])), security(("bearer" = [])))]
+pub async fn list_clients(
+    State(app): AppState,
+    caller: Caller,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    app.list_clients(&caller).map(Json)
+}
+
+#[utoipa::path(get, path = "/v1/clients/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = Account), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_client(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Account>, ApiError> {
+    app.get_client(&caller, id).map(Json)
+}
+
+#[utoipa::path(post, path = "/v1/client-groups", request_body = NewClientGroup,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = ClientGroup), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    let (req, idem) = match (m.json::<NewClientGroup>(), m.idempotency(&caller)) {
+        (Ok(r), Ok(i)) => (r, i),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    reply(app.create_client_group(caller, req, idem).await)
+}
+
+#[utoipa::path(get, path = "/v1/client-groups", responses((status = 200, body = [ClientGroup])), security(("bearer" = [])))]
+pub async fn list_client_groups(
+    State(app): AppState,
+    caller: Caller,
+) -> Result<Json<Vec<ClientGroup>>, ApiError> {
+    app.list_client_groups(&caller).map(Json)
+}
+
+#[utoipa::path(get, path = "/v1/client-groups/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = ClientGroup), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_client_group(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<ClientGroup>, ApiError> {
+    app.get_client_group(&caller, id).map(Json)
+}
+
+/// Create an API key for the caller's account (or, as the provider, for a reseller).
+#[utoipa::path(post, path = "/v1/api-keys", request_body = NewApiKey,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = CreatedApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    let (req, idem) = match (m.json::<NewApiKey>(), m.idempotency(&caller)) {
+        (Ok(r), Ok(i)) => (r, i),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    reply(app.create_api_key(caller, req, idem).await)
+}
+
+/// API keys the caller may see (never their secrets).
+#[utoipa::path(get, path = "/v1/api-keys", responses((status = 200, body = [ApiKey])), security(("bearer" = [])))]
+pub async fn list_api_keys(
+    State(app): AppState,
+    caller: Caller,
+) -> Result<Json<Vec<ApiKey>>, ApiError> {
+    app.list_api_keys(&caller).map(Json)
+}
+
+/// Revoke an API key; it stops working for the next request.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", params(("id" = u64, Path),
+    ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, body = ApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn revoke_api_key(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+    m: Mutation,
+) -> Response {
+    match m.idempotency(&caller) {
+        Ok(idem) => reply(app.revoke_api_key(caller, id, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The test clock (only in test-clock mode).
+#[utoipa::path(get, path = "/v1/clock", responses((status = 200, body = ClockState), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<ClockState>, ApiError> {
+    app.get_clock(&caller).map(Json)
+}
+
+/// Move the test clock forward (provider only; only in test-clock mode).
+#[utoipa::path(post, path = "/v1/clock", request_body = ClockState,
+    responses((status = 200, body = ClockState), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn set_clock(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    match m.json::<ClockState>() {
+        Ok(to) => app.set_clock(&caller, to).map(Json).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,125 @@
+//! Extractors whose rejections are problem documents: the caller from the
+//! bearer key, a mutation's raw body and Idempotency-Key, and path ids.
+
+use super::problem::json_rejection;
+use crate::api::{ApiError, App, Caller, Idempotency, Reply};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        app.authenticate(header)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// A mutating request: its method, path, Idempotency-Key and raw body. The
+/// body is kept as bytes because the idempotency fingerprint covers them.
+pub struct Mutation {
+    method: String,
+    path: String,
+    key: Option<String>,
+    body: Bytes,
+    json_content_type: bool,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Mutation {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
+        let json_content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let key = match req.headers().get("idempotency-key") {
+            None => None,
+            Some(v) => Some(v.to_str().map(str::to_string).map_err(|_| {
+                ApiError::Malformed("Idempotency-Key must be visible ASCII".into()).into_response()
+            })?),
+        };
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(rejection.body_text()).into_response()
+            } else {
+                ApiError::Malformed(rejection.body_text()).into_response()
+            }
+        })?;
+        Ok(Mutation {
+            method,
+            path,
+            key,
+            body,
+            json_content_type,
+        })
+    }
+}
+
+impl Mutation {
+    /// The body as JSON of type `T` (same errors as every JSON endpoint).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if !self.json_content_type {
+            return Err(ApiError::UnsupportedMediaType(
+                "Expected request with `Content-Type: application/json`".into(),
+            ));
+        }
+        axum::Json::<T>::from_bytes(&self.body)
+            .map(|axum::Json(v)| v)
+            .map_err(json_rejection)
+    }
+
+    /// The request's idempotency context, if it carries a key.
+    pub fn idempotency(&self, caller: &Caller) -> Result<Option<Idempotency>, ApiError> {
+        self.key
+            .as_deref()
+            .map(|k| Idempotency::new(k, &self.method, &self.path, caller, &self.body))
+            .transpose()
+    }
+}
+
+/// A reply as an HTTP response; a replayed one is marked `Idempotent-Replayed: true`.
+pub fn reply(r: Result<Reply, ApiError>) -> Response {
+    match r {
+        Err(e) => e.into_response(),
+        Ok(r) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+            let mut response = (status, r.body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if r.replayed {
+                headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            response
+        }
+    }
+}
+
+/// A numeric id in the path; anything else is a 404 like an unknown id.
+pub struct Id(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<u64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Id(id)),
+            Err(_) => Err(ApiError::NotFound("no object has this id".into()).into_response()),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The embedded redb store: typed tables, a schema version checked at open,
+//! durable writes through one group-committing [`Writer`].
+
+mod tables;
+mod writer;
+
+pub use tables::*;
+pub use writer::{WriteError, Writer};
+
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, Table, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const SCHEMA_KEY: &str = "schema_version";
+
+/// The schema this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+pub const FILE_NAME: &str = "rulesd.redb";
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error(
+        "the store {path} has schema version {found}, but this rulesd understands only \
+         version {SCHEMA_VERSION}; use the rulesd release that wrote it"
+    )]
+    UnknownSchema { path: PathBuf, found: u64 },
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("corrupt record in {table} for key {key}: {detail}")]
+    Corrupt {
+        table: &'static str,
+        key: String,
+        detail: String,
+    },
+    #[error("the store writer has stopped")]
+    WriterGone,
+}
+
+macro_rules! storage_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Storage(e.to_string())
+            }
+        }
+    )*};
+}
+storage_errors!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SavepointError,
+    redb::SetDurabilityError
+);
+
+/// The redb database. Reads open their own read transaction and never wait for
+/// the writer; all writes go through the [`Writer`].
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Open (or create) `dir/rulesd.redb` and check its schema version.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(FILE_NAME);
+        let open_err = |detail: String| StoreError::Open {
+            path: path.clone(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let db = Database::create(&path).map_err(|e| open_err(e.to_string()))?;
+        let found = {
+            let read = db.begin_read()?;
+            match read.open_table(META) {
+                Ok(t) => t.get(SCHEMA_KEY)?.map(|v| v.value()),
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        match found {
+            Some(SCHEMA_VERSION) => {}
+            Some(found) => return Err(StoreError::UnknownSchema { path, found }),
+            None => {
+                let write = begin_durable(&db)?;
+                write.open_table(META)?.insert(SCHEMA_KEY, SCHEMA_VERSION)?;
+                write.commit()?;
+            }
+        }
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    pub fn read(&self) -> Result<ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
+    pub fn schema_version(&self) -> Result<Option<u64>, StoreError> {
+        let read = self.read()?;
+        let table = read.open_table(META)?;
+        Ok(table.get(SCHEMA_KEY)?.map(|v| v.value()))
+    }
+
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+}
+
+/// A write transaction that is durable when `commit` returns: fsync'd, with
+/// redb's two-phase commit so a torn write of the commit slot cannot be
+/// mistaken for a valid one.
+pub fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
+    let mut txn = db.begin_write()?;
+    txn.set_durability(redb::Durability::Immediate)?;
+    txn.set_two_phase_commit(true);
+    Ok(txn)
+}
+
+/// Decode a JSON record.
+pub fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    key: impl std::fmt::Display,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        key: key.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// Encode a JSON record.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain data types to JSON cannot fail.
+    serde_json::to_vec(value).expect("records serialize to JSON")
+}
+
+/// Get and decode a JSON record by id.
+pub fn get_json<T: DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    name: &'static str,
+    id: u64,
+) -> Result<Option<T>, StoreError> {
+    match table.get(id)? {
+        Some(v) => decode(name, id, v.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Hand out the next id of a sequence.
+pub fn next_id(txn: &WriteTransaction, sequence: &str) -> Result<u64, StoreError> {
+    let mut counters: Table<&str, u64> = txn.open_table(COUNTERS)?;
+    let next = counters.get(sequence)?.map_or(0, |v| v.value()) + 1;
+    counters.insert(sequence, next)?;
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_then_reopens_with_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+        drop(store);
+        assert!(Store::open(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let w = db.begin_write().unwrap();
+            w.open_table(META).unwrap().insert(SCHEMA_KEY, 99).unwrap();
+            w.commit().unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(
+            matches!(err, StoreError::UnknownSchema { found: 99, .. }),
+            "{err}"
+        );
+    }
+}

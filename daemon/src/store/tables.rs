@@ -1,0 +1,22 @@
+//! The redb tables. Values are JSON (serde) so the file stays inspectable and
+//! fields can be added without a migration; keys are typed.
+
+use redb::TableDefinition;
+
+/// Schema version and other single values.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Id sequences: table name -> last id handed out.
+pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// Account id -> `Account` (provider, resellers, clients).
+pub const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
+/// Client group id -> `ClientGroup`.
+pub const CLIENT_GROUPS: TableDefinition<u64, &[u8]> = TableDefinition::new("client_groups");
+/// API key id -> `ApiKey` (never the secret).
+pub const API_KEYS: TableDefinition<u64, &[u8]> = TableDefinition::new("api_keys");
+/// sha256 of an API key secret -> API key id.
+pub const API_KEY_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("api_key_hashes");
+/// "caller:key" -> `IdempotencyRecord`.
+pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+/// (created_at seconds, "caller:key") -> (), to prune old records in order.
+pub const IDEMPOTENCY_BY_TIME: TableDefinition<(i64, &str), ()> =
+    TableDefinition::new("idempotency_by_time");

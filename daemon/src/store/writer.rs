@@ -1,0 +1,198 @@
+//! The single writer with group commit.
+//!
+//! Every mutation is a closure sent to one writer thread. The thread takes the
+//! first waiting job, then every job that queued up behind it (up to
+//! [`Writer::DEFAULT_MAX_BATCH`]), runs them all in one write transaction and
+//! commits once, durably. No job is answered before the commit is durable, so
+//! an acknowledged write is never lost; a failed commit fails every job in the
+//! batch, none of which was acknowledged.
+//!
+//! A job that fails (its own validation, inside the transaction) must not spoil
+//! the others. redb's savepoints can only be taken on a clean transaction, so
+//! instead the batch is aborted and run again without the failed jobs, which
+//! are answered with their errors at once. Jobs are therefore `Fn`: re-runnable
+//! from their captured input, with no side effects outside the transaction.
+//! Failures are rare (most validation happens before a job is submitted), so
+//! the common case is one pass.
+//!
+//! While one batch is being fsync'd the next one queues, so the batch size
+//! grows with load by itself: one client pays one fsync per write, sixty-four
+//! clients share one.
+
+use super::{StoreError, begin_durable};
+use redb::{Database, WriteTransaction};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Why a submitted write did not happen.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError<E> {
+    /// The job refused (its own validation); nothing of it was written.
+    #[error("{0}")]
+    Rejected(E),
+    /// The store failed; nothing of the batch was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+trait Job: Send {
+    /// Apply to the transaction; false if the job failed and must be rolled back.
+    fn apply(&mut self, txn: &WriteTransaction) -> bool;
+    /// Answer the submitter once the batch's fate is known.
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+struct TypedJob<T, E, F> {
+    work: F,
+    outcome: Option<Result<T, WriteError<E>>>,
+    reply: oneshot::Sender<Result<T, WriteError<E>>>,
+}
+
+impl<T, E, F> Job for TypedJob<T, E, F>
+where
+    T: Send,
+    E: Send,
+    F: Fn(&WriteTransaction) -> Result<T, WriteError<E>> + Send,
+{
+    fn apply(&mut self, txn: &WriteTransaction) -> bool {
+        let outcome = (self.work)(txn);
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+        let answer = match (self.outcome, committed) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)), Err(e)) | (None, Err(e)) => Err(WriteError::Store(e)),
+            (None, Ok(())) => Err(WriteError::Store(StoreError::Storage(
+                "job was not applied".into(),
+            ))),
+        };
+        // The submitter may have gone away (client disconnected); the write
+        // stands either way.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Handle to the writer thread. Dropping it lets the thread finish the jobs
+/// already queued and waits for it, so the database is closed when the drop
+/// returns (a restart in the same process can open it again at once).
+pub struct Writer {
+    tx: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the writer thread panicked");
+        }
+    }
+}
+
+impl Writer {
+    /// Jobs per transaction at most; bounds the latency a large batch adds.
+    pub const DEFAULT_MAX_BATCH: usize = 256;
+
+    /// Start the writer thread. `max_batch = 1` gives one commit per request
+    /// (the baseline the group-commit benchmark compares against).
+    pub fn start(db: Arc<Database>, max_batch: usize) -> Writer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("rulesd-writer".into())
+            .spawn(move || run(db, rx, max_batch.max(1)))
+            .expect("spawning the writer thread");
+        Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Run `work` in a durable write transaction and return its result once the
+    /// transaction has committed. `work` may run more than once (see the module
+    /// docs); only the run in the committed transaction counts.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, WriteError<E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: Fn(&WriteTransaction) -> Result<T, WriteError<E>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = TypedJob {
+            work,
+            outcome: None,
+            reply,
+        };
+        self.tx
+            .as_ref()
+            .ok_or(WriteError::Store(StoreError::WriterGone))?
+            .send(Box::new(job))
+            .map_err(|_| WriteError::Store(StoreError::WriterGone))?;
+        answer
+            .await
+            .unwrap_or(Err(WriteError::Store(StoreError::WriterGone)))
+    }
+}
+
+fn run(db: Arc<Database>, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_batch: usize) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&db, std::mem::take(&mut batch));
+    }
+}
+
+/// Apply the batch, dropping failed jobs and re-running the rest until one
+/// pass has no failure, then commit and answer everyone.
+fn commit_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>) {
+    while !jobs.is_empty() {
+        let txn = match begin_durable(db) {
+            Ok(txn) => txn,
+            Err(e) => return fail_all(jobs, e),
+        };
+        let mut failed = Vec::new();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            // A panicking job is a bug, but it must not take the writer (and
+            // every later write) down with it.
+            let applied =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.apply(&txn)))
+                    .unwrap_or(false);
+            if !applied {
+                failed.push(i);
+            }
+        }
+        if failed.is_empty() {
+            let committed = txn.commit().map_err(StoreError::from);
+            if let Err(e) = &committed {
+                tracing::error!(error = %e, jobs = jobs.len(), "commit failed; nothing of the batch was acknowledged");
+            }
+            for job in jobs {
+                job.finish(committed.clone());
+            }
+            return;
+        }
+        drop(txn); // abort: nothing of this pass is kept
+        for i in failed.into_iter().rev() {
+            // Its outcome is its error; nothing of it will be committed.
+            jobs.remove(i).finish(Ok(()));
+        }
+    }
+}
+
+fn fail_all(jobs: Vec<Box<dyn Job>>, e: StoreError) {
+    tracing::error!(error = %e, jobs = jobs.len(), "cannot start a write transaction");
+    for job in jobs {
+        job.finish(Err(e.clone()));
+    }
+}
