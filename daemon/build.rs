@@ -23,7 +23,9 @@ fn main() {
         "rules-sdk/src",
         "rules-sdk/wit",
         "rules-sdk/Cargo.toml",
+        "Cargo.toml",
         "Cargo.lock",
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
     }

@@ -180,7 +180,7 @@ fn engine_config(limits: &Limits) -> Config {
         .max_memories_per_component(2)
         .max_tables_per_component(16)
         .max_memory_size(limits.memory_bytes)
-        .linear_memory_keep_resident(1 << 20)
+        .linear_memory_keep_resident(128 << 10)
         .table_keep_resident(64 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
