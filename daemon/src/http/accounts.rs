@@ -21,11 +21,10 @@ type AppState = State<Arc<App>>;
     responses((status = 201, body = CreatedReseller), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    let (req, idem) = match (m.json::<NewReseller>(), m.idempotency(&caller)) {
-        (Ok(r), Ok(i)) => (r, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    reply(app.create_reseller(caller, req, idem).await)
+    match m.parse::<NewReseller>(&caller) {
+        Ok((req, idem)) => reply(app.create_reseller(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Resellers the caller may see (a reseller sees itself).
@@ -53,11 +52,10 @@ pub async fn get_reseller(
     responses((status = 201, body = Account), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    let (req, idem) = match (m.json::<NewClient>(), m.idempotency(&caller)) {
-        (Ok(r), Ok(i)) => (r, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    reply(app.create_client(caller, req, idem).await)
+    match m.parse::<NewClient>(&caller) {
+        Ok((req, idem)) => reply(app.create_client(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/clients", responses((status = 200, body = [Account])), security(("bearer" = [])))]
@@ -82,11 +80,10 @@ pub async fn get_client(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = ClientGroup), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    let (req, idem) = match (m.json::<NewClientGroup>(), m.idempotency(&caller)) {
-        (Ok(r), Ok(i)) => (r, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    reply(app.create_client_group(caller, req, idem).await)
+    match m.parse::<NewClientGroup>(&caller) {
+        Ok((req, idem)) => reply(app.create_client_group(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/client-groups", responses((status = 200, body = [ClientGroup])), security(("bearer" = [])))]
@@ -112,11 +109,10 @@ pub async fn get_client_group(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = CreatedApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    let (req, idem) = match (m.json::<NewApiKey>(), m.idempotency(&caller)) {
-        (Ok(r), Ok(i)) => (r, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    reply(app.create_api_key(caller, req, idem).await)
+    match m.parse::<NewApiKey>(&caller) {
+        Ok((req, idem)) => reply(app.create_api_key(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// API keys the caller may see (never their secrets).

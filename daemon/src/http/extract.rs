@@ -81,6 +81,14 @@ impl Mutation {
             .map_err(json_rejection)
     }
 
+    /// The body as `T` together with the request's idempotency context.
+    pub fn parse<T: DeserializeOwned>(
+        &self,
+        caller: &Caller,
+    ) -> Result<(T, Option<Idempotency>), ApiError> {
+        Ok((self.json()?, self.idempotency(caller)?))
+    }
+
     /// The request's idempotency context, if it carries a key.
     pub fn idempotency(&self, caller: &Caller) -> Result<Option<Idempotency>, ApiError> {
         self.key

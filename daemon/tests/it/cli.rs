@@ -1,38 +1,17 @@
 //! The real binary: `rulesd serve` on its embedded defaults, and a clean stop.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use crate::support::Binary;
+use std::process::Command;
 
 #[test]
 fn serve_on_embedded_defaults_answers_and_stops_on_sigterm() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulesd"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .env_remove("RULESD_RULES_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = Binary::spawn(data.path(), None);
     // A new data directory: the generated provider key is printed once, then
     // the address.
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut read_line = || {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        line.trim().to_string()
-    };
-    let key_line = read_line();
-    let key = key_line
-        .strip_prefix("provider API key (shown once, keep it safe): ")
-        .unwrap_or_else(|| panic!("unexpected first line: {key_line:?}"))
-        .to_string();
+    let key = daemon.expect_line("provider API key (shown once, keep it safe): ");
     assert!(key.starts_with("rk_") && key.len() == 67, "{key}");
-    let addr_line = read_line();
-    let base = addr_line
-        .strip_prefix("rulesd listening on ")
-        .unwrap_or_else(|| panic!("unexpected second line: {addr_line:?}"))
-        .to_string();
+    let base = daemon.base_url();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let health: serde_json::Value = rt.block_on(async {
@@ -60,10 +39,10 @@ fn serve_on_embedded_defaults_answers_and_stops_on_sigterm() {
 
     // SAFETY-free signal via the kill command: SIGTERM asks for a graceful stop.
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &daemon.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
+    let exit = daemon.child.wait().unwrap();
     assert!(exit.success(), "rulesd exited with {exit}");
 }

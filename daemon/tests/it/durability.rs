@@ -1,14 +1,12 @@
 //! Group commit and crash safety: every acknowledged write survives a restart
 //! (and a SIGKILL), nothing is duplicated, nothing is half-applied.
 
-use crate::support::{PROVIDER_KEY, client_with_key};
+use crate::support::{Binary, PROVIDER_KEY, client_with_key};
 use rulesd::api::accounts::{CreatedReseller, NewClient};
 use rulesd::api::{App, Caller};
 use rulesd::domain::accounts::{Account, Role};
 use rulesd::server::{Config, Daemon};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -111,27 +109,6 @@ impl Lcg {
     }
 }
 
-fn start(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulesd"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .env("RULESD_PROVIDER_KEY", PROVIDER_KEY)
-        .env_remove("RULESD_RULES_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("rulesd listening on ")
-        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-        .to_string();
-    (child, base)
-}
-
 /// Drive resellers (each an account plus its key, written together) from
 /// several clients, SIGKILL the daemon at random moments, restart it on the
 /// same file, and check every acknowledged reseller and its key. Set
@@ -146,7 +123,8 @@ async fn sigkill_never_loses_an_acknowledged_write_or_leaves_half_of_one() {
     let mut rng = Lcg(0x5eed_cafe);
     let mut acked: Vec<CreatedReseller> = Vec::new();
     for round in 0..kills {
-        let (mut child, base) = start(data.path());
+        let mut daemon = Binary::spawn(data.path(), Some(PROVIDER_KEY));
+        let base = daemon.base_url();
         let base = Arc::new(base);
         let stop_at = Instant::now() + Duration::from_millis(30 + rng.next(250));
         let mut writers = Vec::new();
@@ -175,8 +153,8 @@ async fn sigkill_never_loses_an_acknowledged_write_or_leaves_half_of_one() {
             }));
         }
         tokio::time::sleep_until(stop_at.into()).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        daemon.child.kill().unwrap(); // SIGKILL
+        daemon.child.wait().unwrap();
         for w in writers {
             acked.extend(w.await.unwrap());
         }

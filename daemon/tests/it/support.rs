@@ -249,3 +249,45 @@ pub fn order(reseller: Option<&str>) -> Value {
     }
     body
 }
+
+/// The real `rulesd serve` binary on 127.0.0.1:0 with `data` as its data
+/// directory (and `provider_key`, if given, for a new one).
+pub struct Binary {
+    pub child: std::process::Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Binary {
+    pub fn spawn(data: &Path, provider_key: Option<&str>) -> Binary {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rulesd"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .env_remove("RULESD_RULES_DIR")
+            .env_remove("RULESD_PROVIDER_KEY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(key) = provider_key {
+            cmd.env("RULESD_PROVIDER_KEY", key);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        Binary { child, stdout }
+    }
+
+    /// The next line the daemon prints on stdout, which must start with `prefix`;
+    /// returns the rest.
+    pub fn expect_line(&mut self, prefix: &str) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .to_string()
+    }
+
+    /// The base URL, from the "listening on" line.
+    pub fn base_url(&mut self) -> String {
+        self.expect_line("rulesd listening on ")
+    }
+}
