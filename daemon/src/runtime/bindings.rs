@@ -6,7 +6,7 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
 });
 
-pub use exports::rulesd::rules::{
+pub use self::exports::rulesd::rules::{
     ip_allocation, license_pool, pricing, proration, tariff_change, wholesale,
 };
-pub use rulesd::rules::types;
+pub use self::rulesd::rules::types;
