@@ -4,6 +4,9 @@
 //!
 //! cargo bench -p rulesd --bench decision
 
+mod common;
+
+use common::percentile;
 use rulesd::rules::{DEFAULT_MODULE, DEFAULT_MODULE_NAME};
 use rulesd::runtime::bindings::{pricing, types};
 use rulesd::runtime::{Limits, ModuleSource, Runtime};
@@ -40,10 +43,6 @@ fn request() -> pricing::PriceRequest {
         service: None,
         at: "2026-01-31T10:00:00Z".into(),
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn report(name: &str, mut samples: Vec<Duration>) {

@@ -4,6 +4,9 @@
 //!
 //! cargo bench -p rulesd --bench http
 
+mod common;
+
+use common::percentile;
 use rulesd::server::{self, Config, Daemon};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,10 +63,6 @@ async fn load(url: String, body: Option<&'static str>) -> (f64, Vec<Duration>) {
     (rate, all)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
@@ -80,13 +79,13 @@ async fn main() {
     println!("connections: {CONNECTIONS}, {SECONDS} s each, client in the same process");
     println!(
         "GET /healthz     {health:>9.0} req/s  p50 {:?} p99 {:?}",
-        pct(&hl, 0.5),
-        pct(&hl, 0.99)
+        percentile(&hl, 0.5),
+        percentile(&hl, 0.99)
     );
     println!(
         "POST /v1/quotes  {quotes:>9.0} req/s  p50 {:?} p99 {:?}",
-        pct(&ql, 0.5),
-        pct(&ql, 0.99)
+        percentile(&ql, 0.5),
+        percentile(&ql, 0.99)
     );
     println!("ratio quotes/healthz: {:.2}", quotes / health);
 }

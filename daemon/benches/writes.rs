@@ -6,6 +6,9 @@
 //!
 //! cargo bench -p rulesd --bench writes
 
+mod common;
+
+use common::percentile;
 use rulesd::api::accounts::NewClient;
 use rulesd::server::{Config, Daemon};
 use std::time::{Duration, Instant};
@@ -51,10 +54,6 @@ async fn run(max_batch: usize, clients: usize) -> (f64, Vec<Duration>) {
     (rate, all)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main]
 async fn main() {
     println!("durable acknowledged writes/s ({SECONDS} s per cell)");
@@ -72,8 +71,8 @@ async fn main() {
         if clients == 64 {
             println!(
                 "latency at 64 clients with group commit: p50 {:?} p99 {:?}",
-                pct(&lat, 0.5),
-                pct(&lat, 0.99)
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99)
             );
         }
     }
