@@ -3,9 +3,11 @@
 
 pub mod api;
 pub mod clock;
+pub mod diff;
 pub mod domain;
 pub mod hook;
 pub mod http;
+pub mod replay;
 pub mod rules;
 pub mod runtime;
 pub mod server;

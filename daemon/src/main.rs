@@ -23,6 +23,48 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve(ServeArgs),
+    /// Run billing scenarios (TOML) in-process on a virtual clock and check
+    /// their expectations. Exit status 1 if any fails.
+    Replay(ReplayArgs),
+    /// Re-run the stored decisions of a data directory through a candidate
+    /// module and report which would change. Writes nothing.
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Scenario files or directories (searched for *.toml).
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Serve the hooks from this rules directory instead of each scenario's bindings.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Keep the store of the (single) scenario in this new directory, e.g.
+    /// for `rulesd diff --data`.
+    #[arg(long)]
+    keep_data: Option<PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The candidate rule module (a component).
+    #[arg(long)]
+    candidate: PathBuf,
+    /// A data directory no daemon holds (a copy or a backup).
+    #[arg(long)]
+    data: PathBuf,
+    /// Only decisions made on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<chrono::NaiveDate>,
+    /// How many differences to print in full.
+    #[arg(long, default_value_t = 10)]
+    show: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -57,18 +99,31 @@ struct ServeArgs {
     /// Keep Idempotency-Key records at least this many hours.
     #[arg(long, env = "RULESD_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24)]
     idempotency_retention_hours: u32,
+    /// Product-type setting: delete services this many days after they expired
+    /// unpaid, for tariffs that set no auto-deletion period (default: never).
+    #[arg(long, env = "RULESD_AUTO_DELETE_DAYS")]
+    auto_delete_days: Option<u32>,
+    /// Product-type setting: whether unpaid services are suspended on
+    /// Saturdays and Sundays, for tariffs that leave it to the product type.
+    #[arg(long, env = "RULESD_SUSPEND_ON_WEEKENDS", default_value_t = true, action = clap::ArgAction::Set)]
+    suspend_on_weekends: bool,
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The daemon logs its work; the tools only what goes wrong.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        Command::Replay(_) | Command::Diff(_) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RULESD_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -78,6 +133,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Replay(args) => return runtime.block_on(replay(args)),
+        Command::Diff(args) => diff(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,6 +160,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.provider_key = args.provider_key;
     config.options.idempotency_retention =
         chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
+    config.options.auto_delete_days = args.auto_delete_days;
+    config.options.suspend_on_weekends = args.suspend_on_weekends;
     let daemon = Daemon::build(&config)?;
     if let Some(key) = &daemon.generated_provider_key {
         // Shown once: only its hash is stored.
@@ -115,6 +174,126 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%addr, data_dir = %config.data_dir.display(), rules_dir = ?config.rules_dir, "rulesd listening");
     server::serve(&daemon, listener, shutdown_signal()).await?;
     tracing::info!("rulesd stopped");
+    Ok(())
+}
+
+async fn replay(args: ReplayArgs) -> ExitCode {
+    use rulesd::replay::{self, RunOptions, Scenario};
+    let files = match replay::collect(&args.scenarios) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rulesd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.keep_data.is_some() && files.len() != 1 {
+        eprintln!("rulesd: --keep-data needs exactly one scenario");
+        return ExitCode::from(2);
+    }
+    let options = RunOptions {
+        rules_dir: args.rules,
+        data_dir: args.keep_data,
+    };
+    let progress = indicatif::ProgressBar::new(files.len() as u64);
+    let (mut outcomes, mut broken) = (Vec::new(), 0);
+    for file in &files {
+        let outcome = match Scenario::load(file) {
+            Ok(scenario) => {
+                progress.set_message(scenario.name.clone());
+                replay::run(&scenario, &options).await
+            }
+            Err(e) => Err(e.into()),
+        };
+        progress.inc(1);
+        match outcome {
+            Ok(o) => outcomes.push(o),
+            Err(e) => {
+                broken += 1;
+                progress.suspend(|| eprintln!("ERROR {e}"));
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+        );
+    } else {
+        for o in &outcomes {
+            let verdict = if o.failure.is_some() { "FAIL" } else { "ok  " };
+            println!(
+                "{verdict}  {}  ({} steps, {} ms)  {}",
+                o.name,
+                o.steps,
+                o.elapsed_ms,
+                o.file.display()
+            );
+            if let Some(f) = &o.failure {
+                print!("{}", replay::describe(f));
+            }
+        }
+        println!(
+            "{} scenario(s): {} passed, {failed} failed, {broken} could not run",
+            files.len(),
+            outcomes.len() - failed
+        );
+    }
+    if failed + broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use rulesd::runtime::{ModuleSource, Runtime};
+    let bytes = std::fs::read(&args.candidate)
+        .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))?;
+    let runtime = Runtime::new(Limits::default(), None)?;
+    let name = args.candidate.display().to_string();
+    let candidate = runtime.load(&name, &bytes, ModuleSource::File(args.candidate.clone()))?;
+    let store = rulesd::store::Store::open_existing(&args.data)?;
+    let options = rulesd::diff::DiffOptions {
+        since: args.since,
+        show: args.show,
+    };
+    let report = rulesd::diff::diff(&store, &candidate, &options, |_| {})?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} decision(s) re-run through {} ({}), {} skipped: {} would change ({} failed)",
+        report.examined,
+        name,
+        &report.candidate_sha256[..12],
+        report.skipped,
+        report.changed,
+        report.failed
+    );
+    for (currency, delta) in &report.delta {
+        println!("  total delta {currency}: {delta}");
+    }
+    for d in &report.differences {
+        let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
+            lines.iter().map(|l| l.amount).sum()
+        };
+        println!(
+            "  receipt {} ({} {}, service {}): stored {} -> candidate {} (delta {})",
+            d.receipt_id,
+            d.hook,
+            d.at.format("%Y-%m-%d"),
+            d.service_id,
+            total(&d.stored_lines),
+            d.candidate_lines.as_deref().map_or_else(
+                || format!("error: {}", d.candidate_error.clone().unwrap_or_default()),
+                |l| total(l).to_string()
+            ),
+            d.delta
+        );
+    }
     Ok(())
 }
 

@@ -26,6 +26,8 @@ pub struct Config {
     pub options: Options,
     /// Most jobs per write transaction; 1 disables group commit.
     pub max_batch: usize,
+    /// Commits are fsync'd (the default). Off only for replay's scratch stores.
+    pub durable: bool,
 }
 
 impl Config {
@@ -40,9 +42,13 @@ impl Config {
             provider_key: None,
             options: Options::default(),
             max_batch: Writer::DEFAULT_MAX_BATCH,
+            durable: true,
         }
     }
 }
+
+/// How often the daemon checks whether a new day needs its daily job.
+const DAILY_JOB_CHECK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How often old idempotency records are pruned.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -79,8 +85,17 @@ impl Daemon {
     /// Build everything and do the first load of the rules directory. Must run
     /// inside a tokio runtime (the watcher spawns a task).
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
-        let store = Store::open(&config.data_dir)?;
+        let store = if config.durable {
+            Store::open(&config.data_dir)?
+        } else {
+            Store::open_scratch(&config.data_dir)?
+        };
         let generated_provider_key = bootstrap_provider(&store, config)?;
+        let today = config
+            .test_clock
+            .unwrap_or_else(chrono::Utc::now)
+            .date_naive();
+        api::daily::initialize(&store, today)?;
         let runtime = Arc::new(
             Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
                 .map_err(StartError::Runtime)?,
@@ -111,7 +126,7 @@ impl Daemon {
         let test_clock = config
             .test_clock
             .map(|start| Arc::new(TestClock::new(start)));
-        let writer = Writer::start(store.database().clone(), config.max_batch);
+        let writer = Writer::start(store.clone(), config.max_batch);
         let app = Arc::new(App::new(
             registry,
             test_clock,
@@ -120,6 +135,7 @@ impl Daemon {
             config.options.clone(),
         ));
         spawn_pruning(Arc::downgrade(&app));
+        spawn_daily_job(Arc::downgrade(&app));
         Ok(Daemon {
             app,
             generated_provider_key,
@@ -139,7 +155,7 @@ fn bootstrap_provider(store: &Store, config: &Config) -> Result<Option<String>, 
         _ => (api::generate_secret(), true),
     };
     let now = config.test_clock.unwrap_or_else(chrono::Utc::now);
-    let txn = crate::store::begin_durable(store.database())?;
+    let txn = store.begin_write()?;
     api::accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
     txn.commit().map_err(StoreError::from)?;
     Ok(generated.then_some(secret))
@@ -155,6 +171,34 @@ fn spawn_pruning(app: std::sync::Weak<App>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(records = n, "pruned old idempotency records"),
                 Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed"),
+            }
+        }
+    });
+}
+
+/// Run the daily job for today on the daemon's clock, at start and then every
+/// minute (it does nothing for a day already done). Under a test clock the
+/// job also runs whenever the clock is moved.
+fn spawn_daily_job(app: std::sync::Weak<App>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(DAILY_JOB_CHECK);
+        loop {
+            every.tick().await;
+            let Some(app) = app.upgrade() else { return };
+            let today = app.clock.now().date_naive();
+            match app.run_daily_jobs(today).await {
+                Ok(r) if r.days.is_empty() => {}
+                Ok(r) => tracing::info!(
+                    days = r.days.len(),
+                    charged = r.charged,
+                    suspended = r.suspended,
+                    deleted = r.deleted,
+                    failed = r.failed,
+                    "daily job done"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the daily job failed; it runs again in a minute")
+                }
             }
         }
     });

@@ -114,19 +114,27 @@ fn tariff(t: w::Tariff) -> R<Tariff> {
         prices: prices("tariff.prices", t.prices)?,
         setup_fee: money("tariff.setup-fee", &t.setup_fee)?,
         renewal_prices: prices("tariff.renewal-prices", t.renewal_prices)?,
-        daily_price: t
-            .daily_price
-            .as_deref()
-            .map(|s| money("tariff.daily-price", s))
+        daily: t
+            .daily
+            .map(|d| {
+                Ok::<_, RuleError>(DailyCharging {
+                    price: d
+                        .price
+                        .as_deref()
+                        .map(|s| money("tariff.daily.price", s))
+                        .transpose()?,
+                    cost_from_period: d.cost_from_period,
+                    charge_downtime: d.charge_downtime,
+                })
+            })
             .transpose()?,
-        daily_cost_from_period: t.daily_cost_from_period,
         pro_rata_day: t.pro_rata_day,
         late_fee: match t.late_fee {
             w::LateFee::None => LateFee::None,
             w::LateFee::Fixed(s) => LateFee::Fixed(money("tariff.late-fee", &s)?),
             w::LateFee::Percent(s) => LateFee::Percent(money("tariff.late-fee", &s)?),
+            w::LateFee::RenewFromSuspension => LateFee::RenewFromSuspension,
         },
-        renew_from_suspension: t.renew_from_suspension,
         addons: t
             .addons
             .into_iter()
@@ -155,6 +163,7 @@ fn service(s: w::Service) -> R<Service> {
             w::ServiceStatus::Suspended => ServiceStatus::Suspended,
             w::ServiceStatus::Deleted => ServiceStatus::Deleted,
         },
+        period_start: opt_date("service.period-start", &s.period_start)?,
         expires: opt_date("service.expires", &s.expires)?,
         suspended_at: opt_date("service.suspended-at", &s.suspended_at)?,
         months: s.months,
@@ -218,7 +227,10 @@ pub(crate) fn proration_in(r: wpro::ProrationRequest) -> R<ProrationRequest> {
                 addon: addon_qty(a),
                 refund,
             },
-            wpro::Event::Downtime((days, charge)) => ProrationEvent::Downtime { days, charge },
+            wpro::Event::Downtime(d) => ProrationEvent::Downtime {
+                days: d.days,
+                charged: money("event.downtime.charged", &d.charged)?,
+            },
             wpro::Event::Cancellation => ProrationEvent::Cancellation,
         },
         tariff: tariff(r.tariff)?,

@@ -65,12 +65,27 @@ pub struct PeriodPrice {
     pub price: Decimal,
 }
 
+/// What renewing an expired service costs. The late days run from the expiry
+/// through the day of renewal, both included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LateFee {
     None,
     Fixed(Decimal),
     /// Percent of the cost of the late days, e.g. 50 for half.
     Percent(Decimal),
+    /// The renewed period starts at the old expiry: time, not money.
+    RenewFromSuspension,
+}
+
+/// Daily charging settings of a tariff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyCharging {
+    /// Price of one day; required unless `cost_from_period`.
+    pub price: Option<Decimal>,
+    /// A day costs the order period's price / the days of that period.
+    pub cost_from_period: bool,
+    /// Client-suspended days are paid for (true) or refunded on resume (false).
+    pub charge_downtime: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +112,9 @@ pub struct Tariff {
     pub prices: Vec<PeriodPrice>,
     pub setup_fee: Decimal,
     pub renewal_prices: Vec<PeriodPrice>,
-    pub daily_price: Option<Decimal>,
-    pub daily_cost_from_period: bool,
+    pub daily: Option<DailyCharging>,
     pub pro_rata_day: Option<u32>,
     pub late_fee: LateFee,
-    pub renew_from_suspension: bool,
     pub addons: Vec<Addon>,
 }
 
@@ -137,6 +150,9 @@ pub enum ServiceStatus {
 pub struct Service {
     pub id: String,
     pub status: ServiceStatus,
+    /// First day of the current period (of the order period, when daily-charged).
+    pub period_start: Option<NaiveDate>,
+    /// Exclusive end of the paid time; for daily charging the first uncharged day.
     pub expires: Option<NaiveDate>,
     pub suspended_at: Option<NaiveDate>,
     pub months: u32,
@@ -209,8 +225,16 @@ pub enum AddonOrderPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProrationEvent {
     AddonOrder(AddonQuantity),
-    AddonCancel { addon: AddonQuantity, refund: bool },
-    Downtime { days: u32, charge: bool },
+    AddonCancel {
+        addon: AddonQuantity,
+        refund: bool,
+    },
+    /// A client resumes its suspended daily service: the days it was down and
+    /// what they were charged.
+    Downtime {
+        days: u32,
+        charged: Decimal,
+    },
     Cancellation,
 }
 

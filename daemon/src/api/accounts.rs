@@ -5,7 +5,7 @@
 use super::auth::insert_key;
 use super::{ApiError, App, Caller, Idempotency, Reply, generate_secret};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
-use crate::domain::tariff::Invalid;
+use crate::domain::invalid::Invalid;
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase as _, ReadableTable, WriteTransaction};
@@ -152,7 +152,7 @@ pub fn has_provider(store: &store::Store) -> Result<bool, ApiError> {
 }
 
 impl App {
-    fn read_all<T: serde::de::DeserializeOwned>(
+    pub(crate) fn read_all<T: serde::de::DeserializeOwned>(
         &self,
         table: redb::TableDefinition<u64, &[u8]>,
         name: &'static str,
@@ -175,7 +175,7 @@ impl App {
         Ok(out)
     }
 
-    fn read_one<T: serde::de::DeserializeOwned>(
+    pub(crate) fn read_one<T: serde::de::DeserializeOwned>(
         &self,
         table: redb::TableDefinition<u64, &[u8]>,
         name: &'static str,

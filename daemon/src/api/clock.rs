@@ -1,5 +1,6 @@
 //! `GET/POST /v1/clock`: the test clock, present only in test-clock mode.
 
+use super::daily::DailyReport;
 use super::{ApiError, App, Caller};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,13 @@ use utoipa::ToSchema;
 pub struct ClockState {
     /// The daemon's current time.
     pub now: DateTime<Utc>,
+}
+
+/// The clock after a move, and what the daily job did for the days passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClockSet {
+    pub now: DateTime<Utc>,
+    pub daily: DailyReport,
 }
 
 impl App {
@@ -27,20 +35,27 @@ impl App {
         })
     }
 
-    /// Move the test clock. Time only moves forward: stored expiries and
-    /// idempotency records assume it.
-    pub fn set_clock(&self, caller: &Caller, to: ClockState) -> Result<ClockState, ApiError> {
+    /// Move the test clock and run the daily job for the days it passed, so
+    /// the state is what it would be had the time passed for real. Time only
+    /// moves forward: stored expiries and idempotency records assume it.
+    pub async fn set_clock(&self, caller: &Caller, to: ClockState) -> Result<ClockSet, ApiError> {
+        self.move_clock(caller, &to)?;
+        let daily = self.run_daily_jobs(to.now.date_naive()).await?;
+        Ok(ClockSet { now: to.now, daily })
+    }
+
+    fn move_clock(&self, caller: &Caller, to: &ClockState) -> Result<(), ApiError> {
         let clock = self.test_clock()?;
         caller.require_provider()?;
         let now = clock.now_utc();
         if to.now < now {
-            return Err(crate::domain::tariff::Invalid {
+            return Err(crate::domain::invalid::Invalid {
                 field: "now".into(),
                 message: format!("the test clock only moves forward; it is {now}"),
             }
             .into());
         }
         clock.set(to.now);
-        Ok(to)
+        Ok(())
     }
 }

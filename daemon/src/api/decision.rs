@@ -1,62 +1,13 @@
 //! The daemon never trusts rule output: every decision is checked against the
 //! facts that were handed in before anything uses it.
 
+use crate::domain::decision::Priced;
+use crate::domain::ledger::{Line, LineKind};
 use crate::domain::money;
 use crate::runtime::CallError;
 use crate::runtime::bindings::{pricing, types as wit};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum LineKind {
-    Order,
-    Renewal,
-    Setup,
-    Daily,
-    LateFee,
-    Refund,
-    Adjustment,
-}
-
-impl From<wit::LineKind> for LineKind {
-    fn from(k: wit::LineKind) -> Self {
-        match k {
-            wit::LineKind::Order => LineKind::Order,
-            wit::LineKind::Renewal => LineKind::Renewal,
-            wit::LineKind::Setup => LineKind::Setup,
-            wit::LineKind::Daily => LineKind::Daily,
-            wit::LineKind::LateFee => LineKind::LateFee,
-            wit::LineKind::Refund => LineKind::Refund,
-            wit::LineKind::Adjustment => LineKind::Adjustment,
-        }
-    }
-}
-
-/// A validated line of money.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Line {
-    pub kind: LineKind,
-    pub description: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    #[schema(value_type = String, example = "10.00")]
-    pub amount: Decimal,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub period_start: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub period_end: Option<NaiveDate>,
-}
-
-/// A validated pricing decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Priced {
-    pub lines: Vec<Line>,
-    pub total: Decimal,
-    pub period_start: NaiveDate,
-    pub expires: NaiveDate,
-}
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -104,6 +55,15 @@ fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
             })
         })
         .collect()
+}
+
+/// Check the lines of a proration decision: the same checks as a price's
+/// lines, but there may be none (nothing to charge or refund).
+pub fn check_lines(module: &str, raw: &[wit::Line]) -> Result<Vec<Line>, CallError> {
+    lines(raw).map_err(|detail| CallError::InvalidDecision {
+        module: module.into(),
+        detail,
+    })
 }
 
 /// Check a pricing decision: amounts are plain decimals of sane size and sign,

@@ -1,7 +1,7 @@
 //! The errors of the in-process API. The HTTP layer renders each as
 //! `application/problem+json` with the status given here.
 
-use crate::domain::tariff::Invalid;
+use crate::domain::invalid::Invalid;
 use crate::runtime::CallError;
 use crate::store::{StoreError, WriteError};
 
@@ -21,6 +21,13 @@ pub enum ApiError {
     /// The request is well-formed but breaks a rule of the API.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// A policy of the tariff or the client forbids this request; the text
+    /// names the policy ("tariff Basic allows at most 1 service(s) per client").
+    #[error("{0}")]
+    Policy(String),
+    /// The object changed while the request was being decided; retry.
+    #[error("{0}")]
+    Conflict(String),
     /// The rule refused: a policy forbids this request.
     #[error("{0}")]
     Denied(String),
@@ -89,8 +96,10 @@ impl ApiError {
             ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::IdempotencyMismatch(_) => 422,
+            ApiError::Conflict(_) => 409,
             ApiError::Storage(_) => 503,
             ApiError::Invalid(_)
+            | ApiError::Policy(_)
             | ApiError::Denied(_)
             | ApiError::NotImplemented(_)
             | ApiError::RuleRejectedInput(_) => 422,
@@ -108,6 +117,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::Invalid(_) => "invalid-request",
+            ApiError::Policy(_) => "policy-violation",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Denied(_) => "rule-denied",
             ApiError::NotImplemented(_) => "rule-not-implemented",
             ApiError::RuleRejectedInput(_) => "rule-rejected-input",
@@ -129,6 +140,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Send the body as application/json",
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::Invalid(_) => "The request is invalid",
+            ApiError::Policy(_) => "A tariff policy forbids this",
+            ApiError::Conflict(_) => "The object changed meanwhile; nothing was changed",
             ApiError::Denied(_) => "A policy denies this request",
             ApiError::NotImplemented(_) => "The rule module does not implement this",
             ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",

@@ -4,10 +4,15 @@
 pub mod accounts;
 mod auth;
 pub mod clock;
+pub mod daily;
 pub mod decision;
 mod error;
 pub mod idempotency;
+pub mod ledger;
+pub(crate) mod pricing;
 pub mod quotes;
+pub mod services;
+pub mod tariffs;
 
 pub use auth::{Caller, generate_secret, insert_key};
 pub use error::ApiError;
@@ -16,7 +21,7 @@ pub use idempotency::{Idempotency, Reply};
 use crate::clock::{Clock, TestClock};
 use crate::hook::Hook;
 use crate::rules::{Registry, RulesReport};
-use crate::runtime::{CallError, Called, RuleModule};
+use crate::runtime::RuleModule;
 use crate::store::{Store, Writer};
 use serde::Serialize;
 use std::sync::Arc;
@@ -28,12 +33,20 @@ use utoipa::ToSchema;
 pub struct Options {
     /// How long an Idempotency-Key record is kept (at least).
     pub idempotency_retention: chrono::Duration,
+    /// Product-type setting: days after expiry an unrenewed service is
+    /// deleted, for tariffs that do not set their own (None: never).
+    pub auto_delete_days: Option<u32>,
+    /// Product-type setting: whether unpaid services are suspended on
+    /// Saturdays and Sundays, for tariffs that do not decide it themselves.
+    pub suspend_on_weekends: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             idempotency_retention: chrono::Duration::hours(24),
+            auto_delete_days: None,
+            suspend_on_weekends: true,
         }
     }
 }
@@ -50,6 +63,8 @@ pub struct App {
     /// Bounds the rule calls in flight to the instance pool's size, so a burst
     /// queues instead of failing.
     calls: Semaphore,
+    /// Held while the daily job runs: one run at a time.
+    daily: tokio::sync::Mutex<()>,
 }
 
 /// Which module made a decision and what it cost; attached to every answer that
@@ -85,6 +100,7 @@ impl App {
             writer,
             options,
             calls: Semaphore::new(permits.max(1)),
+            daily: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -94,24 +110,25 @@ impl App {
         Ok(self.registry.report())
     }
 
-    /// Run a rule call on the blocking pool, so a slow rule never stalls the
-    /// async reactor, and with a permit so calls never exceed the instance pool.
-    pub(crate) async fn call_rule<T: Send + 'static>(
+    /// Run `work` with the module bound to `hook` (for `reseller`) on the
+    /// blocking pool, so a slow rule never stalls the async reactor, and with
+    /// a permit so calls never exceed the instance pool.
+    pub(crate) async fn with_module<T: Send + 'static>(
         &self,
         hook: Hook,
-        reseller: Option<&str>,
-        call: impl FnOnce(&RuleModule) -> Result<Called<T>, CallError> + Send + 'static,
-    ) -> Result<(Arc<RuleModule>, Called<T>), ApiError> {
-        let module = self.registry.resolve(hook, reseller);
+        reseller: Option<u64>,
+        work: impl FnOnce(&RuleModule) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let module = self
+            .registry
+            .resolve(hook, pricing::binding(reseller).as_deref());
         let _permit = self
             .calls
             .acquire()
             .await
             .map_err(|_| ApiError::Internal("the rule runtime is shutting down".into()))?;
-        let m = module.clone();
-        let called = tokio::task::spawn_blocking(move || call(&m))
+        tokio::task::spawn_blocking(move || work(&module))
             .await
-            .map_err(|e| ApiError::Internal(format!("rule call task failed: {e}")))??;
-        Ok((module, called))
+            .map_err(|e| ApiError::Internal(format!("rule call task failed: {e}")))
     }
 }

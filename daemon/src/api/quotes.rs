@@ -1,12 +1,18 @@
 //! `POST /v1/quotes`: a price preview through the pricing rule. It changes
-//! nothing; a real order at the same time goes through the same rule call.
+//! nothing; a real order or renewal at the same time builds the same request
+//! and goes through the same rule call, so a quote gives exactly the lines the
+//! operation would record.
 
-use super::decision::{self, Line};
+use super::pricing::price_request;
+use super::services::{order_addons, stored_service, stored_tariff};
 use super::{ApiError, App, Caller, RuleStamp};
-use crate::domain::tariff::{self, AddonQuantity, ServiceFacts, Tariff};
+use crate::domain::invalid::invalid;
+use crate::domain::ledger::Line;
+use crate::domain::service::ServiceFacts;
+use crate::domain::tariff::{self, AddonQuantity, TariffSpec};
 use crate::hook::Hook;
 use crate::runtime::bindings::{pricing, types as wit};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,25 +26,46 @@ pub enum Operation {
     Daily,
 }
 
-/// What to price.
+impl Operation {
+    fn to_wit(self) -> pricing::Operation {
+        match self {
+            Operation::Order => pricing::Operation::Order,
+            Operation::Renewal => pricing::Operation::Renewal,
+            Operation::Daily => pricing::Operation::Daily,
+        }
+    }
+}
+
+/// What to price: a stored tariff (`tariff_id`) or one given inline
+/// (`tariff`), and for a renewal or a day a stored service (`service_id`) or
+/// its facts inline (`service`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     /// "order" (default), "renewal" or "daily".
     #[serde(default)]
     pub operation: Operation,
-    /// The tariff, inline.
-    pub tariff: Tariff,
-    /// Period length in months: 1, 3, 12 or 36.
-    pub months: u32,
+    #[serde(default)]
+    pub tariff_id: Option<u64>,
+    /// The tariff, inline (to try prices before creating it).
+    #[serde(default)]
+    pub tariff: Option<TariffSpec>,
+    /// Period length in months: 1, 3, 12 or 36 (a renewal of a stored service
+    /// defaults to its current period).
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// Addon quantities; with a stored tariff, omitted addons get their
+    /// included quantity, as an order would.
     #[serde(default)]
     pub addons: Vec<AddonQuantity>,
-    /// The existing service, required for a renewal.
+    #[serde(default)]
+    pub service_id: Option<u64>,
     #[serde(default)]
     pub service: Option<ServiceFacts>,
-    /// Price as this reseller's bound rules would (default: the global rules).
+    /// Price as this reseller's bound rules would (default: the tariff owner's,
+    /// or the global rules).
     #[serde(default)]
-    pub reseller_id: Option<String>,
+    pub reseller_id: Option<u64>,
     /// The decision time (default: now on the daemon's clock).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
@@ -60,46 +87,6 @@ pub struct Quote {
     pub rule: RuleStamp,
 }
 
-impl QuoteRequest {
-    fn validate(&self) -> Result<(), ApiError> {
-        self.tariff.validate()?;
-        if self.operation != Operation::Daily && !tariff::PERIODS.contains(&self.months) {
-            return Err(tariff::Invalid {
-                field: "months".into(),
-                message: format!("{} is not a period length; use 1, 3, 12 or 36", self.months),
-            }
-            .into());
-        }
-        tariff::check_addons("addons", &self.addons)?;
-        if let Some(s) = &self.service {
-            s.validate()?;
-        }
-        if self.operation != Operation::Order && self.service.is_none() {
-            return Err(tariff::Invalid {
-                field: "service".into(),
-                message: "a renewal or daily quote needs the service being renewed".into(),
-            }
-            .into());
-        }
-        Ok(())
-    }
-
-    fn to_wit(&self, at: DateTime<Utc>) -> pricing::PriceRequest {
-        pricing::PriceRequest {
-            operation: match self.operation {
-                Operation::Order => pricing::Operation::Order,
-                Operation::Renewal => pricing::Operation::Renewal,
-                Operation::Daily => pricing::Operation::Daily,
-            },
-            tariff: self.tariff.to_wit(),
-            months: self.months,
-            addons: tariff::addons_to_wit(&self.addons),
-            service: self.service.as_ref().map(ServiceFacts::to_wit),
-            at: at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        }
-    }
-}
-
 /// Turn a rule's refusal into the API error a person can act on.
 pub(crate) fn rule_refusal(e: wit::RuleError) -> ApiError {
     match e {
@@ -114,28 +101,70 @@ impl App {
     /// A reseller's quote always uses that reseller's rule bindings; the
     /// provider may ask for any reseller's.
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<Quote, ApiError> {
-        req.validate()?;
-        let reseller = match (caller.reseller_scope(), &req.reseller_id) {
-            (Some(own), None) => Some(own.to_string()),
-            (Some(own), Some(r)) if *r == own.to_string() => Some(own.to_string()),
+        let at = req.at.unwrap_or_else(|| self.clock.now());
+        let (spec, tariff_id, owner) = match (&req.tariff, req.tariff_id) {
+            (Some(spec), None) => {
+                spec.validate()?;
+                (spec.clone(), None, caller.reseller_scope())
+            }
+            (None, Some(id)) => {
+                let t = stored_tariff(self, caller, id)?;
+                (t.spec, Some(t.id), t.reseller_id)
+            }
+            _ => {
+                return Err(invalid("tariff", "give either tariff_id or an inline tariff").into());
+            }
+        };
+        let service = match (&req.service, req.service_id) {
+            (Some(s), None) => {
+                s.validate()?;
+                Some(s.clone())
+            }
+            (None, Some(id)) => Some(stored_service(self, caller, id)?.facts()),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(
+                    invalid("service", "give either service_id or service, not both").into(),
+                );
+            }
+        };
+        if req.operation != Operation::Order && service.is_none() {
+            return Err(invalid(
+                "service",
+                "a renewal or daily quote needs the service (service_id or service)",
+            )
+            .into());
+        }
+        let months = req
+            .months
+            .or(service.as_ref().map(|s| s.months))
+            .ok_or_else(|| invalid("months", "give the period length in months"))?;
+        tariff::check_period("months", months)?;
+        tariff::check_addons("addons", &req.addons)?;
+        let addons = match (tariff_id, req.operation) {
+            (Some(_), Operation::Order) => order_addons(&spec, &req.addons)?,
+            _ => req.addons.clone(),
+        };
+        let reseller = match (caller.reseller_scope(), req.reseller_id) {
+            (Some(own), None) => Some(own),
+            (Some(own), Some(r)) if r == own => Some(own),
             (Some(_), Some(r)) => {
                 return Err(ApiError::NotFound(format!("reseller {r} does not exist")));
             }
-            (None, r) => r.clone(),
+            (None, Some(r)) => Some(r),
+            (None, None) => owner,
         };
-        let at = req.at.unwrap_or_else(|| self.clock.now());
-        let wit_req = req.to_wit(at);
-        let (module, called) = {
-            let wit_req = wit_req.clone();
-            self.call_rule(Hook::Pricing, reseller.as_deref(), move |m| {
-                m.price(&wit_req)
-            })
-            .await?
-        };
-        let decision = called.value.map_err(rule_refusal)?;
-        let priced = decision::check_price(&module.name, &wit_req, &decision)?;
+        let request = price_request(
+            req.operation.to_wit(),
+            &spec.terms(tariff_id),
+            months,
+            &addons,
+            service.as_ref(),
+            at,
+        );
+        let (decision, priced) = self.decide_price(reseller, request).await?;
         Ok(Quote {
-            currency: req.tariff.currency,
+            currency: spec.currency,
             lines: priced.lines,
             total: priced.total,
             period_start: priced.period_start,
@@ -143,9 +172,9 @@ impl App {
             at,
             rule: RuleStamp {
                 hook: Hook::Pricing,
-                module: module.name.clone(),
-                sha256: module.sha256.clone(),
-                fuel_used: called.fuel_used,
+                module: decision.module,
+                sha256: decision.sha256,
+                fuel_used: decision.fuel_used,
             },
         })
     }

@@ -1,6 +1,6 @@
 //! Accounts (provider, resellers, clients), client groups and API keys.
 
-use super::tariff::Invalid;
+use super::invalid::Invalid;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -2,5 +2,9 @@
 //! their translation into the rule contract's types.
 
 pub mod accounts;
+pub mod decision;
+pub mod invalid;
+pub mod ledger;
 pub mod money;
+pub mod service;
 pub mod tariff;

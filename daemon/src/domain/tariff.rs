@@ -1,45 +1,52 @@
-//! Tariffs, services and addon quantities as the API accepts them, their
-//! validation, and their translation into the rule contract.
+//! Tariff plans as the API accepts and stores them: prices, addons and every
+//! policy of the BILLmanager tariff settings (seed 002), their validation, and
+//! the part of them a pricing rule sees ([`PriceTerms`]).
 
+use super::invalid::{Invalid, check_text, invalid};
 use super::money;
 use crate::runtime::bindings::types as wit;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// An input that breaks a rule of the API: which field, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct Invalid {
-    pub field: String,
-    pub message: String,
-}
-
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> Invalid {
-    Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
 
 fn check_money(field: &str, amount: Decimal) -> Result<(), Invalid> {
     money::check(amount, false).map_err(|m| invalid(field, m))
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
-    if value.trim().is_empty() {
-        return Err(invalid(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(invalid(field, format!("must be at most {max} characters")));
-    }
-    Ok(())
-}
-
 /// Period lengths a tariff can sell, in months (BILLmanager: 1 and 3 months,
 /// 1 and 3 years).
 pub const PERIODS: [u32; 4] = [1, 3, 12, 36];
+
+pub fn check_period(field: &str, months: u32) -> Result<(), Invalid> {
+    if PERIODS.contains(&months) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{months} is not a period length; use 1, 3, 12 or 36"),
+        ))
+    }
+}
+
+/// The resource types an addon can sell (the seed's list).
+pub const RESOURCES: [&str; 12] = [
+    "database",
+    "ipv6-addresses",
+    "disk-space",
+    "web-domain-limit",
+    "domain-limit",
+    "email-domain-limit",
+    "max-cpu-load",
+    "ram",
+    "mailbox",
+    "cpu-time",
+    "public-ipv4-addresses",
+    "traffic",
+];
+
+/// Usernames are at most this long (an ispmanager limit).
+pub const MAX_USERNAME: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,13 +59,13 @@ pub struct PeriodPrice {
     pub price: Decimal,
 }
 
-/// How a late renewal is surcharged.
+/// What renewing an expired service costs (BILLmanager "late renewal fee").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LateFee {
     #[default]
     None,
-    /// A fixed amount per late renewal.
+    /// A fixed amount added to the renewal.
     Fixed {
         #[serde(with = "rust_decimal::serde::str")]
         #[schema(value_type = String)]
@@ -70,12 +77,122 @@ pub enum LateFee {
         #[schema(value_type = String)]
         percent: Decimal,
     },
+    /// The renewed period starts at the old expiry: paid in time, not money.
+    RenewFromSuspension,
+}
+
+/// Daily charging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DailyCharging {
+    /// Price of one day; required unless `cost_from_period`.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub price: Option<Decimal>,
+    /// "Calculate daily cost depending on order period": a day costs the
+    /// period price / the days of the period.
+    #[serde(default)]
+    pub cost_from_period: bool,
+    /// Clients may suspend and resume their services themselves.
+    #[serde(default)]
+    pub client_suspend: bool,
+    /// Days a client suspended the service are paid for; otherwise refunded on resume.
+    #[serde(default)]
+    pub charge_downtime: bool,
+}
+
+/// Calendar-based charging: periods end on the 1st of a month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    /// Ordered before this day of the month: the first period ends at the 1st
+    /// of the next month; on or after it, at the 1st of the month after.
+    #[serde(default = "default_pro_rata_day")]
+    pub pro_rata_day: u32,
+}
+
+fn default_pro_rata_day() -> u32 {
+    15
+}
+
+/// Whether unpaid services are suspended on Saturdays and Sundays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeekendSuspension {
+    /// The daemon's product-type setting (`--weekend-suspension`).
+    #[default]
+    ProductType,
+    Suspend,
+    /// Not on weekends: suspension waits for Monday.
+    DoNotSuspend,
+}
+
+/// How a change of tariff is billed (stored now; applied by a later release).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangePolicy {
+    ChangePeriod,
+    #[default]
+    AddFundsOrRefund,
+    Forbidden,
+    ExtraChargeOnly,
+    FullPaymentFromToday,
+    FullPaymentFromExpiry,
+}
+
+/// How addons ordered mid-period are priced (stored now; applied later).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddonOrderPolicy {
+    #[default]
+    ProratedToExpiry,
+    FullPeriod,
+}
+
+/// What cancelling an addon mid-period gives back (stored now; applied later).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddonCancellation {
+    #[default]
+    Refund,
+    NoRefund,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeriodUnit {
+    Days,
+    Months,
+}
+
+/// The shortest period a service may be ordered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MinimumPeriod {
+    pub length: u32,
+    pub unit: PeriodUnit,
+}
+
+/// Client groups that may (or may not) order this tariff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPolicy {
+    /// If not empty, only clients in these groups may order.
+    #[serde(default)]
+    pub allowed: Vec<u64>,
+    /// Clients in these groups may not order.
+    #[serde(default)]
+    pub forbidden: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Addon {
-    /// Resource type, e.g. "disk-gb".
+    /// Resource type, one of the seed's list, e.g. "disk-space".
     pub resource: String,
     pub unit: String,
     #[serde(default)]
@@ -96,63 +213,165 @@ pub struct AddonQuantity {
     pub quantity: u32,
 }
 
-/// A tariff plan: what it costs and the pricing policies of the seed.
+/// A tariff plan as created: prices, addons and policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Tariff {
-    #[serde(default)]
-    pub id: Option<String>,
+pub struct TariffSpec {
     pub name: String,
     /// ISO 4217 code, e.g. "EUR".
     pub currency: String,
+    /// Product type, used by the domain template's @TYPE@.
+    #[serde(default = "default_product_type")]
+    pub product_type: String,
     /// Order price per period length; a length that is missing is not sold.
+    #[serde(default)]
     pub prices: Vec<PeriodPrice>,
+    /// "Disable the Monthly period": 1-month orders and renewals are refused.
+    #[serde(default)]
+    pub monthly_disabled: bool,
+    /// "Disable the Yearly period": 12-month orders and renewals are refused.
+    #[serde(default)]
+    pub yearly_disabled: bool,
     #[serde(default, with = "rust_decimal::serde::str")]
     #[schema(value_type = String)]
     pub setup_fee: Decimal,
     /// Special renewal prices; a missing length renews at its order price.
     #[serde(default)]
     pub renewal_prices: Vec<PeriodPrice>,
-    /// With daily charging: the price of one day.
-    #[serde(default, with = "rust_decimal::serde::str_option")]
-    #[schema(value_type = Option<String>)]
-    pub daily_price: Option<Decimal>,
     #[serde(default)]
-    pub daily_cost_from_period: bool,
-    /// Calendar-based charging with this pro-rata day (1-28; BILLmanager's default is 15).
+    pub daily: Option<DailyCharging>,
     #[serde(default)]
-    pub pro_rata_day: Option<u32>,
+    pub calendar: Option<Calendar>,
     #[serde(default)]
     pub late_fee: LateFee,
+    /// Days after expiry an unrenewed service is deleted; absent: the daemon's
+    /// product-type setting (`--auto-delete-days`; none means never).
     #[serde(default)]
-    pub renew_from_suspension: bool,
+    pub auto_delete_days: Option<u32>,
+    #[serde(default)]
+    pub weekend_suspension: WeekendSuspension,
+    #[serde(default)]
+    pub change_policy: ChangePolicy,
+    #[serde(default)]
+    pub addon_order_policy: AddonOrderPolicy,
+    #[serde(default)]
+    pub addon_cancellation: AddonCancellation,
+    #[serde(default)]
+    pub minimum_period: Option<MinimumPeriod>,
+    /// Services of this tariff one client may have (not counting deleted ones).
+    #[serde(default)]
+    pub services_per_client: Option<u32>,
+    /// "Simultaneous services order": how many services one order may create
+    /// (absent: one).
+    #[serde(default)]
+    pub simultaneous_orders: Option<u32>,
+    /// No orders or renewals after this day.
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub client_groups: GroupPolicy,
+    /// Macros: @USERNAME@ (the client's name), @DOMAIN@, @ID@ (service id),
+    /// @ACCOUNT_ID@ (client id). The result is at most 16 characters.
+    #[serde(default = "default_username_template")]
+    pub username_template: String,
+    /// Macros: @USERNAME@ (the generated username), @TYPE@, @ID@.
+    #[serde(default = "default_domain_template")]
+    pub domain_template: String,
+    /// "Activate after creation": a disabled tariff cannot be ordered.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
     #[serde(default)]
     pub addons: Vec<Addon>,
 }
 
+fn default_product_type() -> String {
+    "shared-hosting".into()
+}
+fn default_username_template() -> String {
+    "user@ID@".into()
+}
+fn default_domain_template() -> String {
+    "@USERNAME@.example.com".into()
+}
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A stored tariff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Tariff {
+    pub id: u64,
+    /// The reseller whose retail plan this is; absent for the provider's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseller_id: Option<u64>,
+    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub spec: TariffSpec,
+}
+
+/// The pricing terms of a tariff: exactly what a rule is handed, and what a
+/// decision receipt stores so the decision can be re-run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceTerms {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub prices: Vec<PeriodPrice>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub setup_fee: Decimal,
+    pub renewal_prices: Vec<PeriodPrice>,
+    pub daily: Option<DailyCharging>,
+    pub pro_rata_day: Option<u32>,
+    pub late_fee: LateFee,
+    pub addons: Vec<Addon>,
+}
+
 fn check_periods(field: &str, prices: &[PeriodPrice]) -> Result<(), Invalid> {
-    let mut seen = Vec::new();
     for (i, p) in prices.iter().enumerate() {
         let f = format!("{field}[{i}]");
-        if !PERIODS.contains(&p.months) {
-            return Err(invalid(
-                format!("{f}.months"),
-                format!("{} is not a period length; use 1, 3, 12 or 36", p.months),
-            ));
-        }
-        if seen.contains(&p.months) {
+        check_period(&format!("{f}.months"), p.months)?;
+        if prices[..i].iter().any(|q| q.months == p.months) {
             return Err(invalid(
                 format!("{f}.months"),
                 format!("{} months is priced twice", p.months),
             ));
         }
-        seen.push(p.months);
         check_money(&format!("{f}.price"), p.price)?;
     }
     Ok(())
 }
 
-impl Tariff {
+fn check_template(field: &str, template: &str, macros: &[&str]) -> Result<(), Invalid> {
+    check_text(field, template, 200)?;
+    let mut rest = template;
+    while let Some(start) = rest.find('@') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('@') else {
+            return Err(invalid(field, "has an unclosed @ macro"));
+        };
+        let name = &after[..end];
+        if !macros.contains(&name) {
+            return Err(invalid(
+                field,
+                format!(
+                    "@{name}@ is not a macro here; use {}",
+                    macros
+                        .iter()
+                        .map(|m| format!("@{m}@"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+pub const USERNAME_MACROS: [&str; 4] = ["USERNAME", "DOMAIN", "ID", "ACCOUNT_ID"];
+pub const DOMAIN_MACROS: [&str; 3] = ["USERNAME", "TYPE", "ID"];
+
+impl TariffSpec {
     pub fn validate(&self) -> Result<(), Invalid> {
         check_text("tariff.name", &self.name, 200)?;
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
@@ -164,34 +383,120 @@ impl Tariff {
                 ),
             ));
         }
-        if self.prices.is_empty() && self.daily_price.is_none() {
+        check_text("tariff.product_type", &self.product_type, 64)?;
+        if self.prices.is_empty() {
             return Err(invalid(
                 "tariff.prices",
-                "a tariff needs at least one period price or a daily price",
+                "a tariff needs a price for at least one period",
             ));
         }
         check_periods("tariff.prices", &self.prices)?;
         check_periods("tariff.renewal_prices", &self.renewal_prices)?;
-        check_money("tariff.setup_fee", self.setup_fee)?;
-        if let Some(d) = self.daily_price {
-            check_money("tariff.daily_price", d)?;
+        for (i, r) in self.renewal_prices.iter().enumerate() {
+            if !self.prices.iter().any(|p| p.months == r.months) {
+                return Err(invalid(
+                    format!("tariff.renewal_prices[{i}]"),
+                    format!("{} months has a renewal price but no order price", r.months),
+                ));
+            }
         }
-        if let Some(day) = self.pro_rata_day
-            && !(1..=28).contains(&day)
+        check_money("tariff.setup_fee", self.setup_fee)?;
+        if let Some(d) = &self.daily {
+            match d.price {
+                Some(p) => check_money("tariff.daily.price", p)?,
+                None if !d.cost_from_period => {
+                    return Err(invalid(
+                        "tariff.daily.price",
+                        "daily charging needs a day price unless cost_from_period is set",
+                    ));
+                }
+                None => {}
+            }
+            if self.calendar.is_some() {
+                return Err(invalid(
+                    "tariff.calendar",
+                    "calendar-based charges are not available with daily charging",
+                ));
+            }
+        }
+        if let Some(c) = &self.calendar
+            && !(1..=28).contains(&c.pro_rata_day)
         {
             return Err(invalid(
-                "tariff.pro_rata_day",
-                format!("{day} is not a day between 1 and 28"),
+                "tariff.calendar.pro_rata_day",
+                format!("{} is not a day between 1 and 28", c.pro_rata_day),
             ));
         }
         match &self.late_fee {
-            LateFee::None => {}
+            LateFee::None | LateFee::RenewFromSuspension => {}
             LateFee::Fixed { amount } => check_money("tariff.late_fee.amount", *amount)?,
-            LateFee::Percent { percent } => check_money("tariff.late_fee.percent", *percent)?,
+            LateFee::Percent { percent } => {
+                check_money("tariff.late_fee.percent", *percent)?;
+                if *percent > Decimal::ONE_HUNDRED * Decimal::TEN {
+                    return Err(invalid(
+                        "tariff.late_fee.percent",
+                        format!("{percent} is more than 1000 percent"),
+                    ));
+                }
+            }
         }
+        if let Some(m) = &self.minimum_period
+            && m.length == 0
+        {
+            return Err(invalid(
+                "tariff.minimum_period.length",
+                "must be at least 1",
+            ));
+        }
+        for (field, v) in [
+            ("tariff.services_per_client", self.services_per_client),
+            ("tariff.simultaneous_orders", self.simultaneous_orders),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(field, "must be at least 1 when set"));
+            }
+        }
+        if let Some(n) = self.simultaneous_orders
+            && n > 100
+        {
+            return Err(invalid(
+                "tariff.simultaneous_orders",
+                "at most 100 services can be ordered at once",
+            ));
+        }
+        if let Some(g) = self
+            .client_groups
+            .allowed
+            .iter()
+            .find(|g| self.client_groups.forbidden.contains(g))
+        {
+            return Err(invalid(
+                "tariff.client_groups",
+                format!("group {g} is both allowed and forbidden"),
+            ));
+        }
+        check_template(
+            "tariff.username_template",
+            &self.username_template,
+            &USERNAME_MACROS,
+        )?;
+        check_template(
+            "tariff.domain_template",
+            &self.domain_template,
+            &DOMAIN_MACROS,
+        )?;
         for (i, a) in self.addons.iter().enumerate() {
             let f = format!("tariff.addons[{i}]");
-            check_text(&format!("{f}.resource"), &a.resource, 64)?;
+            if !RESOURCES.contains(&a.resource.as_str()) {
+                return Err(invalid(
+                    format!("{f}.resource"),
+                    format!(
+                        "{:?} is not a resource type; use one of {}",
+                        a.resource,
+                        RESOURCES.join(", ")
+                    ),
+                ));
+            }
             check_text(&format!("{f}.unit"), &a.unit, 32)?;
             if a.minimum > a.maximum || a.included > a.maximum {
                 return Err(invalid(
@@ -213,6 +518,31 @@ impl Tariff {
         Ok(())
     }
 
+    /// Whether a period length may be ordered or renewed (priced and not disabled).
+    pub fn sells(&self, months: u32) -> bool {
+        let disabled =
+            (months == 1 && self.monthly_disabled) || (months == 12 && self.yearly_disabled);
+        !disabled && self.prices.iter().any(|p| p.months == months)
+    }
+
+    /// The pricing terms handed to a rule. `id` is empty for an inline tariff.
+    pub fn terms(&self, id: Option<u64>) -> PriceTerms {
+        PriceTerms {
+            id: id.map(|i| i.to_string()).unwrap_or_default(),
+            name: self.name.clone(),
+            currency: self.currency.clone(),
+            prices: self.prices.clone(),
+            setup_fee: self.setup_fee,
+            renewal_prices: self.renewal_prices.clone(),
+            daily: self.daily.clone(),
+            pro_rata_day: self.calendar.as_ref().map(|c| c.pro_rata_day),
+            late_fee: self.late_fee.clone(),
+            addons: self.addons.clone(),
+        }
+    }
+}
+
+impl PriceTerms {
     pub fn to_wit(&self) -> wit::Tariff {
         let prices = |ps: &[PeriodPrice]| {
             ps.iter()
@@ -223,21 +553,24 @@ impl Tariff {
                 .collect()
         };
         wit::Tariff {
-            id: self.id.clone().unwrap_or_default(),
+            id: self.id.clone(),
             name: self.name.clone(),
             currency: self.currency.clone(),
             prices: prices(&self.prices),
             setup_fee: self.setup_fee.to_string(),
             renewal_prices: prices(&self.renewal_prices),
-            daily_price: self.daily_price.map(|d| d.to_string()),
-            daily_cost_from_period: self.daily_cost_from_period,
+            daily: self.daily.as_ref().map(|d| wit::DailyCharging {
+                price: d.price.map(|p| p.to_string()),
+                cost_from_period: d.cost_from_period,
+                charge_downtime: d.charge_downtime,
+            }),
             pro_rata_day: self.pro_rata_day,
             late_fee: match &self.late_fee {
                 LateFee::None => wit::LateFee::None,
                 LateFee::Fixed { amount } => wit::LateFee::Fixed(amount.to_string()),
                 LateFee::Percent { percent } => wit::LateFee::Percent(percent.to_string()),
+                LateFee::RenewFromSuspension => wit::LateFee::RenewFromSuspension,
             },
-            renew_from_suspension: self.renew_from_suspension,
             addons: self
                 .addons
                 .iter()
@@ -277,57 +610,85 @@ pub fn addons_to_wit(addons: &[AddonQuantity]) -> Vec<wit::AddonQuantity> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceStatus {
-    Ordered,
-    Active,
-    Suspended,
-    Deleted,
+/// Expand a template's macros. Unknown macros cannot occur: templates are
+/// checked when the tariff is created.
+pub fn expand(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("@{name}@"), value);
+    }
+    out
 }
 
-/// The facts of an existing service, for pricing a renewal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceFacts {
-    pub id: String,
-    pub status: ServiceStatus,
-    /// Exclusive end of the paid period.
-    #[serde(default)]
-    pub expires: Option<NaiveDate>,
-    #[serde(default)]
-    pub suspended_at: Option<NaiveDate>,
-    pub months: u32,
-    #[serde(default)]
-    pub addons: Vec<AddonQuantity>,
+/// A username from the tariff's template: lowercased, reduced to the
+/// characters a control panel accepts (a-z, 0-9, '_', '-'), and cut to
+/// [`MAX_USERNAME`] characters.
+pub fn username(template: &str, client_name: &str, client_id: u64, service_id: u64) -> String {
+    let raw = expand(
+        template,
+        &[
+            ("USERNAME", client_name),
+            ("DOMAIN", ""),
+            ("ID", &service_id.to_string()),
+            ("ACCOUNT_ID", &client_id.to_string()),
+        ],
+    );
+    let clean: String = raw
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(MAX_USERNAME)
+        .collect();
+    if clean.is_empty() {
+        format!("user{service_id}")
+            .chars()
+            .take(MAX_USERNAME)
+            .collect()
+    } else {
+        clean
+    }
 }
 
-impl ServiceFacts {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        check_text("service.id", &self.id, 64)?;
-        if !PERIODS.contains(&self.months) {
-            return Err(invalid(
-                "service.months",
-                format!("{} is not a period length; use 1, 3, 12 or 36", self.months),
-            ));
-        }
-        check_addons("service.addons", &self.addons)
+/// A default domain from the tariff's template, lowercased.
+pub fn domain(template: &str, username: &str, product_type: &str, service_id: u64) -> String {
+    expand(
+        template,
+        &[
+            ("USERNAME", username),
+            ("TYPE", product_type),
+            ("ID", &service_id.to_string()),
+        ],
+    )
+    .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_expand_and_usernames_are_cut_to_16() {
+        assert_eq!(username("user@ID@", "Alice", 7, 510), "user510");
+        assert_eq!(
+            username("@USERNAME@_@ACCOUNT_ID@", "Very Long Name Inc", 12345, 1),
+            "verylongnameinc_"
+        );
+        assert_eq!(username("@DOMAIN@", "", 1, 9), "user9");
+        assert_eq!(
+            domain("@USERNAME@.example.com", "admin", "shared-hosting", 1),
+            "admin.example.com"
+        );
+        assert_eq!(
+            domain("@TYPE@-@ID@.host.test", "u", "vps", 42),
+            "vps-42.host.test"
+        );
     }
 
-    pub fn to_wit(&self) -> wit::Service {
-        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        wit::Service {
-            id: self.id.clone(),
-            status: match self.status {
-                ServiceStatus::Ordered => wit::ServiceStatus::Ordered,
-                ServiceStatus::Active => wit::ServiceStatus::Active,
-                ServiceStatus::Suspended => wit::ServiceStatus::Suspended,
-                ServiceStatus::Deleted => wit::ServiceStatus::Deleted,
-            },
-            expires: self.expires.map(day),
-            suspended_at: self.suspended_at.map(day),
-            months: self.months,
-            addons: addons_to_wit(&self.addons),
-        }
+    #[test]
+    fn unknown_macros_are_refused() {
+        let err = check_template("t", "user@NAME@", &USERNAME_MACROS).unwrap_err();
+        assert!(err.message.contains("@NAME@ is not a macro"), "{err}");
+        assert!(check_template("t", "user@ID", &USERNAME_MACROS).is_err());
+        assert!(check_template("t", "user@ID@", &USERNAME_MACROS).is_ok());
     }
 }

@@ -5,7 +5,7 @@ use super::problem::Problem;
 use crate::api::accounts::{
     CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
 };
-use crate::api::clock::ClockState;
+use crate::api::clock::{ClockSet, ClockState};
 use crate::api::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, ClientGroup};
 use axum::Json;
@@ -148,10 +148,10 @@ pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<Cloc
 
 /// Move the test clock forward (provider only; only in test-clock mode).
 #[utoipa::path(post, path = "/v1/clock", request_body = ClockState,
-    responses((status = 200, body = ClockState), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = ClockSet), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn set_clock(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.json::<ClockState>() {
-        Ok(to) => app.set_clock(&caller, to).map(Json).into_response(),
+        Ok(to) => app.set_clock(&caller, to).await.map(Json).into_response(),
         Err(e) => e.into_response(),
     }
 }

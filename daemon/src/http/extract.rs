@@ -89,6 +89,11 @@ impl Mutation {
         Ok((self.json()?, self.idempotency(caller)?))
     }
 
+    /// Whether the request has no body (for endpoints whose body is optional).
+    pub fn is_empty(&self) -> bool {
+        self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
     /// The request's idempotency context, if it carries a key.
     pub fn idempotency(&self, caller: &Caller) -> Result<Option<Idempotency>, ApiError> {
         self.key

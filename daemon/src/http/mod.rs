@@ -1,6 +1,7 @@
 //! HTTP: a thin layer of axum handlers over the in-process API in [`crate::api`].
 
 mod accounts;
+mod billing;
 mod extract;
 mod openapi;
 pub mod problem;
@@ -49,6 +50,27 @@ pub fn router(app: Arc<App>) -> Router {
             get(accounts::list_api_keys).post(accounts::create_api_key),
         )
         .route("/v1/api-keys/{id}", delete(accounts::revoke_api_key))
+        .route(
+            "/v1/tariffs",
+            get(billing::list_tariffs).post(billing::create_tariff),
+        )
+        .route("/v1/tariffs/{id}", get(billing::get_tariff))
+        .route("/v1/tariffs/{id}/enable", post(billing::enable_tariff))
+        .route("/v1/tariffs/{id}/disable", post(billing::disable_tariff))
+        .route(
+            "/v1/services",
+            get(billing::list_services).post(billing::order),
+        )
+        .route(
+            "/v1/services/{id}",
+            get(billing::get_service).delete(billing::delete_service),
+        )
+        .route("/v1/services/{id}/renew", post(billing::renew))
+        .route("/v1/services/{id}/suspend", post(billing::suspend))
+        .route("/v1/services/{id}/resume", post(billing::resume))
+        .route("/v1/ledger", get(billing::list_ledger))
+        .route("/v1/ledger/balances", get(billing::balances))
+        .route("/v1/ledger/adjustments", post(billing::adjust))
         .route(
             "/v1/clock",
             get(accounts::get_clock).post(accounts::set_clock),

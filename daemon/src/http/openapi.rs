@@ -21,6 +21,12 @@ use utoipa::{Modify, OpenApi};
         super::accounts::get_client_group,
         super::accounts::create_api_key, super::accounts::list_api_keys, super::accounts::revoke_api_key,
         super::accounts::get_clock, super::accounts::set_clock,
+        super::billing::create_tariff, super::billing::list_tariffs, super::billing::get_tariff,
+        super::billing::enable_tariff, super::billing::disable_tariff,
+        super::billing::order, super::billing::list_services, super::billing::get_service,
+        super::billing::renew, super::billing::suspend, super::billing::resume,
+        super::billing::delete_service,
+        super::billing::list_ledger, super::billing::balances, super::billing::adjust,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&BearerAuth)

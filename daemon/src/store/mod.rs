@@ -65,11 +65,50 @@ storage_errors!(
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    durable: bool,
 }
 
 impl Store {
     /// Open (or create) `dir/rulesd.redb` and check its schema version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, true)
+    }
+
+    /// Open a scratch store whose commits are not fsync'd (the replay
+    /// harness: a crash loses a run that can be run again). [`Store::flush`]
+    /// makes everything written so far durable.
+    pub fn open_scratch(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, false)
+    }
+
+    /// Open an existing store without creating anything (for tools that
+    /// only read, like `rulesd diff`). Fails clearly if a daemon holds it.
+    pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(FILE_NAME);
+        let db = Database::open(&path).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            detail: match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    "it is open in another process (a running daemon?); use a copy or a backup"
+                        .into()
+                }
+                e => e.to_string(),
+            },
+        })?;
+        let store = Store {
+            db: Arc::new(db),
+            durable: true,
+        };
+        match store.schema_version()? {
+            Some(SCHEMA_VERSION) => Ok(store),
+            found => Err(StoreError::UnknownSchema {
+                path,
+                found: found.unwrap_or(0),
+            }),
+        }
+    }
+
+    fn open_with(dir: &Path, durable: bool) -> Result<Store, StoreError> {
         let path = dir.join(FILE_NAME);
         let open_err = |detail: String| StoreError::Open {
             path: path.clone(),
@@ -94,7 +133,29 @@ impl Store {
                 write.commit()?;
             }
         }
-        Ok(Store { db: Arc::new(db) })
+        Ok(Store {
+            db: Arc::new(db),
+            durable,
+        })
+    }
+
+    /// A write transaction: durable when `commit` returns (fsync'd, with
+    /// redb's two-phase commit so a torn write of the commit slot cannot be
+    /// mistaken for a valid one), or for a scratch store not fsync'd at all.
+    pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        if self.durable {
+            begin_durable(&self.db)
+        } else {
+            let mut txn = self.db.begin_write()?;
+            txn.set_durability(redb::Durability::None)?;
+            Ok(txn)
+        }
+    }
+
+    /// Make every commit so far durable (one empty durable commit).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        begin_durable(&self.db)?.commit()?;
+        Ok(())
     }
 
     pub fn read(&self) -> Result<ReadTransaction, StoreError> {
@@ -112,10 +173,8 @@ impl Store {
     }
 }
 
-/// A write transaction that is durable when `commit` returns: fsync'd, with
-/// redb's two-phase commit so a torn write of the commit slot cannot be
-/// mistaken for a valid one.
-pub fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
+/// A write transaction that is durable when `commit` returns.
+fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(redb::Durability::Immediate)?;
     txn.set_two_phase_commit(true);

@@ -20,3 +20,20 @@ pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idem
 /// (created_at seconds, "caller:key") -> (), to prune old records in order.
 pub const IDEMPOTENCY_BY_TIME: TableDefinition<(i64, &str), ()> =
     TableDefinition::new("idempotency_by_time");
+/// Tariff id -> `Tariff`.
+pub const TARIFFS: TableDefinition<u64, &[u8]> = TableDefinition::new("tariffs");
+/// Service id -> `Service`.
+pub const SERVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("services");
+/// (client id, service id) -> (): a client's services, for per-client limits.
+pub const SERVICES_BY_CLIENT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("services_by_client");
+/// Ledger line id -> `LedgerEntry`. Append-only: lines are never changed or removed.
+pub const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
+/// (account id, ledger line id) -> (): an account's lines in order.
+pub const LEDGER_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("ledger_by_account");
+/// (account id, currency) -> `Balance`, kept in the same transaction as every
+/// ledger append so it always equals the sum of the account's lines.
+pub const BALANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("balances");
+/// Receipt id -> `Receipt`: every state-changing rule decision.
+pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");

@@ -19,9 +19,8 @@
 //! grows with load by itself: one client pays one fsync per write, sixty-four
 //! clients share one.
 
-use super::{StoreError, begin_durable};
-use redb::{Database, WriteTransaction};
-use std::sync::Arc;
+use super::{Store, StoreError};
+use redb::WriteTransaction;
 use tokio::sync::{mpsc, oneshot};
 
 /// Why a submitted write did not happen.
@@ -101,11 +100,11 @@ impl Writer {
 
     /// Start the writer thread. `max_batch = 1` gives one commit per request
     /// (the baseline the group-commit benchmark compares against).
-    pub fn start(db: Arc<Database>, max_batch: usize) -> Writer {
+    pub fn start(store: Store, max_batch: usize) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("rulesd-writer".into())
-            .spawn(move || run(db, rx, max_batch.max(1)))
+            .spawn(move || run(store, rx, max_batch.max(1)))
             .expect("spawning the writer thread");
         Writer {
             tx: Some(tx),
@@ -139,7 +138,7 @@ impl Writer {
     }
 }
 
-fn run(db: Arc<Database>, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_batch: usize) {
+fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_batch: usize) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -149,15 +148,15 @@ fn run(db: Arc<Database>, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_bat
                 Err(_) => break,
             }
         }
-        commit_batch(&db, std::mem::take(&mut batch));
+        commit_batch(&store, std::mem::take(&mut batch));
     }
 }
 
 /// Apply the batch, dropping failed jobs and re-running the rest until one
 /// pass has no failure, then commit and answer everyone.
-fn commit_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>) {
+fn commit_batch(store: &Store, mut jobs: Vec<Box<dyn Job>>) {
     while !jobs.is_empty() {
-        let txn = match begin_durable(db) {
+        let txn = match store.begin_write() {
             Ok(txn) => txn,
             Err(e) => return fail_all(jobs, e),
         };

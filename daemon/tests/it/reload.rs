@@ -100,15 +100,15 @@ async fn manifest_binds_hooks_per_reseller() {
     write_atomically(
         rules.path(),
         "rules.toml",
-        b"[resellers.r-1]\npricing = \"cheap.wasm\"\n",
+        b"[resellers.1]\npricing = \"cheap.wasm\"\n",
     );
     let server = TestServer::start(Some(rules.path())).await;
-    assert_eq!(server.quote(&order(Some("r-1"))).await.1["total"], "1.00");
-    assert_eq!(server.quote(&order(Some("r-2"))).await.1["total"], "15.00");
+    assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
+    assert_eq!(server.quote(&order(Some(2))).await.1["total"], "15.00");
     assert_eq!(server.quote(&order(None)).await.1["total"], "15.00");
 
     // A broken manifest is reported and the previous bindings stay.
-    write_atomically(rules.path(), "rules.toml", b"[resellers.r-1\npricing = ");
+    write_atomically(rules.path(), "rules.toml", b"[resellers.1\npricing = ");
     server
         .wait_for_rules("the manifest error", |r| {
             r["errors"]
@@ -118,5 +118,5 @@ async fn manifest_binds_hooks_per_reseller() {
                 .any(|e| e["file"] == "rules.toml")
         })
         .await;
-    assert_eq!(server.quote(&order(Some("r-1"))).await.1["total"], "1.00");
+    assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
 }

@@ -20,14 +20,15 @@ const HOSTILE: &[(&str, u16, &str)] = &[
 async fn each_hostile_rule_fails_its_request_and_the_daemon_keeps_serving() {
     let rules = tempfile::tempdir().unwrap();
     let mut manifest = String::new();
-    for (behaviour, _, _) in HOSTILE {
+    // Each hostile module is bound for its own reseller id (1, 2, ...).
+    for (id, (behaviour, _, _)) in (1..).zip(HOSTILE) {
         std::fs::write(
             rules.path().join(format!("{behaviour}.wasm")),
             fixture(behaviour),
         )
         .unwrap();
         manifest.push_str(&format!(
-            "[resellers.{behaviour}]\npricing = \"{behaviour}.wasm\"\n"
+            "[resellers.{id}]\npricing = \"{behaviour}.wasm\"\n"
         ));
     }
     std::fs::write(rules.path().join("rules.toml"), manifest).unwrap();
@@ -35,8 +36,8 @@ async fn each_hostile_rule_fails_its_request_and_the_daemon_keeps_serving() {
     let report = server.get("/v1/rules").await.1;
     assert_eq!(report["errors"], Value::Array(vec![]), "{report:#}");
 
-    for (behaviour, status, detail) in HOSTILE {
-        let (got, body) = server.quote(&order(Some(behaviour))).await;
+    for (id, (behaviour, status, detail)) in (1..).zip(HOSTILE) {
+        let (got, body) = server.quote(&order(Some(id))).await;
         assert_eq!(got, *status, "{behaviour}: {body:#}");
         assert_eq!(
             body["type"], "urn:rulesd:problem:rule-failed",
@@ -75,11 +76,9 @@ pub fn price_request() -> rulesd::runtime::bindings::pricing::PriceRequest {
             }],
             setup_fee: "0".into(),
             renewal_prices: vec![],
-            daily_price: None,
-            daily_cost_from_period: false,
+            daily: None,
             pro_rata_day: None,
             late_fee: types::LateFee::None,
-            renew_from_suspension: false,
             addons: vec![],
         },
         months: 1,

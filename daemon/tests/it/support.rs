@@ -238,7 +238,8 @@ pub fn tariff() -> Value {
     })
 }
 
-pub fn order(reseller: Option<&str>) -> Value {
+/// A quote body for `reseller`'s rule bindings (by reseller id).
+pub fn order(reseller: Option<u64>) -> Value {
     let mut body = json!({
         "tariff": tariff(),
         "months": 1,

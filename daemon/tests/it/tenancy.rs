@@ -117,7 +117,7 @@ async fn resellers_are_confined_to_their_own_objects() {
     );
     assert_eq!(s.get_as(&ka, "/v1/rules").await.0, 403);
     let mut foreign_quote = order(None);
-    foreign_quote["reseller_id"] = json!(b.to_string());
+    foreign_quote["reseller_id"] = json!(b);
     assert_eq!(
         s.post_as(&ka, "/v1/quotes", &foreign_quote, None).await.0,
         404

@@ -1,15 +1,39 @@
 //! The embedded default rule module.
 //!
-//! It implements the BILLmanager tariff behaviour from the seed documents. This
-//! first version prices orders and renewals (period prices, setup fee, special
-//! renewal prices, addons above the included quantity); daily charging,
-//! calendar-based pro-rata and late fees answer "not implemented" until the
-//! billing core lands, and so do the other five hooks.
+//! It implements the BILLmanager tariff behaviour of the seed documents:
 //!
-//! Rounding: every amount is rounded to 2 decimal places, half away from zero
-//! (`RoundingStrategy::MidpointAwayFromZero`), once, on the final line amount.
+//! - pricing (`pricing`): orders and renewals at the period price (special
+//!   renewal prices, setup fee, addons above the included quantity);
+//!   calendar-based charging with a pro-rata day (`calendar_based`); late
+//!   renewal fees: none, fixed, a percentage of the late days' cost, or renewal
+//!   from the suspension date (`late_fee`); daily charging, with a day price or
+//!   a day cost derived from the order period (`daily`);
+//! - proration (`proration`): the downtime of a daily service the client
+//!   suspended, refunded or not as the tariff says. Addon orders and
+//!   cancellations and service cancellations answer "not implemented" for now.
+//!
+//! The other four hooks (tariff change, IP allocation, license pool,
+//! wholesale) answer "not implemented".
+//!
+//! Rounding: money is computed exactly and rounded once, on the final amount of
+//! each line, to 2 decimal places, half away from zero
+//! (`RoundingStrategy::MidpointAwayFromZero`), and written with exactly 2
+//! decimals ("5.00"). Nothing is rounded on the way: a prorated price is the
+//! period price × the share in one expression, a late fee is the period price ×
+//! late days × percent / (100 × the period's days). Amounts spread over days
+//! (a daily-charged order period) use cumulative rounding, day `k` of `n`
+//! costing `round(T × k / n) − round(T × (k − 1) / n)`, so the days of a period
+//! always add up to exactly its total `T`.
 
+mod calendar_based;
+mod daily;
+mod late_fee;
+mod money;
 mod pricing;
+mod proration;
+
+#[cfg(test)]
+mod properties;
 
 use rules_sdk::*;
 
@@ -17,7 +41,6 @@ use rules_sdk::*;
 pub struct DefaultRules;
 
 impl TariffChange for DefaultRules {}
-impl Proration for DefaultRules {}
 impl IpAllocation for DefaultRules {}
 impl LicensePool for DefaultRules {}
 impl Wholesale for DefaultRules {}

@@ -1,31 +1,63 @@
-//! Order and renewal prices.
+//! Order and renewal prices, and the dispatch of every pricing operation.
+//!
+//! An order or renewal pays for `months` calendar months from its start, at
+//! the period price (the special renewal price for a renewal) plus the addons
+//! above their included quantity. A calendar-based tariff stretches or shrinks
+//! a period that does not start on the 1st to end on a 1st, at a prorated
+//! price (`calendar_based`). A renewal of an expired service pays for its
+//! lateness as the tariff's late fee says (`late_fee`). Daily-charged tariffs
+//! are priced a day at a time (`daily`).
 
-use crate::DefaultRules;
+use crate::calendar_based::{calendar_term, pro_rata_day};
+use crate::money::round_money;
+use crate::{DefaultRules, daily, late_fee};
 use rules_sdk::*;
-
-/// Money is kept to cents, half away from zero, as BILLmanager shows it.
-/// Always shown with exactly two decimals ("5.00").
-pub(crate) fn round_money(amount: Decimal) -> Decimal {
-    let mut rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(2);
-    rounded
-}
 
 impl Pricing for DefaultRules {
     fn price(req: PriceRequest) -> Result<PriceDecision, RuleError> {
-        match req.operation {
-            Operation::Order => order(&req),
-            Operation::Renewal => renewal(&req),
-            Operation::Daily => Err(RuleError::NotImplemented(
-                "daily charging is not implemented by this module yet".into(),
-            )),
+        check_request(&req)?;
+        match (req.operation, &req.tariff.daily) {
+            (Operation::Order, Some(daily)) => daily::order(&req, daily),
+            (Operation::Daily, Some(daily)) => daily::day(&req, daily),
+            (Operation::Renewal, Some(_)) => Err(RuleError::Denied(format!(
+                "tariff {} charges daily; its services are paid one day at a time",
+                req.tariff.name
+            ))),
+            (Operation::Order, None) => order(&req),
+            (Operation::Renewal, None) => renewal(&req),
+            (Operation::Daily, None) => Err(RuleError::InvalidInput(format!(
+                "tariff {} does not charge daily; it has no daily charge",
+                req.tariff.name
+            ))),
         }
     }
 }
 
-fn not_sold(tariff: &Tariff, months: u32) -> RuleError {
-    let mut sold: Vec<String> = tariff.prices.iter().map(|p| p.months.to_string()).collect();
-    sold.sort();
+/// Facts no operation can be priced with.
+fn check_request(req: &PriceRequest) -> Result<(), RuleError> {
+    let tariff = &req.tariff;
+    if req.months == 0 {
+        return Err(RuleError::InvalidInput(
+            "a period is at least one month long; got 0 months".into(),
+        ));
+    }
+    // BILLmanager offers calendar-based charging only without daily charging:
+    // a day has no calendar month to be aligned to.
+    if tariff.daily.is_some() && tariff.pro_rata_day.is_some() {
+        return Err(RuleError::InvalidInput(format!(
+            "tariff {} has both daily and calendar-based charging; they exclude each other",
+            tariff.name
+        )));
+    }
+    pro_rata_day(tariff)?;
+    Ok(())
+}
+
+pub(crate) fn not_sold(tariff: &Tariff, months: u32) -> RuleError {
+    let mut sold: Vec<u32> = tariff.prices.iter().map(|p| p.months).collect();
+    sold.sort_unstable();
+    sold.dedup();
+    let sold: Vec<String> = sold.iter().map(u32::to_string).collect();
     RuleError::Denied(format!(
         "tariff {} is not sold for {} month(s); periods on sale (months): {}",
         tariff.name,
@@ -47,8 +79,10 @@ fn period_label(months: u32) -> String {
     }
 }
 
-/// Monthly price of the addons above their included quantity, times the months.
-fn addons_amount(req: &PriceRequest) -> Result<Decimal, RuleError> {
+/// Monthly price of the addons above their included quantity, times the
+/// months, unrounded. Denied for an addon the tariff does not have or a
+/// quantity outside its limits.
+pub(crate) fn addons_amount(req: &PriceRequest) -> Result<Decimal, RuleError> {
     let mut total = Decimal::ZERO;
     for wanted in &req.addons {
         let addon = req
@@ -74,35 +108,91 @@ fn addons_amount(req: &PriceRequest) -> Result<Decimal, RuleError> {
     Ok(total)
 }
 
+/// The setup fee line, charged once with the first order, if there is a fee.
+pub(crate) fn setup_line(tariff: &Tariff) -> Option<Line> {
+    (tariff.setup_fee > Decimal::ZERO).then(|| {
+        Line::charge(
+            LineKind::Setup,
+            format!("{}, setup fee", tariff.name),
+            round_money(tariff.setup_fee),
+        )
+    })
+}
+
+/// The period an order or renewal starting on `start` pays for.
+struct Term {
+    /// Exclusive end of the paid period.
+    end: NaiveDate,
+    /// What the period costs, unrounded.
+    amount: Decimal,
+    /// How the period was prorated, for the line description.
+    note: Option<String>,
+}
+
+/// The term of a `months` period starting on `start` whose full price is
+/// `full_amount`: a plain period of `months` calendar months, or on a
+/// calendar-based tariff a period ending on a 1st at a prorated price.
+fn term(
+    tariff: &Tariff,
+    start: NaiveDate,
+    months: u32,
+    full_amount: Decimal,
+) -> Result<Term, RuleError> {
+    let calendar = pro_rata_day(tariff)?.and_then(|day| calendar_term(start, months, day));
+    Ok(match calendar {
+        Some(calendar) => Term {
+            end: calendar.end,
+            amount: calendar.share_of(full_amount, months),
+            note: Some(calendar.describe()),
+        },
+        None => Term {
+            end: add_months(start, months),
+            amount: full_amount,
+            note: None,
+        },
+    })
+}
+
+fn describe(head: String, term: &Term) -> String {
+    match &term.note {
+        Some(note) => format!("{head}, {note}"),
+        None => head,
+    }
+}
+
+/// A new service: the first period from today, plus the setup fee.
 fn order(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
     let tariff = &req.tariff;
     let price = tariff
         .price_for(req.months)
         .ok_or_else(|| not_sold(tariff, req.months))?;
     let start = req.at.date_naive();
-    let expires = add_months(start, req.months);
+    let term = term(tariff, start, req.months, price + addons_amount(req)?)?;
     let mut lines = vec![
         Line::charge(
             LineKind::Order,
-            format!("{}, {}", tariff.name, period_label(req.months)),
-            round_money(price + addons_amount(req)?),
+            describe(
+                format!("{}, {}", tariff.name, period_label(req.months)),
+                &term,
+            ),
+            round_money(term.amount),
         )
-        .covering(start, expires),
+        .covering(start, term.end),
     ];
-    if tariff.setup_fee > Decimal::ZERO {
-        lines.push(Line::charge(
-            LineKind::Setup,
-            format!("{}, setup fee", tariff.name),
-            round_money(tariff.setup_fee),
-        ));
-    }
+    lines.extend(setup_line(tariff));
     Ok(PriceDecision {
         lines,
         period_start: start,
-        expires,
+        expires: term.end,
     })
 }
 
+/// Another period for an existing service, at the renewal price.
+///
+/// A service renewed on or before its expiry extends from the expiry, so no
+/// day is lost or paid twice. One that has expired starts again as its late
+/// fee says: today (with a fee, if any) or, renewing from suspension, at the
+/// old expiry. A service that was never paid starts today.
 fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
     let tariff = &req.tariff;
     let service = req.service.as_ref().ok_or_else(|| {
@@ -111,25 +201,33 @@ fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
     let price = tariff
         .renewal_price_for(req.months)
         .ok_or_else(|| not_sold(tariff, req.months))?;
+    let full_amount = price + addons_amount(req)?;
     let today = req.at.date_naive();
-    // A service renewed before it expires extends from its expiry; one that has
-    // already expired starts a new period today.
-    let start = match service.expires {
-        Some(expires) if expires >= today => expires,
-        _ => today,
+    let (start, fee) = match service.expires {
+        Some(expires) if expires >= today => (expires, None),
+        Some(expires) => {
+            let late = late_fee::late_renewal(tariff, req.months, full_amount, expires, today)?;
+            (late.start, late.fee)
+        }
+        None => (today, None),
     };
-    let expires = add_months(start, req.months);
-    Ok(PriceDecision {
-        lines: vec![
-            Line::charge(
-                LineKind::Renewal,
+    let term = term(tariff, start, req.months, full_amount)?;
+    let mut lines = vec![
+        Line::charge(
+            LineKind::Renewal,
+            describe(
                 format!("{}, renewal, {}", tariff.name, period_label(req.months)),
-                round_money(price + addons_amount(req)?),
-            )
-            .covering(start, expires),
-        ],
+                &term,
+            ),
+            round_money(term.amount),
+        )
+        .covering(start, term.end),
+    ];
+    lines.extend(fee);
+    Ok(PriceDecision {
+        lines,
         period_start: start,
-        expires,
+        expires: term.end,
     })
 }
 
@@ -162,11 +260,9 @@ mod tests {
                 months: 1,
                 price: dec("9.50"),
             }],
-            daily_price: None,
-            daily_cost_from_period: false,
+            daily: None,
             pro_rata_day: None,
             late_fee: LateFee::None,
-            renew_from_suspension: false,
             addons: vec![Addon {
                 resource: "disk-gb".into(),
                 unit: "GB".into(),
@@ -217,6 +313,7 @@ mod tests {
         r.service = Some(Service {
             id: "s1".into(),
             status: ServiceStatus::Active,
+            period_start: None,
             expires: Some("2026-04-01".parse().unwrap()),
             suspended_at: None,
             months: 1,
@@ -227,6 +324,194 @@ mod tests {
         assert_eq!(d.lines[0].amount, dec("9.50"));
         assert_eq!(d.period_start, "2026-04-01".parse().unwrap());
         assert_eq!(d.expires, "2026-05-01".parse().unwrap());
+    }
+
+    fn service(expires: &str) -> Service {
+        Service {
+            id: "s1".into(),
+            status: ServiceStatus::Suspended,
+            period_start: None,
+            expires: Some(expires.parse().unwrap()),
+            suspended_at: None,
+            months: 1,
+            addons: vec![],
+        }
+    }
+
+    fn calendar_tariff(price: &str) -> Tariff {
+        let mut t = tariff();
+        t.prices = vec![
+            PeriodPrice {
+                months: 1,
+                price: dec(price),
+            },
+            PeriodPrice {
+                months: 12,
+                price: dec("120.00"),
+            },
+        ];
+        t.renewal_prices = vec![];
+        t.setup_fee = Decimal::ZERO;
+        t.pro_rata_day = Some(15);
+        t
+    }
+
+    /// Seed: pro-rata day 15; ordered July 12 → until August 1 at 20/31 of
+    /// the price.
+    #[test]
+    fn seed_calendar_order_before_the_pro_rata_day() {
+        let mut r = request(Operation::Order, 1, "2026-07-12T09:30:00Z");
+        r.tariff = calendar_tariff("31.00");
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-07-12".parse().unwrap());
+        assert_eq!(d.expires, "2026-08-01".parse().unwrap());
+        assert_eq!(d.lines.len(), 1);
+        assert_eq!(d.lines[0].amount.to_string(), "20.00");
+        assert_eq!(d.lines[0].period_end, Some("2026-08-01".parse().unwrap()));
+        assert_eq!(
+            d.lines[0].description,
+            "Basic, 1 month, prorated to the calendar month: 20/31 of a month"
+        );
+    }
+
+    /// Seed: pro-rata day 15; ordered July 17 → until September 1 at
+    /// (1 + 15/31) of the price.
+    #[test]
+    fn seed_calendar_order_after_the_pro_rata_day() {
+        let mut r = request(Operation::Order, 1, "2026-07-17T09:30:00Z");
+        r.tariff = calendar_tariff("10.00");
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.expires, "2026-09-01".parse().unwrap());
+        // 10 × 46/31 = 14.8387..
+        assert_eq!(d.lines[0].amount.to_string(), "14.84");
+        assert!(d.lines[0].description.contains("prorated"));
+    }
+
+    #[test]
+    fn calendar_order_on_the_first_is_a_full_period() {
+        let mut r = request(Operation::Order, 12, "2026-07-01T00:00:00Z");
+        r.tariff = calendar_tariff("10.00");
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.expires, "2027-07-01".parse().unwrap());
+        assert_eq!(d.lines[0].amount.to_string(), "120.00");
+        assert_eq!(d.lines[0].description, "Basic, 1 year");
+    }
+
+    #[test]
+    fn calendar_renewal_is_prorated_when_it_does_not_start_on_the_first() {
+        // On time: from the expiry, the 1st, at the full price.
+        let mut r = request(Operation::Renewal, 1, "2026-07-20T00:00:00Z");
+        r.tariff = calendar_tariff("31.00");
+        r.service = Some(service("2026-08-01"));
+        let d = DefaultRules::price(r.clone()).unwrap();
+        assert_eq!(
+            (d.period_start, d.expires),
+            ("2026-08-01".parse().unwrap(), "2026-09-01".parse().unwrap())
+        );
+        assert_eq!(d.lines[0].amount.to_string(), "31.00");
+        // Expired, no late fee: from today, July 20 (after day 15), to Sep 1.
+        r.service = Some(service("2026-07-01"));
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(
+            (d.period_start, d.expires),
+            ("2026-07-20".parse().unwrap(), "2026-09-01".parse().unwrap())
+        );
+        // 31 × (1 + 12/31) = 43.00
+        assert_eq!(d.lines[0].amount.to_string(), "43.00");
+        assert_eq!(d.lines.len(), 1);
+    }
+
+    /// Seed: 50% late fee; expired September 1, renewed September 5; a month
+    /// renews at 3.00 and September has 30 days: 5 × 0.10 × 50% = 0.25.
+    #[test]
+    fn seed_percent_late_fee_on_renewal() {
+        let mut r = request(Operation::Renewal, 1, "2026-09-05T08:00:00Z");
+        r.tariff.renewal_prices = vec![PeriodPrice {
+            months: 1,
+            price: dec("3.00"),
+        }];
+        r.tariff.late_fee = LateFee::Percent(dec("50"));
+        r.service = Some(service("2026-09-01"));
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-09-05".parse().unwrap());
+        assert_eq!(d.expires, "2026-10-05".parse().unwrap());
+        assert_eq!(d.lines.len(), 2);
+        assert_eq!(d.lines[0].kind, LineKind::Renewal);
+        assert_eq!(d.lines[0].amount.to_string(), "3.00");
+        assert_eq!(d.lines[1].kind, LineKind::LateFee);
+        assert_eq!(d.lines[1].amount.to_string(), "0.25");
+        assert_eq!(
+            d.lines[1].description,
+            "Basic, late renewal fee: 50% of 5 late day(s)"
+        );
+    }
+
+    #[test]
+    fn fixed_late_fee_on_renewal() {
+        let mut r = request(Operation::Renewal, 1, "2026-09-05T08:00:00Z");
+        r.tariff.late_fee = LateFee::Fixed(dec("1.5"));
+        r.service = Some(service("2026-09-01"));
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-09-05".parse().unwrap());
+        assert_eq!(d.lines[1].kind, LineKind::LateFee);
+        assert_eq!(d.lines[1].amount.to_string(), "1.50");
+    }
+
+    #[test]
+    fn renewal_on_the_expiry_day_is_on_time() {
+        let mut r = request(Operation::Renewal, 1, "2026-09-01T23:59:59Z");
+        r.tariff.late_fee = LateFee::Fixed(dec("1.5"));
+        r.service = Some(service("2026-09-01"));
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-09-01".parse().unwrap());
+        assert_eq!(d.lines.len(), 1);
+    }
+
+    /// Seed: renew from suspension; expired August 3, renewed August 15 →
+    /// active until September 3.
+    #[test]
+    fn seed_renew_from_suspension() {
+        let mut r = request(Operation::Renewal, 1, "2026-08-15T10:00:00Z");
+        r.tariff.late_fee = LateFee::RenewFromSuspension;
+        r.service = Some(service("2026-08-03"));
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-08-03".parse().unwrap());
+        assert_eq!(d.expires, "2026-09-03".parse().unwrap());
+        assert_eq!(d.lines.len(), 1);
+        assert_eq!(d.lines[0].amount.to_string(), "9.50");
+        assert_eq!(d.lines[0].period_start, Some("2026-08-03".parse().unwrap()));
+        assert_eq!(d.lines[0].period_end, Some("2026-09-03".parse().unwrap()));
+    }
+
+    #[test]
+    fn nonsense_tariffs_are_invalid_input() {
+        let mut r = request(Operation::Order, 1, "2026-01-01T00:00:00Z");
+        r.tariff.pro_rata_day = Some(0);
+        assert!(matches!(
+            DefaultRules::price(r.clone()),
+            Err(RuleError::InvalidInput(_))
+        ));
+        r.tariff.pro_rata_day = Some(15);
+        r.tariff.daily = Some(DailyCharging {
+            price: Some(dec("0.1")),
+            cost_from_period: false,
+            charge_downtime: false,
+        });
+        assert!(matches!(
+            DefaultRules::price(r.clone()),
+            Err(RuleError::InvalidInput(_))
+        ));
+        let mut r = request(Operation::Order, 0, "2026-01-01T00:00:00Z");
+        assert!(matches!(
+            DefaultRules::price(r.clone()),
+            Err(RuleError::InvalidInput(_))
+        ));
+        r.months = 1;
+        r.operation = Operation::Daily;
+        assert!(matches!(
+            DefaultRules::price(r),
+            Err(RuleError::InvalidInput(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,373 @@
+//! The daily job, driven by the injected clock.
+//!
+//! For each day, at its first instant, in order and exactly once (the last
+//! day done is kept in the store), every service that is due is handled:
+//! - a daily-charged service whose next day is unpaid gets that day priced by
+//!   the rule and charged if the balance covers it (or it is client-suspended,
+//!   or it is a weekend its tariff does not suspend on); otherwise it is
+//!   suspended as unpaid. A daily service suspended as unpaid is charged and
+//!   reactivated on the first day the balance covers again;
+//! - a period service past its expiry is suspended (weekend policy permitting);
+//! - a service suspended as unpaid for the auto-deletion period is deleted.
+//!
+//! Each step re-checks the service in the write transaction, so the job is
+//! idempotent per service: a crash half way through a day repeats only what
+//! was not committed. Writes go through the group-committing writer in chunks,
+//! so requests keep being served while the job runs.
+
+use super::ledger::Decision;
+use super::pricing::{binding, price_request, price_with};
+use super::services::{DayOutcome, apply_day, apply_expiry, start_of};
+use super::{ApiError, App};
+use crate::domain::decision::Priced;
+use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
+use crate::domain::tariff::{Tariff, WeekendSuspension};
+use crate::hook::Hook;
+use crate::runtime::bindings::pricing;
+use crate::store::{self, META, SERVICES, TARIFFS, WriteError};
+use chrono::{Datelike, NaiveDate, Weekday};
+use redb::ReadableTable;
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Where the last completed day is kept (days since 0001-01-01).
+const LAST_DAY_KEY: &str = "daily_job_last_day";
+/// Services handled per write transaction.
+const CHUNK: usize = 512;
+/// Passes over a day while services keep changing under the job.
+const PASSES: usize = 3;
+
+/// What the daily job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DailyReport {
+    /// Days run, in order.
+    pub days: Vec<NaiveDate>,
+    /// Days charged to daily-charged services.
+    pub charged: u64,
+    /// Daily services brought back once their balance covered a day.
+    pub reactivated: u64,
+    pub suspended: u64,
+    pub deleted: u64,
+    /// Services the rule could not price (logged; retried the next day).
+    pub failed: u64,
+}
+
+impl DailyReport {
+    fn count(&mut self, outcome: DayOutcome) {
+        match outcome {
+            DayOutcome::Charged => self.charged += 1,
+            DayOutcome::Reactivated => self.reactivated += 1,
+            DayOutcome::Suspended => self.suspended += 1,
+            DayOutcome::Deleted => self.deleted += 1,
+            DayOutcome::Unchanged => {}
+        }
+    }
+}
+
+/// One thing to do to one service on one day.
+enum Work {
+    /// Price and charge a day of a daily-charged service.
+    Charge {
+        service: Service,
+        reseller: Option<u64>,
+        request: Box<pricing::PriceRequest>,
+        keep_on_unpaid: bool,
+    },
+    /// Suspend or delete.
+    Expire {
+        service: Service,
+        outcome: DayOutcome,
+    },
+}
+
+fn is_weekend(day: NaiveDate) -> bool {
+    matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// On a store where the job never ran, record `day - 1` as done, so the
+/// first run handles `day` and every day after it, however late the first
+/// tick comes. Called at start, before any request is served.
+pub fn initialize(store: &store::Store, day: NaiveDate) -> Result<(), store::StoreError> {
+    let txn = store.begin_write()?;
+    {
+        let mut meta = txn.open_table(META)?;
+        if meta.get(LAST_DAY_KEY)?.is_none() {
+            let before = day.pred_opt().unwrap_or(day);
+            meta.insert(LAST_DAY_KEY, before.num_days_from_ce() as u64)?;
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+impl App {
+    /// Whether unpaid services of `tariff` are suspended on `day`.
+    fn suspends_on(&self, tariff: &Tariff, day: NaiveDate) -> bool {
+        let on_weekends = match tariff.spec.weekend_suspension {
+            WeekendSuspension::ProductType => self.options.suspend_on_weekends,
+            WeekendSuspension::Suspend => true,
+            WeekendSuspension::DoNotSuspend => false,
+        };
+        on_weekends || !is_weekend(day)
+    }
+
+    /// The last day the job completed, if it ever ran.
+    pub fn last_daily_run(&self) -> Result<Option<NaiveDate>, ApiError> {
+        let read = self.store.read()?;
+        let meta = read.open_table(META)?;
+        Ok(meta
+            .get(LAST_DAY_KEY)?
+            .and_then(|v| i32::try_from(v.value()).ok())
+            .and_then(NaiveDate::from_num_days_from_ce_opt))
+    }
+
+    /// Run the job for every day after the last completed one through
+    /// `through`. On a store where it never ran, only `through` is run.
+    pub async fn run_daily_jobs(&self, through: NaiveDate) -> Result<DailyReport, ApiError> {
+        let _one_at_a_time = self.daily.lock().await;
+        let mut report = DailyReport::default();
+        let mut day = match self.last_daily_run()? {
+            Some(last) => last.succ_opt().unwrap_or(last),
+            None => through,
+        };
+        while day <= through {
+            self.run_day(day, &mut report).await?;
+            let n = day.num_days_from_ce() as u64;
+            self.writer
+                .write(move |txn| {
+                    let mut meta = txn.open_table(META).map_err(store::StoreError::from)?;
+                    meta.insert(LAST_DAY_KEY, n)
+                        .map_err(store::StoreError::from)?;
+                    Ok::<_, WriteError<ApiError>>(())
+                })
+                .await?;
+            report.days.push(day);
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        Ok(report)
+    }
+
+    async fn run_day(&self, day: NaiveDate, report: &mut DailyReport) -> Result<(), ApiError> {
+        for _ in 0..PASSES {
+            let work = self.due(day)?;
+            if work.is_empty() {
+                return Ok(());
+            }
+            let conflicts = self.apply(day, work, report).await?;
+            if conflicts == 0 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything due on `day`, from one read transaction.
+    fn due(&self, day: NaiveDate) -> Result<Vec<Work>, ApiError> {
+        let read = self.store.read()?;
+        let services = match read.open_table(SERVICES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let tariffs_table = read.open_table(TARIFFS)?;
+        let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
+        let mut work = Vec::new();
+        for item in services.iter()? {
+            let (id, bytes) = item?;
+            let service: Service = store::decode("services", id.value(), bytes.value())?;
+            if service.status == ServiceStatus::Deleted {
+                continue;
+            }
+            if !tariffs.contains_key(&service.tariff_id) {
+                let t: Tariff = store::get_json(&tariffs_table, "tariffs", service.tariff_id)?
+                    .ok_or_else(|| {
+                        ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
+                    })?;
+                tariffs.insert(t.id, t);
+            }
+            let tariff = &tariffs[&service.tariff_id];
+            let unpaid = service.suspended_by == Some(SuspendedBy::Expiry);
+            let delete_after = tariff
+                .spec
+                .auto_delete_days
+                .or(self.options.auto_delete_days);
+            if let Some(days) = delete_after
+                && unpaid
+                && day >= service.expires + chrono::Days::new(days.into())
+            {
+                work.push(Work::Expire {
+                    service,
+                    outcome: DayOutcome::Deleted,
+                });
+                continue;
+            }
+            if service.expires > day {
+                continue;
+            }
+            let chargeable = service.status == ServiceStatus::Active
+                || matches!(
+                    service.suspended_by,
+                    Some(SuspendedBy::Client | SuspendedBy::Expiry)
+                );
+            if service.daily && chargeable {
+                let request = price_request(
+                    pricing::Operation::Daily,
+                    &tariff.spec.terms(Some(tariff.id)),
+                    service.months,
+                    &service.addons,
+                    Some(&service.facts()),
+                    start_of(day),
+                );
+                work.push(Work::Charge {
+                    keep_on_unpaid: !self.suspends_on(tariff, day),
+                    reseller: tariff.reseller_id,
+                    service,
+                    request: Box::new(request),
+                });
+            } else if !service.daily
+                && service.status == ServiceStatus::Active
+                && self.suspends_on(tariff, day)
+            {
+                work.push(Work::Expire {
+                    service,
+                    outcome: DayOutcome::Suspended,
+                });
+            }
+        }
+        Ok(work)
+    }
+
+    /// Price what needs pricing, then write in chunks. Returns how many
+    /// services changed under the job (to be looked at again).
+    async fn apply(
+        &self,
+        day: NaiveDate,
+        work: Vec<Work>,
+        report: &mut DailyReport,
+    ) -> Result<usize, ApiError> {
+        let mut conflicts = 0;
+        let mut work = work.into_iter().peekable();
+        while work.peek().is_some() {
+            let chunk: Vec<Work> = work.by_ref().take(CHUNK).collect();
+            let decided = self.price_chunk(chunk, report).await?;
+            let now = self.clock.now();
+            let (outcomes, skipped) = self
+                .writer
+                .write(move |txn| {
+                    let mut outcomes = Vec::with_capacity(decided.len());
+                    let mut skipped = 0;
+                    for item in &decided {
+                        let result = match item {
+                            Decided::Charge {
+                                service,
+                                decision,
+                                priced,
+                                keep_on_unpaid,
+                            } => {
+                                apply_day(txn, service, decision, priced, *keep_on_unpaid, now, day)
+                            }
+                            Decided::Expire { service, outcome } => {
+                                apply_expiry(txn, service, *outcome, day)
+                            }
+                        };
+                        match result {
+                            Ok(o) => outcomes.push(o),
+                            Err(ApiError::Conflict(_)) => skipped += 1,
+                            Err(e) => return Err(WriteError::Rejected(e)),
+                        }
+                    }
+                    Ok((outcomes, skipped))
+                })
+                .await?;
+            conflicts += skipped;
+            for o in outcomes {
+                report.count(o);
+            }
+        }
+        Ok(conflicts)
+    }
+
+    /// Ask the pricing rules for the chunk's daily charges, on the blocking
+    /// pool, one module resolution per reseller binding.
+    async fn price_chunk(
+        &self,
+        chunk: Vec<Work>,
+        report: &mut DailyReport,
+    ) -> Result<Vec<Decided>, ApiError> {
+        let mut by_binding: HashMap<Option<u64>, Vec<Charge>> = HashMap::new();
+        let mut decided = Vec::with_capacity(chunk.len());
+        for item in chunk {
+            match item {
+                Work::Expire { service, outcome } => {
+                    decided.push(Decided::Expire { service, outcome })
+                }
+                Work::Charge {
+                    service,
+                    reseller,
+                    request,
+                    keep_on_unpaid,
+                } => {
+                    by_binding
+                        .entry(reseller)
+                        .or_default()
+                        .push((service, request, keep_on_unpaid))
+                }
+            }
+        }
+        for (reseller, items) in by_binding {
+            let results = self
+                .with_module(Hook::Pricing, reseller, move |m| {
+                    items
+                        .into_iter()
+                        .map(|(service, request, keep)| {
+                            let r = price_with(m, *request);
+                            (service, r, keep)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            for (service, result, keep_on_unpaid) in results {
+                match result {
+                    Ok((decision, priced)) => decided.push(Decided::Charge {
+                        service,
+                        decision: Box::new(decision),
+                        priced,
+                        keep_on_unpaid,
+                    }),
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::warn!(
+                            service = service.id,
+                            binding = ?binding(reseller),
+                            error = %e,
+                            "the daily charge could not be priced"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(decided)
+    }
+}
+
+/// A daily charge waiting for its price: the service, the request, and
+/// whether an unpaid day is charged anyway (a weekend without suspension).
+type Charge = (Service, Box<pricing::PriceRequest>, bool);
+
+/// Work with its rule decision made.
+enum Decided {
+    Charge {
+        service: Service,
+        decision: Box<Decision>,
+        priced: Priced,
+        keep_on_unpaid: bool,
+    },
+    Expire {
+        service: Service,
+        outcome: DayOutcome,
+    },
+}

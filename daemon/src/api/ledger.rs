@@ -1,0 +1,291 @@
+//! `/v1/ledger`: the append-only money ledger, balances, and manual
+//! adjustments; plus the one place where rule decisions become ledger lines
+//! and decision receipts ([`record`]).
+
+use super::{ApiError, App, Caller, Idempotency, Reply};
+use crate::domain::accounts::{Account, AccountKind};
+use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
+use crate::domain::invalid::{check_text, invalid};
+use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
+use crate::domain::money;
+use crate::hook::Hook;
+use crate::store::{self, ACCOUNTS, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
+use chrono::{DateTime, Utc};
+use redb::{ReadableTable, WriteTransaction};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+/// A validated rule decision, ready to be recorded with its receipt.
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub hook: Hook,
+    pub module: String,
+    pub sha256: String,
+    pub fuel_used: u64,
+    pub input: RuleInput,
+    pub output: RuleOutput,
+}
+
+/// Whose ledger a decision's lines go to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub account_id: u64,
+    pub reseller_id: Option<u64>,
+    pub service_id: u64,
+    pub currency: &'a str,
+}
+
+/// Store a decision's receipt and append its lines to the ledger, in the
+/// caller's transaction.
+pub(crate) fn record(
+    txn: &WriteTransaction,
+    decision: &Decision,
+    target: Target<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<LedgerEntry>, ApiError> {
+    let receipt = Receipt {
+        id: store::next_id(txn, "receipts")?,
+        at: decision_time(&decision.input),
+        hook: decision.hook,
+        module: decision.module.clone(),
+        sha256: decision.sha256.clone(),
+        fuel_used: decision.fuel_used,
+        account_id: target.account_id,
+        service_id: target.service_id,
+        currency: target.currency.to_string(),
+        input: decision.input.clone(),
+        output: decision.output.clone(),
+    };
+    txn.open_table(RECEIPTS)?
+        .insert(receipt.id, store::encode(&receipt).as_slice())?;
+    let mut entries = Vec::new();
+    for line in decision.output.lines() {
+        let entry = LedgerEntry {
+            id: store::next_id(txn, "ledger")?,
+            account_id: target.account_id,
+            reseller_id: target.reseller_id,
+            service_id: Some(target.service_id),
+            currency: target.currency.to_string(),
+            at: now,
+            receipt_id: Some(receipt.id),
+            rule_sha256: Some(decision.sha256.clone()),
+            kind: line.kind,
+            description: line.description.clone(),
+            amount: line.amount,
+            period_start: line.period_start,
+            period_end: line.period_end,
+        };
+        append(txn, &entry)?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// The decision time in a stored request (RFC 3339; validated when made).
+fn decision_time(input: &RuleInput) -> DateTime<Utc> {
+    let at = match input {
+        RuleInput::Pricing(r) => &r.at,
+        RuleInput::Proration(r) => &r.at,
+    };
+    at.parse().unwrap_or_default()
+}
+
+/// Append one line and update the account's balance in the same transaction.
+fn append(txn: &WriteTransaction, entry: &LedgerEntry) -> Result<(), ApiError> {
+    txn.open_table(LEDGER)?
+        .insert(entry.id, store::encode(entry).as_slice())?;
+    txn.open_table(LEDGER_BY_ACCOUNT)?
+        .insert((entry.account_id, entry.id), ())?;
+    let mut balance = balance_in(txn, entry.account_id, &entry.currency)?;
+    balance.add(entry.amount);
+    txn.open_table(BALANCES)?.insert(
+        (entry.account_id, entry.currency.as_str()),
+        store::encode(&balance).as_slice(),
+    )?;
+    Ok(())
+}
+
+/// An account's balance in a currency, as of this transaction.
+pub(crate) fn balance_in(
+    txn: &WriteTransaction,
+    account: u64,
+    currency: &str,
+) -> Result<Balance, ApiError> {
+    let table = txn.open_table(BALANCES)?;
+    let found = table.get((account, currency))?;
+    Ok(match found {
+        Some(v) => store::decode("balances", account, v.value())?,
+        None => Balance {
+            currency: currency.to_string(),
+            ..Balance::default()
+        },
+    })
+}
+
+/// Whether the caller may see this account and its money.
+pub(crate) fn can_see_account(caller: &Caller, account: &Account) -> bool {
+    match account.kind {
+        AccountKind::Provider => caller.is_provider(),
+        AccountKind::Reseller => caller.can_see(Some(account.id)),
+        AccountKind::Client => caller.can_see(account.reseller_id),
+    }
+}
+
+/// A manual line: funds received (negative amount, a credit) or a correction.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdjustment {
+    pub account_id: u64,
+    pub currency: String,
+    /// Negative credits the account (e.g. "-50.00" for a payment received);
+    /// positive charges it.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "-50.00")]
+    pub amount: Decimal,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerQuery {
+    /// Only this account's lines.
+    pub account_id: Option<u64>,
+    /// Only this service's lines.
+    pub service_id: Option<u64>,
+    /// Lines with an id greater than this (for paging).
+    pub after: Option<u64>,
+    /// At most this many lines (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceQuery {
+    pub account_id: u64,
+}
+
+impl App {
+    fn visible_account(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
+            Some(a) if can_see_account(caller, &a) => Ok(a),
+            _ => Err(ApiError::NotFound(format!("account {id} does not exist"))),
+        }
+    }
+
+    /// Ledger lines the caller may see, oldest first.
+    pub fn list_ledger(
+        &self,
+        caller: &Caller,
+        q: LedgerQuery,
+    ) -> Result<Vec<LedgerEntry>, ApiError> {
+        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        let after = q.after.unwrap_or(0);
+        let read = self.store.read()?;
+        let ledger = match read.open_table(LEDGER) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let keep = |e: &LedgerEntry| {
+            caller.can_see(e.reseller_id) && q.service_id.is_none_or(|s| e.service_id == Some(s))
+        };
+        let mut out = Vec::new();
+        if let Some(account) = q.account_id {
+            self.visible_account(caller, account)?;
+            let index = read.open_table(LEDGER_BY_ACCOUNT)?;
+            for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
+                let id = key?.0.value().1;
+                if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
+                    && keep(&e)
+                {
+                    out.push(e);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+        } else {
+            for item in ledger.range(after.saturating_add(1)..)? {
+                let (id, bytes) = item?;
+                let e: LedgerEntry = store::decode("ledger", id.value(), bytes.value())?;
+                if keep(&e) {
+                    out.push(e);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An account's balances, one per currency it has lines in.
+    pub fn balances(&self, caller: &Caller, account_id: u64) -> Result<Vec<Balance>, ApiError> {
+        self.visible_account(caller, account_id)?;
+        let read = self.store.read()?;
+        let table = match read.open_table(BALANCES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for item in table.range((account_id, "")..(account_id.saturating_add(1), ""))? {
+            let (key, bytes) = item?;
+            out.push(store::decode("balances", key.value().0, bytes.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Record a manual adjustment (provider, or the reseller of the client).
+    pub async fn adjust(
+        &self,
+        caller: Caller,
+        req: NewAdjustment,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        money::check(req.amount, true).map_err(|m| invalid("amount", m))?;
+        if req.amount.is_zero() {
+            return Err(invalid("amount", "an adjustment of zero changes nothing").into());
+        }
+        if req.currency.len() != 3 || !req.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(invalid(
+                "currency",
+                format!("{:?} is not an ISO 4217 code", req.currency),
+            )
+            .into());
+        }
+        check_text("description", &req.description, 500)?;
+        self.mutate(idem, 201, move |txn, now| {
+            let account: Option<Account> =
+                store::get_json(&txn.open_table(ACCOUNTS)?, "accounts", req.account_id)?;
+            let account = match account {
+                Some(a) if a.kind == AccountKind::Client && can_see_account(&caller, &a) => a,
+                _ => {
+                    return Err(ApiError::NotFound(format!(
+                        "client {} does not exist",
+                        req.account_id
+                    )));
+                }
+            };
+            let entry = LedgerEntry {
+                id: store::next_id(txn, "ledger")?,
+                account_id: account.id,
+                reseller_id: account.reseller_id,
+                service_id: None,
+                currency: req.currency.clone(),
+                at: now,
+                receipt_id: None,
+                rule_sha256: None,
+                kind: LineKind::Adjustment,
+                description: req.description.clone(),
+                amount: req.amount,
+                period_start: None,
+                period_end: None,
+            };
+            append(txn, &entry)?;
+            Ok(entry)
+        })
+        .await
+    }
+}

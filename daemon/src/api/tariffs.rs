@@ -1,0 +1,94 @@
+//! `/v1/tariffs`: tariff plans. The provider's tariffs are sold to its own
+//! clients; a reseller's tariffs are its retail plans, sold to its clients.
+//! Terms are immutable once created (stored decisions refer to them); only
+//! `enabled` changes.
+
+use super::{ApiError, App, Caller, Idempotency, Reply};
+use crate::domain::accounts::ClientGroup;
+use crate::domain::invalid::invalid;
+use crate::domain::tariff::{Tariff, TariffSpec};
+use crate::store::{self, CLIENT_GROUPS, TARIFFS};
+use redb::WriteTransaction;
+
+pub(crate) fn tariff_in(txn: &WriteTransaction, id: u64) -> Result<Option<Tariff>, ApiError> {
+    Ok(store::get_json(&txn.open_table(TARIFFS)?, "tariffs", id)?)
+}
+
+fn not_found(id: u64) -> ApiError {
+    ApiError::NotFound(format!("tariff {id} does not exist"))
+}
+
+impl App {
+    pub async fn create_tariff(
+        &self,
+        caller: Caller,
+        spec: TariffSpec,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        spec.validate()?;
+        self.mutate(idem, 201, move |txn, now| {
+            let owner = caller.reseller_scope();
+            let groups = txn.open_table(CLIENT_GROUPS)?;
+            for g in spec
+                .client_groups
+                .allowed
+                .iter()
+                .chain(&spec.client_groups.forbidden)
+            {
+                let group: Option<ClientGroup> = store::get_json(&groups, "client_groups", *g)?;
+                if group.is_none_or(|group| group.reseller_id != owner) {
+                    return Err(invalid(
+                        "tariff.client_groups",
+                        format!("client group {g} does not exist among this account's groups"),
+                    )
+                    .into());
+                }
+            }
+            let tariff = Tariff {
+                id: store::next_id(txn, "tariffs")?,
+                reseller_id: owner,
+                created_at: now,
+                spec: spec.clone(),
+            };
+            txn.open_table(TARIFFS)?
+                .insert(tariff.id, store::encode(&tariff).as_slice())?;
+            Ok(tariff)
+        })
+        .await
+    }
+
+    pub fn list_tariffs(&self, caller: &Caller) -> Result<Vec<Tariff>, ApiError> {
+        self.read_all(TARIFFS, "tariffs", |t: &Tariff| {
+            caller.can_see(t.reseller_id)
+        })
+    }
+
+    pub fn get_tariff(&self, caller: &Caller, id: u64) -> Result<Tariff, ApiError> {
+        match self.read_one::<Tariff>(TARIFFS, "tariffs", id)? {
+            Some(t) if caller.can_see(t.reseller_id) => Ok(t),
+            _ => Err(not_found(id)),
+        }
+    }
+
+    /// Enable or disable a tariff. A disabled tariff takes no new orders;
+    /// existing services keep renewing.
+    pub async fn set_tariff_enabled(
+        &self,
+        caller: Caller,
+        id: u64,
+        enabled: bool,
+        idem: Option<Idempotency>,
+    ) -> Result<Reply, ApiError> {
+        self.mutate(idem, 200, move |txn, _| {
+            let mut tariff = match tariff_in(txn, id)? {
+                Some(t) if caller.can_see(t.reseller_id) => t,
+                _ => return Err(not_found(id)),
+            };
+            tariff.spec.enabled = enabled;
+            txn.open_table(TARIFFS)?
+                .insert(tariff.id, store::encode(&tariff).as_slice())?;
+            Ok(tariff)
+        })
+        .await
+    }
+}

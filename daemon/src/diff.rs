@@ -1,0 +1,140 @@
+//! Re-running stored decisions through a candidate module: which would change
+//! and by how much. Receipts are streamed from one read transaction (redb
+//! readers never block the writer), one at a time, so memory does not grow
+//! with history; nothing is written.
+
+use crate::api::ApiError;
+use crate::api::pricing::{price_with, prorate_with};
+use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
+use crate::domain::ledger::Line;
+use crate::runtime::RuleModule;
+use crate::store::{self, RECEIPTS, Store};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Only decisions made on or after this day.
+    pub since: Option<NaiveDate>,
+    /// How many differences to report in full.
+    pub show: usize,
+}
+
+/// One decision the candidate would make differently.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Difference {
+    pub receipt_id: u64,
+    pub at: DateTime<Utc>,
+    pub hook: crate::hook::Hook,
+    pub service_id: u64,
+    pub account_id: u64,
+    pub currency: String,
+    /// The module that made the stored decision.
+    pub stored_sha256: String,
+    pub stored_lines: Vec<Line>,
+    /// None when the candidate failed or refused; see `candidate_error`.
+    pub candidate_lines: Option<Vec<Line>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_error: Option<String>,
+    /// Candidate total minus stored total (zero when the candidate failed).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub delta: Decimal,
+}
+
+/// The summary of a diff.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct DiffReport {
+    pub candidate_sha256: String,
+    /// Stored decisions re-run through the candidate.
+    pub examined: u64,
+    /// Decisions of hooks the candidate does not export, or before `since`.
+    pub skipped: u64,
+    pub changed: u64,
+    /// Decisions the candidate refused or failed on (counted in `changed`).
+    pub failed: u64,
+    /// Total money delta per currency (candidate minus stored).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub delta: BTreeMap<String, Decimal>,
+    /// The first `show` differences, in full.
+    pub differences: Vec<Difference>,
+}
+
+fn total(lines: &[Line]) -> Decimal {
+    lines.iter().map(|l| l.amount).sum()
+}
+
+/// The candidate's answer to a stored request: its output, or why it gave none.
+fn rerun(candidate: &RuleModule, input: &RuleInput) -> Result<RuleOutput, ApiError> {
+    Ok(match input {
+        RuleInput::Pricing(r) => price_with(candidate, r.clone())?.0.output,
+        RuleInput::Proration(r) => prorate_with(candidate, r.clone())?.output,
+    })
+}
+
+/// Compare every stored decision of the hooks `candidate` exports. Each
+/// difference is handed to `each` as it is found (for streaming); the first
+/// `options.show` are also kept in the report.
+pub fn diff(
+    store: &Store,
+    candidate: &RuleModule,
+    options: &DiffOptions,
+    mut each: impl FnMut(&Difference),
+) -> Result<DiffReport, ApiError> {
+    let mut report = DiffReport {
+        candidate_sha256: candidate.sha256.clone(),
+        ..DiffReport::default()
+    };
+    let read = store.read()?;
+    let receipts = match read.open_table(RECEIPTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(report),
+        Err(e) => return Err(e.into()),
+    };
+    for item in redb::ReadableTable::iter(&receipts)? {
+        let (id, bytes) = item?;
+        let receipt: Receipt = store::decode("receipts", id.value(), bytes.value())?;
+        if !candidate.exports_hook(receipt.hook)
+            || options.since.is_some_and(|s| receipt.at.date_naive() < s)
+        {
+            report.skipped += 1;
+            continue;
+        }
+        report.examined += 1;
+        let stored = receipt.output.lines();
+        let (candidate_lines, candidate_error, delta) = match rerun(candidate, &receipt.input) {
+            Ok(output) if output == receipt.output => continue,
+            Ok(output) => {
+                let delta = total(output.lines()) - total(stored);
+                (Some(output.lines().to_vec()), None, delta)
+            }
+            Err(e) => (None, Some(e.to_string()), Decimal::ZERO),
+        };
+        report.changed += 1;
+        if candidate_error.is_some() {
+            report.failed += 1;
+        }
+        *report.delta.entry(receipt.currency.clone()).or_default() += delta;
+        let difference = Difference {
+            receipt_id: receipt.id,
+            at: receipt.at,
+            hook: receipt.hook,
+            service_id: receipt.service_id,
+            account_id: receipt.account_id,
+            currency: receipt.currency,
+            stored_sha256: receipt.sha256,
+            stored_lines: stored.to_vec(),
+            candidate_lines,
+            candidate_error,
+            delta,
+        };
+        each(&difference);
+        if report.differences.len() < options.show {
+            report.differences.push(difference);
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,114 @@
+//! The money ledger: append-only lines, each priced by a rule (or entered by a
+//! person as an adjustment), and the balances derived from them.
+//!
+//! Sign: a line's amount is what the account is charged. Charges are
+//! positive; refunds and credits (funds received) are negative. An account's
+//! balance is minus the sum of its lines: positive means funds available,
+//! negative means the account owes.
+
+use crate::runtime::bindings::types as wit;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineKind {
+    Order,
+    Renewal,
+    Setup,
+    Daily,
+    LateFee,
+    Refund,
+    Adjustment,
+}
+
+impl From<wit::LineKind> for LineKind {
+    fn from(k: wit::LineKind) -> Self {
+        match k {
+            wit::LineKind::Order => LineKind::Order,
+            wit::LineKind::Renewal => LineKind::Renewal,
+            wit::LineKind::Setup => LineKind::Setup,
+            wit::LineKind::Daily => LineKind::Daily,
+            wit::LineKind::LateFee => LineKind::LateFee,
+            wit::LineKind::Refund => LineKind::Refund,
+            wit::LineKind::Adjustment => LineKind::Adjustment,
+        }
+    }
+}
+
+/// A validated line of money, as a rule decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Line {
+    pub kind: LineKind,
+    pub description: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "10.00")]
+    pub amount: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<NaiveDate>,
+    /// Exclusive end of the period the line pays for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<NaiveDate>,
+}
+
+/// A line as recorded in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LedgerEntry {
+    pub id: u64,
+    pub account_id: u64,
+    /// The account's reseller, if any (for tenancy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseller_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<u64>,
+    pub currency: String,
+    /// When it was recorded, on the daemon's clock.
+    pub at: DateTime<Utc>,
+    /// The decision receipt of the rule call that priced it; absent for a
+    /// manual adjustment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_id: Option<u64>,
+    /// sha256 of the rule module that priced it; absent for a manual adjustment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_sha256: Option<String>,
+    pub kind: LineKind,
+    pub description: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "10.00")]
+    pub amount: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<NaiveDate>,
+}
+
+/// An account's balance in one currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Balance {
+    pub currency: String,
+    /// Funds available: credits minus charges. Negative means the account owes.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "12.50")]
+    pub balance: Decimal,
+    /// Sum of the positive lines.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub charged: Decimal,
+    /// Sum of the negative lines, as a positive number.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub credited: Decimal,
+}
+
+impl Balance {
+    pub fn add(&mut self, amount: Decimal) {
+        if amount.is_sign_negative() {
+            self.credited -= amount;
+        } else {
+            self.charged += amount;
+        }
+        self.balance -= amount;
+    }
+}

@@ -1,0 +1,129 @@
+//! Services (a client's instance of a tariff) and the facts about one that a
+//! rule is handed.
+
+use super::invalid::{Invalid, check_text};
+use super::tariff::{self, AddonQuantity};
+use crate::runtime::bindings::types as wit;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The life of a service: `ordered` (reserved for provisioning that activates
+/// later; rulesd activates at once), `active`, `suspended`, `deleted` (final).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceStatus {
+    Ordered,
+    Active,
+    Suspended,
+    Deleted,
+}
+
+/// Who suspended a service, which decides who may resume it and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SuspendedBy {
+    /// The daily job: the service expired (or a day could not be paid).
+    /// Renewing (or, for daily charging, funds) brings it back.
+    Expiry,
+    /// The provider or reseller, administratively.
+    Provider,
+    /// The client itself (tariffs with daily charging and client suspend).
+    Client,
+}
+
+/// A stored service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Service {
+    pub id: u64,
+    /// The client that owns it.
+    pub client_id: u64,
+    /// The client's reseller, if any (for tenancy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseller_id: Option<u64>,
+    pub tariff_id: u64,
+    pub status: ServiceStatus,
+    /// The period length it is paid for (for daily charging: the order period).
+    pub months: u32,
+    pub addons: Vec<AddonQuantity>,
+    pub username: String,
+    pub domain: String,
+    pub currency: String,
+    /// Whether the tariff charges daily (fixed at order).
+    pub daily: bool,
+    /// First day of the current period.
+    pub period_start: NaiveDate,
+    /// Exclusive end of the paid time: the service is paid through the day before.
+    pub expires: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_by: Option<SuspendedBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    /// Bumped by every change; a write based on stale facts is retried.
+    pub version: u64,
+}
+
+impl Service {
+    pub fn facts(&self) -> ServiceFacts {
+        ServiceFacts {
+            id: self.id.to_string(),
+            status: self.status,
+            period_start: Some(self.period_start),
+            expires: Some(self.expires),
+            suspended_at: self.suspended_at,
+            months: self.months,
+            addons: self.addons.clone(),
+        }
+    }
+}
+
+/// The facts of an existing service as a rule sees them (and as a quote may
+/// give them inline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFacts {
+    pub id: String,
+    pub status: ServiceStatus,
+    #[serde(default)]
+    pub period_start: Option<NaiveDate>,
+    /// Exclusive end of the paid period.
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    #[serde(default)]
+    pub suspended_at: Option<NaiveDate>,
+    pub months: u32,
+    #[serde(default)]
+    pub addons: Vec<AddonQuantity>,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl ServiceFacts {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_text("service.id", &self.id, 64)?;
+        tariff::check_period("service.months", self.months)?;
+        tariff::check_addons("service.addons", &self.addons)
+    }
+
+    pub fn to_wit(&self) -> wit::Service {
+        wit::Service {
+            id: self.id.clone(),
+            status: match self.status {
+                ServiceStatus::Ordered => wit::ServiceStatus::Ordered,
+                ServiceStatus::Active => wit::ServiceStatus::Active,
+                ServiceStatus::Suspended => wit::ServiceStatus::Suspended,
+                ServiceStatus::Deleted => wit::ServiceStatus::Deleted,
+            },
+            period_start: self.period_start.map(day),
+            expires: self.expires.map(day),
+            suspended_at: self.suspended_at.map(day),
+            months: self.months,
+            addons: tariff::addons_to_wit(&self.addons),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Handlers for tariffs, services and the ledger.
+
+use super::extract::{Id, Mutation, reply};
+use super::problem::Problem;
+use crate::api::ledger::{BalanceQuery, LedgerQuery, NewAdjustment};
+use crate::api::services::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
+use crate::api::{ApiError, App, Caller};
+use crate::domain::ledger::{Balance, LedgerEntry};
+use crate::domain::service::Service;
+use crate::domain::tariff::{Tariff, TariffSpec};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa::IntoParams;
+
+type AppState = State<Arc<App>>;
+
+/// A query string of type `T`, whose rejection is a problem document.
+pub struct Params<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Params(v))
+            .map_err(|e| ApiError::Shape(e.body_text()).into_response())
+    }
+}
+
+/// Create a tariff: the provider's own, or a reseller's retail plan.
+#[utoipa::path(post, path = "/v1/tariffs", request_body = TariffSpec,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = Tariff), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_tariff(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    match m.parse::<TariffSpec>(&caller) {
+        Ok((spec, idem)) => reply(app.create_tariff(caller, spec, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/tariffs", responses((status = 200, body = [Tariff])), security(("bearer" = [])))]
+pub async fn list_tariffs(
+    State(app): AppState,
+    caller: Caller,
+) -> Result<Json<Vec<Tariff>>, ApiError> {
+    app.list_tariffs(&caller).map(Json)
+}
+
+#[utoipa::path(get, path = "/v1/tariffs/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_tariff(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Tariff>, ApiError> {
+    app.get_tariff(&caller, id).map(Json)
+}
+
+/// Enable a tariff (it takes orders again).
+#[utoipa::path(post, path = "/v1/tariffs/{id}/enable", params(("id" = u64, Path)),
+    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn enable_tariff(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+    m: Mutation,
+) -> Response {
+    match m.idempotency(&caller) {
+        Ok(idem) => reply(app.set_tariff_enabled(caller, id, true, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Disable a tariff: no new orders; existing services keep renewing.
+#[utoipa::path(post, path = "/v1/tariffs/{id}/disable", params(("id" = u64, Path)),
+    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn disable_tariff(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+    m: Mutation,
+) -> Response {
+    match m.idempotency(&caller) {
+        Ok(idem) => reply(app.set_tariff_enabled(caller, id, false, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Order services: every tariff policy is checked (422 names the one broken),
+/// the pricing rule prices the order, and the lines are recorded.
+#[utoipa::path(post, path = "/v1/services", request_body = OrderRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = Ordered), (status = 404, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn order(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    match m.parse::<OrderRequest>(&caller) {
+        Ok((req, idem)) => reply(app.order(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceQuery {
+    /// Only this client's services.
+    pub client_id: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/v1/services", params(ServiceQuery), responses((status = 200, body = [Service])), security(("bearer" = [])))]
+pub async fn list_services(
+    State(app): AppState,
+    caller: Caller,
+    Params(q): Params<ServiceQuery>,
+) -> Result<Json<Vec<Service>>, ApiError> {
+    app.list_services(&caller, q.client_id).map(Json)
+}
+
+#[utoipa::path(get, path = "/v1/services/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = Service), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_service(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Service>, ApiError> {
+    app.get_service(&caller, id).map(Json)
+}
+
+/// An optional JSON body: empty means the default.
+fn body_or_default<T: serde::de::DeserializeOwned + Default>(
+    m: &Mutation,
+    caller: &Caller,
+) -> Result<(T, Option<crate::api::Idempotency>), ApiError> {
+    if m.is_empty() {
+        Ok((T::default(), m.idempotency(caller)?))
+    } else {
+        m.parse(caller)
+    }
+}
+
+/// Renew for another period (body optional: `{"months": 12}`).
+#[utoipa::path(post, path = "/v1/services/{id}/renew", params(("id" = u64, Path)), request_body = RenewRequest,
+    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+    match body_or_default::<RenewRequest>(&m, &caller) {
+        Ok((req, idem)) => reply(app.renew(caller, id, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Suspend (body optional: `{"by": "client"}` applies the client's permissions).
+#[utoipa::path(post, path = "/v1/services/{id}/suspend", params(("id" = u64, Path)), request_body = ActRequest,
+    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+    match body_or_default::<ActRequest>(&m, &caller) {
+        Ok((req, idem)) => reply(app.suspend(caller, id, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Resume a suspended service.
+#[utoipa::path(post, path = "/v1/services/{id}/resume", params(("id" = u64, Path)), request_body = ActRequest,
+    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+    match body_or_default::<ActRequest>(&m, &caller) {
+        Ok((req, idem)) => reply(app.resume(caller, id, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Delete a service (final).
+#[utoipa::path(delete, path = "/v1/services/{id}", params(("id" = u64, Path)), request_body = ActRequest,
+    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn delete_service(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id,
+    m: Mutation,
+) -> Response {
+    match body_or_default::<ActRequest>(&m, &caller) {
+        Ok((req, idem)) => reply(app.delete_service(caller, id, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Ledger lines, oldest first.
+#[utoipa::path(get, path = "/v1/ledger", params(LedgerQuery), responses((status = 200, body = [LedgerEntry])), security(("bearer" = [])))]
+pub async fn list_ledger(
+    State(app): AppState,
+    caller: Caller,
+    Params(q): Params<LedgerQuery>,
+) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
+    app.list_ledger(&caller, q).map(Json)
+}
+
+/// An account's balances, one per currency (derived from its ledger lines).
+#[utoipa::path(get, path = "/v1/ledger/balances", params(BalanceQuery), responses((status = 200, body = [Balance]), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn balances(
+    State(app): AppState,
+    caller: Caller,
+    Params(q): Params<BalanceQuery>,
+) -> Result<Json<Vec<Balance>>, ApiError> {
+    app.balances(&caller, q.account_id).map(Json)
+}
+
+/// Record a manual adjustment: a negative amount credits the account (funds received).
+#[utoipa::path(post, path = "/v1/ledger/adjustments", request_body = NewAdjustment,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = LedgerEntry), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn adjust(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    match m.parse::<NewAdjustment>(&caller) {
+        Ok((req, idem)) => reply(app.adjust(caller, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,288 @@
+//! Running one scenario in-process: a scratch store, a test clock that jumps
+//! to each step's time (the daily job runs for the days passed), and every
+//! step sent through the daemon's own HTTP router without a socket, so a
+//! scenario exercises exactly what the API does.
+
+use super::matcher::{Mismatch, Saved, compare};
+use super::scenario::{Scenario, ScenarioError, Step};
+use crate::server::{Config, Daemon};
+use axum::body::Body;
+use axum::http::{Request, header};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+/// The provider key of every scratch store.
+const KEY: &str = "rk_replay";
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Serve every hook from this rules directory instead of the scenario's bindings.
+    pub rules_dir: Option<PathBuf>,
+    /// Keep the store here (a new directory) instead of a temporary one, e.g.
+    /// to run `rulesd diff` on it afterwards.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// What went wrong at a step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Problem {
+    Status {
+        expected: String,
+        actual: u16,
+        body: Value,
+    },
+    Error {
+        expected: String,
+        actual: Option<String>,
+    },
+    Fields {
+        mismatches: Vec<Mismatch>,
+    },
+    Reference {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// "setup 2" or "step 5".
+    pub step: String,
+    pub line: usize,
+    pub op: String,
+    pub at: DateTime<Utc>,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub file: PathBuf,
+    pub name: String,
+    /// Steps run (setup included).
+    pub steps: usize,
+    pub elapsed_ms: f64,
+    /// The first failing step; the scenario stops there.
+    pub failure: Option<Failure>,
+}
+
+/// Why a scenario could not be run at all (as opposed to failing).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A rules directory holding the scenario's bound modules and a manifest.
+fn bindings_dir(scenario: &Scenario, dir: &Path) -> Result<(), ReplayError> {
+    let mut manifest = String::from("[hooks]\n");
+    for (hook, path) in &scenario.rules {
+        let file = format!("{}.wasm", hook.name());
+        std::fs::copy(path, dir.join(&file)).map_err(|e| ScenarioError {
+            file: scenario.file.clone(),
+            line: 0,
+            message: format!("rules.{hook}: cannot read {}: {e}", path.display()),
+        })?;
+        manifest.push_str(&format!("{} = \"{file}\"\n", hook.name()));
+    }
+    std::fs::write(dir.join(crate::rules::manifest::FILE_NAME), manifest)
+        .map_err(|e| ReplayError::Setup(format!("cannot write the rules manifest: {e}")))
+}
+
+struct Runner {
+    daemon: Daemon,
+    router: axum::Router,
+    saved: Saved,
+    now: DateTime<Utc>,
+}
+
+impl Runner {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {KEY}"));
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(serde_json::to_vec(v).map_err(|e| e.to_string())?)
+            }
+            None => Body::empty(),
+        };
+        let req = req.body(body).map_err(|e| format!("bad request: {e}"))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .map_err(|e| format!("reading the response failed: {e}"))?;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Ok((status, value))
+    }
+
+    async fn advance(&mut self, to: DateTime<Utc>) -> Result<(), String> {
+        if to > self.now {
+            let (status, body) = self
+                .send("POST", "/v1/clock", Some(&serde_json::json!({ "now": to })))
+                .await?;
+            if status != 200 {
+                return Err(format!("moving the clock to {to} failed: {body}"));
+            }
+            self.now = to;
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Problem> {
+        let reference = |message: String| Problem::Reference { message };
+        if let Some(at) = step.at {
+            self.advance(at).await.map_err(reference)?;
+        }
+        let path = self.saved.resolve_path(&step.path).map_err(reference)?;
+        let body = match &step.body {
+            Some(b) => Some(self.saved.resolve(b).map_err(reference)?),
+            None => None,
+        };
+        let (status, actual) = self
+            .send(&step.method, &path, body.as_ref())
+            .await
+            .map_err(reference)?;
+        let status_ok = match step.expect.status {
+            Some(s) => s == status,
+            None => (200..300).contains(&status),
+        };
+        if !status_ok {
+            return Err(Problem::Status {
+                expected: step
+                    .expect
+                    .status
+                    .map_or_else(|| "2xx".into(), |s| s.to_string()),
+                actual: status,
+                body: actual,
+            });
+        }
+        if let Some(kind) = &step.expect.error {
+            let got = actual.get("kind").and_then(Value::as_str);
+            if got != Some(kind.as_str()) {
+                return Err(Problem::Error {
+                    expected: kind.clone(),
+                    actual: got.map(str::to_string),
+                });
+            }
+        }
+        if let Some(expected) = &step.expect.body {
+            let expected = self.saved.resolve(expected).map_err(reference)?;
+            let mismatches = compare(&expected, &actual);
+            if !mismatches.is_empty() {
+                return Err(Problem::Fields { mismatches });
+            }
+        }
+        if let Some(name) = &step.save {
+            self.saved.insert(name.clone(), actual);
+        }
+        Ok(())
+    }
+}
+
+/// Run one scenario to its end or its first failing step.
+pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, ReplayError> {
+    let started = Instant::now();
+    let scratch = tempfile::tempdir()
+        .map_err(|e| ReplayError::Setup(format!("no temporary directory: {e}")))?;
+    let data_dir = options
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("data"));
+    let rules_dir = match &options.rules_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let dir = scratch.path().join("rules");
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| ReplayError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+            bindings_dir(scenario, &dir)?;
+            dir
+        }
+    };
+    let mut config = Config::new(([127, 0, 0, 1], 0).into(), data_dir);
+    config.rules_dir = Some(rules_dir);
+    config.test_clock = Some(scenario.start);
+    config.provider_key = Some(KEY.into());
+    config.durable = false;
+    let daemon = Daemon::build(&config).map_err(|e| ReplayError::Setup(e.to_string()))?;
+    if let Some(error) = daemon.app.registry.report().errors.first() {
+        return Err(ReplayError::Setup(format!(
+            "{}: a bound rule module does not load: {}",
+            scenario.file.display(),
+            error.error
+        )));
+    }
+    let mut runner = Runner {
+        router: crate::http::router(daemon.app.clone()),
+        daemon,
+        saved: Saved::default(),
+        now: scenario.start,
+    };
+    let labelled = scenario
+        .setup
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("setup {}", i + 1), s))
+        .chain(
+            scenario
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("step {}", i + 1), s)),
+        );
+    let mut steps = 0;
+    let mut failure = None;
+    for (label, step) in labelled {
+        steps += 1;
+        if let Err(problem) = runner.step(step).await {
+            failure = Some(Failure {
+                step: label,
+                line: step.line,
+                op: format!("{} {}", step.method, step.path),
+                at: runner.now,
+                problem,
+            });
+            break;
+        }
+    }
+    runner
+        .daemon
+        .app
+        .store
+        .flush()
+        .map_err(|e| ReplayError::Setup(format!("cannot flush the store: {e}")))?;
+    Ok(Outcome {
+        file: scenario.file.clone(),
+        name: scenario.name.clone(),
+        steps,
+        elapsed_ms: duration_ms(started.elapsed()),
+        failure,
+    })
+}
+
+fn duration_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

@@ -1,0 +1,316 @@
+//! The scenario file format (TOML) and its parser. Every error names the file,
+//! the line and the problem. The format is documented in docs/scenarios.md.
+
+use crate::hook::Hook;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A scenario file that cannot be run: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem is not tied to a line (an unreadable file).
+    pub line: usize,
+    pub message: String,
+}
+
+/// One API call: at a time, with a body, an optional name for its response,
+/// and what the response must contain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Line of the step in its file.
+    pub line: usize,
+    /// None: at the time of the previous step (setup steps: the start).
+    pub at: Option<DateTime<Utc>>,
+    pub method: String,
+    /// The path with `${name.field}` references still in it.
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    pub save: Option<String>,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expect {
+    /// Default: any 2xx.
+    pub status: Option<u16>,
+    /// The problem kind of an error response (its `kind` field).
+    pub error: Option<String>,
+    /// A partial JSON body: only the fields named are compared.
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub file: PathBuf,
+    pub name: String,
+    pub start: DateTime<Utc>,
+    /// Hook -> module file, resolved against the scenario's directory.
+    pub rules: BTreeMap<Hook, PathBuf>,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    start: Spanned<When>,
+    #[serde(default)]
+    rules: BTreeMap<Hook, String>,
+    #[serde(default)]
+    setup: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(default)]
+    at: Option<Spanned<When>>,
+    op: Spanned<String>,
+    #[serde(default)]
+    body: Option<toml::Value>,
+    #[serde(default)]
+    save: Option<String>,
+    #[serde(default)]
+    expect: Option<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    body: Option<toml::Value>,
+}
+
+const METHODS: [&str; 4] = ["GET", "POST", "DELETE", "PATCH"];
+
+/// Line number (1-based) of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A time written as a TOML datetime or as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum When {
+    Datetime(toml::value::Datetime),
+    Text(String),
+}
+
+fn instant(value: &When) -> Result<DateTime<Utc>, String> {
+    let text = match value {
+        When::Datetime(d) => d.to_string(),
+        When::Text(t) => t.clone(),
+    };
+    DateTime::parse_from_rfc3339(&text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "{text} is not a full RFC 3339 instant with a time zone, e.g. 2026-07-01T00:00:00Z"
+            )
+        })
+}
+
+/// TOML to JSON, for bodies: same shape, strings stay strings.
+fn json(value: toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s),
+        toml::Value::Integer(i) => serde_json::Value::from(i),
+        toml::Value::Float(f) => serde_json::Value::from(f),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(json).collect()),
+        toml::Value::Table(t) => {
+            serde_json::Value::Object(t.into_iter().map(|(k, v)| (k, json(v))).collect())
+        }
+    }
+}
+
+impl Scenario {
+    pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ScenarioError {
+            file: file.into(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Scenario::parse(file, &text)
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let error = |span: Option<Range<usize>>, message: String| ScenarioError {
+            file: file.into(),
+            line: span.map_or(0, |s| line_of(text, s.start)),
+            message,
+        };
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            // toml's message repeats the source line; keep its first line.
+            let message = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string();
+            error(e.span(), message)
+        })?;
+        let start = instant(raw.start.get_ref()).map_err(|m| error(Some(raw.start.span()), m))?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        let rules = raw
+            .rules
+            .into_iter()
+            .map(|(hook, path)| (hook, base.join(path)))
+            .collect();
+        let steps = |raw: Vec<Spanned<RawStep>>, setup: bool| -> Result<Vec<Step>, ScenarioError> {
+            let mut out = Vec::with_capacity(raw.len());
+            let mut last = start;
+            for spanned in raw {
+                let span = spanned.span();
+                let step = spanned.into_inner();
+                let line = line_of(text, span.start);
+                let at = match &step.at {
+                    None => None,
+                    Some(_) if setup => {
+                        return Err(error(
+                            Some(span),
+                            "setup runs at the scenario's start; move timed calls to [[step]]"
+                                .into(),
+                        ));
+                    }
+                    Some(at) => {
+                        let t = instant(at.get_ref()).map_err(|m| error(Some(at.span()), m))?;
+                        if t < last {
+                            return Err(error(
+                                Some(at.span()),
+                                format!(
+                                    "time goes backwards: {t} is before the previous step's {last}"
+                                ),
+                            ));
+                        }
+                        last = t;
+                        Some(t)
+                    }
+                };
+                let op = step.op.get_ref();
+                let (method, path) = op
+                    .split_once(' ')
+                    .filter(|(m, p)| METHODS.contains(m) && p.starts_with('/'))
+                    .ok_or_else(|| {
+                        error(
+                            Some(step.op.span()),
+                            format!(
+                                "unknown operation {op:?}: write it as METHOD /path, e.g. \"POST /v1/services\" (methods: {})",
+                                METHODS.join(", ")
+                            ),
+                        )
+                    })?;
+                let expect = step.expect.map_or_else(Expect::default, |e| Expect {
+                    status: e.status,
+                    error: e.error,
+                    body: e.body.map(json),
+                });
+                out.push(Step {
+                    line,
+                    at,
+                    method: method.to_string(),
+                    path: path.trim().to_string(),
+                    body: step.body.map(json),
+                    save: step.save,
+                    expect,
+                });
+            }
+            Ok(out)
+        };
+        let setup = steps(raw.setup, true)?;
+        let steps = steps(raw.step, false)?;
+        if steps.is_empty() && setup.is_empty() {
+            return Err(error(
+                None,
+                "the scenario has no [[setup]] or [[step]]".into(),
+            ));
+        }
+        Ok(Scenario {
+            file: file.into(),
+            name: raw.name,
+            start,
+            rules,
+            setup,
+            steps,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("s.toml"), text)
+    }
+
+    #[test]
+    fn parses_a_complete_scenario() {
+        let s = parse(
+            r#"
+name = "x"
+start = 2026-07-01T00:00:00Z
+[rules]
+pricing = "p.wasm"
+[[setup]]
+op = "POST /v1/clients"
+body = { name = "a" }
+save = "a"
+[[step]]
+at = "2026-07-12T10:00:00Z"
+op = "POST /v1/services"
+body = { client_id = "${a.id}", months = 1 }
+expect = { status = 201, body = { total = "20.00" } }
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.setup.len(), 1);
+        assert_eq!(s.steps[0].line, 10); // its [[step]] header
+        assert_eq!(s.steps[0].method, "POST");
+        assert_eq!(s.steps[0].expect.status, Some(201));
+        assert_eq!(s.rules[&Hook::Pricing], Path::new("p.wasm"));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_problem() {
+        let e =
+            parse("name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nop = \"FETCH /v1/x\"\n")
+                .unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("unknown operation"), "{e}");
+
+        let e = parse(
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nat = 2026-07-02T00:00:00Z\nop = \"GET /v1/x\"\n[[step]]\nat = 2026-07-01T00:00:00Z\nop = \"GET /v1/x\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 7);
+        assert!(e.message.contains("time goes backwards"), "{e}");
+
+        let e = parse("name = \"x\"\n[[step]]\nop = \"GET /v1/x\"\n").unwrap_err();
+        assert!(e.message.contains("start"), "{e}");
+
+        let e = parse(
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nop = \"GET /v1/x\"\nwhen = 1\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("when"), "{e}");
+        assert_eq!(e.to_string().split(':').nth(1), Some("5"), "{e}");
+
+        let e = parse("name = \"x\nstart").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+}
