@@ -102,7 +102,26 @@ impl App {
     /// provider may ask for any reseller's.
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<Quote, ApiError> {
         let at = req.at.unwrap_or_else(|| self.clock.now());
-        let (spec, tariff_id, owner) = match (&req.tariff, req.tariff_id) {
+        let stored = req
+            .service_id
+            .map(|id| stored_service(self, caller, id))
+            .transpose()?;
+        let service = match (&req.service, &stored) {
+            (Some(s), None) => {
+                s.validate()?;
+                Some(s.clone())
+            }
+            (None, Some(s)) => Some(s.facts()),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(
+                    invalid("service", "give either service_id or service, not both").into(),
+                );
+            }
+        };
+        // A stored service is priced on its own tariff unless one is named.
+        let tariff_id = req.tariff_id.or(stored.as_ref().map(|s| s.tariff_id));
+        let (spec, tariff_id, owner) = match (&req.tariff, tariff_id) {
             (Some(spec), None) => {
                 spec.validate()?;
                 (spec.clone(), None, caller.reseller_scope())
@@ -113,19 +132,6 @@ impl App {
             }
             _ => {
                 return Err(invalid("tariff", "give either tariff_id or an inline tariff").into());
-            }
-        };
-        let service = match (&req.service, req.service_id) {
-            (Some(s), None) => {
-                s.validate()?;
-                Some(s.clone())
-            }
-            (None, Some(id)) => Some(stored_service(self, caller, id)?.facts()),
-            (None, None) => None,
-            (Some(_), Some(_)) => {
-                return Err(
-                    invalid("service", "give either service_id or service, not both").into(),
-                );
             }
         };
         if req.operation != Operation::Order && service.is_none() {
@@ -141,8 +147,12 @@ impl App {
             .ok_or_else(|| invalid("months", "give the period length in months"))?;
         tariff::check_period("months", months)?;
         tariff::check_addons("addons", &req.addons)?;
-        let addons = match (tariff_id, req.operation) {
-            (Some(_), Operation::Order) => order_addons(&spec, &req.addons)?,
+        // The same addons the operation itself would use.
+        let addons = match (&stored, tariff_id, req.operation) {
+            (Some(s), _, Operation::Renewal | Operation::Daily) if req.addons.is_empty() => {
+                s.addons.clone()
+            }
+            (_, Some(_), Operation::Order) => order_addons(&spec, &req.addons)?,
             _ => req.addons.clone(),
         };
         let reseller = match (caller.reseller_scope(), req.reseller_id) {

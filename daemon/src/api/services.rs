@@ -794,7 +794,8 @@ fn client_may_suspend_with(
     }
 }
 
-/// The daily lines recorded for a service for the days from `since` on.
+/// The daily lines recorded for a service for the days after `since` (the
+/// day of the suspension was paid before it).
 fn daily_charged_since(
     read: &redb::ReadTransaction,
     service: &Service,
@@ -808,7 +809,7 @@ fn daily_charged_since(
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
             && e.service_id == Some(service.id)
             && e.kind == LineKind::Daily
-            && e.period_start.is_some_and(|d| d >= since)
+            && e.period_start.is_some_and(|d| d > since)
         {
             sum += e.amount;
         }

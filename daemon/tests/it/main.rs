@@ -1,5 +1,6 @@
 //! The daemon's integration tests: one binary, one module per area.
 
+mod billing;
 mod cache;
 mod cli;
 mod durability;

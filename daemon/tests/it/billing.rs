@@ -1,0 +1,560 @@
+//! Tariffs, orders, renewals, suspension, the ledger and the daily job, end
+//! to end over HTTP on a test clock.
+
+use crate::support::TestServer;
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use rulesd::server::Config;
+use serde_json::{Value, json};
+
+async fn server_at(start: &str) -> TestServer {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.test_clock = Some(start.parse().unwrap());
+    TestServer::start_config(config, data).await
+}
+
+impl TestServer {
+    async fn ok(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.post_as(&self.client, path, &body, None).await;
+        assert!(
+            (200..300).contains(&status),
+            "{path} {body}: {status} {v:#}"
+        );
+        v
+    }
+
+    async fn refused(&self, path: &str, body: Value) -> (u16, Value) {
+        let (status, v) = self.post_as(&self.client, path, &body, None).await;
+        assert!(status >= 400, "{path} {body} was accepted: {v:#}");
+        (status, v)
+    }
+
+    async fn set_clock(&self, at: &str) {
+        self.ok("/v1/clock", json!({ "now": at })).await;
+    }
+
+    async fn client(&self, name: &str, group: Option<u64>) -> u64 {
+        self.ok("/v1/clients", json!({ "name": name, "group_id": group }))
+            .await["id"]
+            .as_u64()
+            .unwrap()
+    }
+
+    async fn tariff(&self, spec: Value) -> u64 {
+        self.ok("/v1/tariffs", spec).await["id"].as_u64().unwrap()
+    }
+
+    async fn fund(&self, client: u64, amount: &str) {
+        self.ok(
+            "/v1/ledger/adjustments",
+            json!({"account_id": client, "currency": "EUR", "amount": format!("-{amount}"), "description": "payment"}),
+        )
+        .await;
+    }
+
+    /// Every ledger line, all pages.
+    async fn ledger(&self, query: &str) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        loop {
+            let after = out.last().map_or(0, |l| l["id"].as_u64().unwrap());
+            let (status, page) = self
+                .get(&format!("/v1/ledger?{query}&after={after}&limit=1000"))
+                .await;
+            assert_eq!(status, 200, "{page}");
+            let page = page.as_array().unwrap().clone();
+            if page.is_empty() {
+                return out;
+            }
+            out.extend(page);
+        }
+    }
+}
+
+fn tariff(name: &str, extra: Value) -> Value {
+    let mut t = json!({
+        "name": name,
+        "currency": "EUR",
+        "prices": [{"months": 1, "price": "10.00"}, {"months": 3, "price": "27.00"}, {"months": 12, "price": "100.00"}],
+        "setup_fee": "5.00",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        t[k] = v.clone();
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn orders_that_break_a_policy_get_422_naming_it_and_record_nothing() {
+    let s = server_at("2026-03-02T10:00:00Z").await;
+    let gold = s.ok("/v1/client-groups", json!({"name": "gold"})).await["id"]
+        .as_u64()
+        .unwrap();
+    let alice = s.client("alice", Some(gold)).await;
+    let bob = s.client("bob", None).await;
+    let t = s
+        .tariff(tariff(
+            "Basic",
+            json!({
+                "services_per_client": 1,
+                "client_groups": {"allowed": [gold]},
+                "minimum_period": {"length": 3, "unit": "months"},
+                "end_date": "2026-06-30",
+                "addons": [{"resource": "disk-space", "unit": "GiB", "included": 1, "minimum": 1, "maximum": 10, "price_per_unit": "0.50"}],
+            }),
+        ))
+        .await;
+    let order = |client: u64, extra: Value| {
+        let mut o = json!({"client_id": client, "tariff_id": t, "months": 3});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    let refusals = [
+        (
+            order(bob, json!({})),
+            "is not available to clients outside its allowed client groups",
+        ),
+        (
+            order(alice, json!({"months": 1})),
+            "tariff Basic has a minimum order period of 3 month(s)",
+        ),
+        (
+            order(
+                alice,
+                json!({"addons": [{"resource": "disk-space", "quantity": 11}]}),
+            ),
+            "between 1 and 10 GiB",
+        ),
+        (
+            order(
+                alice,
+                json!({"addons": [{"resource": "ram", "quantity": 1}]}),
+            ),
+            "tariff Basic has no addon \"ram\"",
+        ),
+        (
+            order(alice, json!({"count": 2})),
+            "tariff Basic allows one service per order",
+        ),
+    ];
+    for (body, policy) in &refusals {
+        let (status, p) = s.refused("/v1/services", body.clone()).await;
+        assert_eq!(status, 422, "{p:#}");
+        assert_eq!(p["type"], "urn:rulesd:problem:policy-violation", "{p:#}");
+        assert!(
+            p["detail"].as_str().unwrap().contains(policy),
+            "{policy}: {p:#}"
+        );
+    }
+    assert!(
+        s.ledger("").await.is_empty(),
+        "a refused order recorded money"
+    );
+    assert_eq!(s.get("/v1/services").await.1, json!([]));
+
+    // The first order is fine; the second breaks the per-client limit.
+    let first = s.ok("/v1/services", order(alice, json!({}))).await;
+    assert_eq!(first["total"], "32.00"); // 27.00 + setup 5.00; 1 GiB of disk is included
+    let (status, p) = s.refused("/v1/services", order(alice, json!({}))).await;
+    assert_eq!(status, 422);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tariff Basic allows at most 1 service(s) per client"),
+        "{p:#}"
+    );
+
+    // A disabled tariff, and one past its end date, take no orders.
+    let carol = s.client("carol", Some(gold)).await;
+    s.ok(&format!("/v1/tariffs/{t}/disable"), json!({})).await;
+    let (_, p) = s.refused("/v1/services", order(carol, json!({}))).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tariff Basic is disabled"),
+        "{p:#}"
+    );
+    s.ok(&format!("/v1/tariffs/{t}/enable"), json!({})).await;
+    s.set_clock("2026-07-01T00:00:00Z").await;
+    let (_, p) = s.refused("/v1/services", order(carol, json!({}))).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ended on 2026-06-30"),
+        "{p:#}"
+    );
+    assert_eq!(
+        s.ledger("").await.len(),
+        2,
+        "only the first order's two lines"
+    );
+
+    // Malformed and impossible input is refused before anything happens.
+    for (body, status) in [
+        (
+            json!({"client_id": carol, "tariff_id": t, "months": 2}),
+            422,
+        ),
+        (
+            json!({"client_id": carol, "tariff_id": t, "months": 3, "color": "red"}),
+            422,
+        ),
+        (
+            json!({"client_id": carol, "tariff_id": 999, "months": 3}),
+            404,
+        ),
+        (
+            json!({"client_id": carol, "tariff_id": t, "months": -3}),
+            422,
+        ),
+    ] {
+        assert_eq!(s.refused("/v1/services", body).await.0, status);
+    }
+    for bad in [
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "-1"}]}),
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "end_date": "2026-02-30"}),
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "username_template": "u@NAME@"}),
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "daily": {"price": "0.1"}, "calendar": {}}),
+    ] {
+        assert_eq!(s.refused("/v1/tariffs", bad).await.0, 422);
+    }
+    assert_eq!(
+        s.refused(
+            "/v1/ledger/adjustments",
+            json!({"account_id": carol, "currency": "EUR", "amount": "0", "description": "x"})
+        )
+        .await
+        .0,
+        422
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quotes_agree_with_the_lines_the_operation_records() {
+    let s = server_at("2026-01-17T09:30:00Z").await;
+    let client = s.client("alice", None).await;
+    let tariffs = [
+        s.tariff(tariff("Plain", json!({"renewal_prices": [{"months": 1, "price": "9.00"}]})))
+            .await,
+        s.tariff(tariff("Calendar", json!({"calendar": {"pro_rata_day": 15}}))).await,
+        s.tariff(tariff(
+            "Addons",
+            json!({"addons": [{"resource": "ram", "unit": "GiB", "included": 1, "maximum": 8, "price_per_unit": "1.25"}]}),
+        ))
+        .await,
+        s.tariff(tariff("Late", json!({"late_fee": {"kind": "percent", "percent": "50"}}))).await,
+    ];
+    let mut services = vec![];
+    for t in tariffs {
+        let addons = json!([{"resource": "ram", "quantity": 3}]);
+        let with_addons = t == tariffs[2];
+        let mut q = json!({"tariff_id": t, "months": 1});
+        let mut o = json!({"client_id": client, "tariff_id": t, "months": 1});
+        if with_addons {
+            q["addons"] = addons.clone();
+            o["addons"] = addons;
+        }
+        let quote = s.ok("/v1/quotes", q).await;
+        let ordered = s.ok("/v1/services", o).await;
+        let recorded: Vec<Value> = ordered["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| json!({"kind": l["kind"], "description": l["description"], "amount": l["amount"], "period_start": l["period_start"], "period_end": l["period_end"]}))
+            .collect();
+        let quoted: Vec<Value> = quote["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| json!({"kind": l["kind"], "description": l["description"], "amount": l["amount"], "period_start": l["period_start"], "period_end": l["period_end"]}))
+            .collect();
+        assert_eq!(quoted, recorded, "order of tariff {t}");
+        assert_eq!(quote["total"], ordered["total"]);
+        services.push(ordered["services"][0]["id"].as_u64().unwrap());
+    }
+    // Renewals: on time for the first three, late for the last.
+    s.set_clock("2026-02-20T12:00:00Z").await;
+    for id in services {
+        let quote = s
+            .ok(
+                "/v1/quotes",
+                json!({"operation": "renewal", "service_id": id}),
+            )
+            .await;
+        let renewed = s.ok(&format!("/v1/services/{id}/renew"), json!({})).await;
+        let amounts = |v: &Value| -> Vec<(Value, Value)> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (l["kind"].clone(), l["amount"].clone()))
+                .collect()
+        };
+        assert_eq!(
+            amounts(&quote["lines"]),
+            amounts(&renewed["lines"]),
+            "renewal of {id}"
+        );
+        assert_eq!(quote["expires"], renewed["service"]["expires"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_suspended_daily_downtime_is_refunded_or_charged_on_resume() {
+    let s = server_at("2026-01-01T08:00:00Z").await;
+    for (round, (charge_downtime, expected_refund)) in [(false, Some("-0.50")), (true, None)]
+        .into_iter()
+        .enumerate()
+    {
+        let first = 1 + 10 * round;
+        let client = s.client(&format!("c{charge_downtime}"), None).await;
+        s.fund(client, "50.00").await;
+        let t = s
+            .tariff(json!({
+                "name": format!("Daily {charge_downtime}"), "currency": "EUR",
+                "prices": [{"months": 1, "price": "3.00"}],
+                "daily": {"price": "0.10", "client_suspend": true, "charge_downtime": charge_downtime},
+            }))
+            .await;
+        let id = s
+            .ok(
+                "/v1/services",
+                json!({"client_id": client, "tariff_id": t, "months": 1}),
+            )
+            .await["services"][0]["id"]
+            .as_u64()
+            .unwrap();
+        s.ok(
+            &format!("/v1/services/{id}/suspend"),
+            json!({"by": "client"}),
+        )
+        .await;
+        // Days go by: the 5 days after the suspension are charged as they pass.
+        s.set_clock(&format!("2026-01-{:02}T08:00:00Z", first + 5))
+            .await;
+        let resumed = s
+            .ok(
+                &format!("/v1/services/{id}/resume"),
+                json!({"by": "client"}),
+            )
+            .await;
+        let lines = resumed["lines"].as_array().unwrap();
+        match expected_refund {
+            Some(refund) => {
+                assert_eq!(lines.len(), 1, "{resumed:#}");
+                assert_eq!(lines[0]["kind"], "refund");
+                assert_eq!(lines[0]["amount"], refund);
+            }
+            None => assert!(lines.is_empty(), "{resumed:#}"),
+        }
+        assert_eq!(resumed["service"]["status"], "active");
+        // Provider-suspended services cannot be resumed by the client.
+        s.ok(&format!("/v1/services/{id}/suspend"), json!({})).await;
+        let (status, p) = s
+            .refused(
+                &format!("/v1/services/{id}/resume"),
+                json!({"by": "client"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{p:#}");
+        s.ok(&format!("/v1/services/{id}/resume"), json!({})).await;
+        s.set_clock(&format!("2026-01-{:02}T08:00:00Z", first + 10))
+            .await;
+    }
+    // A tariff without client suspend refuses the client.
+    let client = s.client("plain", None).await;
+    let t = s.tariff(tariff("Period", json!({}))).await;
+    let id = s
+        .ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await["services"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let (_, p) = s
+        .refused(
+            &format!("/v1/services/{id}/suspend"),
+            json!({"by": "client"}),
+        )
+        .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not let clients suspend"),
+        "{p:#}"
+    );
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The first day on or after `d` that is not a weekend.
+fn weekday_on_or_after(mut d: NaiveDate) -> NaiveDate {
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d = d.succ_opt().unwrap();
+    }
+    d
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_year_of_daily_jobs_suspends_and_deletes_on_the_right_days() {
+    let s = server_at("2026-01-01T06:00:00Z").await;
+    let monthly = s
+        .tariff(tariff(
+            "Monthly",
+            json!({"auto_delete_days": 10, "services_per_client": 100}),
+        ))
+        .await;
+    let weekend = s
+        .tariff(tariff(
+            "No weekend suspension",
+            json!({"auto_delete_days": 10, "weekend_suspension": "do-not-suspend", "services_per_client": 100}),
+        ))
+        .await;
+    let daily = s
+        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
+        .await;
+    let clients: Vec<u64> = {
+        let mut v = vec![];
+        for i in 0..20 {
+            v.push(s.client(&format!("client{i}"), None).await);
+        }
+        v
+    };
+    // Order services spread over the first 60 days: period services on two
+    // tariffs, some renewed once on time; daily services funded for 200 days.
+    struct Expect {
+        id: u64,
+        weekend_policy: bool,
+        renewed: bool,
+        ordered: NaiveDate,
+        daily: bool,
+    }
+    let mut expect = vec![];
+    let start = day("2026-01-01");
+    for d in 0..60u64 {
+        let today = start + Days::new(d);
+        s.set_clock(&format!("{today}T06:00:00Z")).await;
+        for k in 0..4u64 {
+            let client = clients[((d * 4 + k) % 20) as usize];
+            let (tariff_id, weekend_policy, is_daily) = match (d + k) % 5 {
+                0 => (daily, false, true),
+                1 | 2 => (weekend, true, false),
+                _ => (monthly, false, false),
+            };
+            if is_daily {
+                // Each daily service gets its own client so balances are independent.
+                let own = s.client(&format!("daily-{d}-{k}"), None).await;
+                s.fund(own, "20.00").await;
+                let o = s
+                    .ok(
+                        "/v1/services",
+                        json!({"client_id": own, "tariff_id": tariff_id, "months": 1}),
+                    )
+                    .await;
+                expect.push(Expect {
+                    id: o["services"][0]["id"].as_u64().unwrap(),
+                    weekend_policy,
+                    renewed: false,
+                    ordered: today,
+                    daily: true,
+                });
+                continue;
+            }
+            let o = s
+                .ok(
+                    "/v1/services",
+                    json!({"client_id": client, "tariff_id": tariff_id, "months": 1}),
+                )
+                .await;
+            expect.push(Expect {
+                id: o["services"][0]["id"].as_u64().unwrap(),
+                weekend_policy,
+                // Renewed 20 days after the order, while orders still come in.
+                renewed: k == 0 && d < 40,
+                ordered: today,
+                daily: false,
+            });
+        }
+        // Renew the services ordered 20 days ago that are marked for it (on time).
+        for e in expect
+            .iter()
+            .filter(|e| e.renewed && e.ordered + Days::new(20) == today)
+        {
+            s.ok(&format!("/v1/services/{}/renew", e.id), json!({}))
+                .await;
+        }
+    }
+    assert!(expect.len() >= 200, "{} services", expect.len());
+    // The rest of the year, one day at a time.
+    for d in 60..366u64 {
+        let today = start + Days::new(d);
+        s.set_clock(&format!("{today}T06:00:00Z")).await;
+    }
+    for e in &expect {
+        let (_, svc) = s.get(&format!("/v1/services/{}", e.id)).await;
+        if e.daily {
+            // 20.00 pays 200 days from the order day; day 201 is suspended.
+            let unpaid = e.ordered + Days::new(200);
+            assert_eq!(svc["status"], "suspended", "{svc:#}");
+            assert_eq!(svc["suspended_at"], unpaid.to_string(), "{svc:#}");
+            assert_eq!(svc["expires"], unpaid.to_string(), "{svc:#}");
+            continue;
+        }
+        // Month ends clamp at every step: Jan 31 + 1 month + 1 month is Mar 28.
+        let one = |d: NaiveDate| d.checked_add_months(chrono::Months::new(1)).unwrap();
+        let expires = if e.renewed {
+            one(one(e.ordered))
+        } else {
+            one(e.ordered)
+        };
+        let suspended = if e.weekend_policy {
+            weekday_on_or_after(expires)
+        } else {
+            expires
+        };
+        assert_eq!(svc["expires"], expires.to_string(), "{svc:#}");
+        assert_eq!(svc["suspended_at"], suspended.to_string(), "{svc:#}");
+        assert_eq!(svc["status"], "deleted", "{svc:#}");
+        assert_eq!(
+            svc["deleted_at"],
+            (expires + Days::new(10)).to_string(),
+            "{svc:#}"
+        );
+    }
+    // The ledger balances: every account's balance is minus the sum of its lines.
+    let (_, accounts) = s.get("/v1/clients").await;
+    for a in accounts.as_array().unwrap() {
+        let id = a["id"].as_u64().unwrap();
+        let lines = s.ledger(&format!("account_id={id}")).await;
+        let sum: rust_decimal::Decimal = lines
+            .iter()
+            .map(|l| {
+                l["amount"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        let (_, balances) = s.get(&format!("/v1/ledger/balances?account_id={id}")).await;
+        let balance: rust_decimal::Decimal = balances
+            .get(0)
+            .map_or("0", |b| b["balance"].as_str().unwrap())
+            .parse()
+            .unwrap();
+        assert_eq!(balance, -sum, "account {id}");
+        assert_eq!(balances.as_array().unwrap().is_empty(), lines.is_empty());
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["kind"] == "adjustment" || l["rule_sha256"].is_string())
+        );
+    }
+}
