@@ -7,6 +7,7 @@ mod durability;
 mod http;
 mod idempotency;
 mod reload;
+mod replay;
 mod sandbox;
 mod support;
 mod tenancy;

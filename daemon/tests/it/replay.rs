@@ -1,0 +1,250 @@
+//! `rulesd replay` and `rulesd diff`: the seed scenarios, a failing scenario,
+//! malformed scenario files, and a diff against a replayed store.
+
+use crate::support::{fixture, workspace};
+use rulesd::diff::{DiffOptions, diff};
+use rulesd::replay::{self, RunOptions, Scenario};
+use rulesd::runtime::{Limits, ModuleSource, Runtime};
+use rulesd::store::Store;
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rulesd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rulesd"))
+        .args(args)
+        .env("RULESD_LOG", "error")
+        .output()
+        .expect("running rulesd")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn the_seed_scenarios_pass_through_rulesd_replay() {
+    let dir = workspace().join("tests/scenarios");
+    let out = rulesd(&["replay", dir.to_str().unwrap()]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert!(files >= 4, "the seed scenarios are missing");
+    assert!(
+        report.contains(&format!("{files} scenario(s): {files} passed, 0 failed")),
+        "{report}"
+    );
+}
+
+const FAILING: &str = r#"name = "built to fail"
+start = 2026-07-01T00:00:00Z
+
+[[setup]]
+op = "POST /v1/clients"
+body = { name = "carol" }
+save = "carol"
+
+[[setup]]
+op = "POST /v1/tariffs"
+body = { name = "Calendar", currency = "EUR", prices = [{ months = 1, price = "31.00" }], calendar = {} }
+save = "t"
+
+[[step]]
+at = 2026-07-12T10:00:00Z
+op = "POST /v1/services"
+body = { client_id = "${carol.id}", tariff_id = "${t.id}", months = 1 }
+expect = { status = 201, body = { total = "31.00", services = [{ expires = "2026-08-12" }] } }
+"#;
+
+#[test]
+fn a_failing_scenario_prints_a_field_by_field_diff_and_exits_nonzero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("failing.toml");
+    std::fs::write(&file, FAILING).unwrap();
+    let out = rulesd(&["replay", file.to_str().unwrap()]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("FAIL  built to fail"), "{report}");
+    assert!(
+        report.contains("step 1 (line 14) POST /v1/services at 2026-07-12T10:00:00Z"),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"services[0].expires: expected "2026-08-12", got "2026-08-01""#),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"total: expected "31.00", got "20.00""#),
+        "{report}"
+    );
+    // --json carries the same facts for machines.
+    let out = rulesd(&["replay", "--json", file.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["failure"]["line"], 14);
+    assert_eq!(json[0]["failure"]["problem"]["kind"], "fields");
+}
+
+#[test]
+fn malformed_scenarios_name_the_file_line_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "bad-toml.toml",
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]\nop = \"GET /v1/rules\"\n",
+            ":3:",
+            "invalid table header",
+        ),
+        (
+            "unknown-op.toml",
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nop = \"ORDER /v1/services\"\n",
+            ":4:",
+            "unknown operation \"ORDER /v1/services\"",
+        ),
+        (
+            "backwards.toml",
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nat = 2026-07-05T00:00:00Z\nop = \"GET /v1/rules\"\n[[step]]\nat = 2026-07-04T00:00:00Z\nop = \"GET /v1/rules\"\n",
+            ":7:",
+            "time goes backwards",
+        ),
+        (
+            "missing.toml",
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nbody = {}\n",
+            ":3:",
+            "missing field `op`",
+        ),
+    ];
+    for (name, body, line, problem) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let out = rulesd(&["replay", file.to_str().unwrap()]);
+        let report = text(&out);
+        assert!(!out.status.success(), "{name}: {report}");
+        assert!(
+            report.contains(&format!("{}{line}", file.display())),
+            "{name}: no file:line in {report}"
+        );
+        assert!(report.contains(problem), "{name}: {report}");
+    }
+}
+
+fn scenario(dir: &Path) -> Scenario {
+    let text = r#"name = "orders on two tariffs"
+start = 2026-01-01T00:00:00Z
+
+[[setup]]
+op = "POST /v1/clients"
+body = { name = "a" }
+save = "a"
+
+[[setup]]
+op = "POST /v1/tariffs"
+body = { name = "Basic", currency = "EUR", prices = [{ months = 1, price = "10.00" }] }
+save = "basic"
+
+[[setup]]
+op = "POST /v1/tariffs"
+body = { name = "Pro", currency = "EUR", prices = [{ months = 1, price = "10.00" }] }
+save = "pro"
+
+[[step]]
+at = 2026-01-01T10:00:00Z
+op = "POST /v1/services"
+body = { client_id = "${a.id}", tariff_id = "${basic.id}", months = 1 }
+
+[[step]]
+op = "POST /v1/services"
+body = { client_id = "${a.id}", tariff_id = "${pro.id}", months = 1 }
+
+[[step]]
+at = 2026-01-02T10:00:00Z
+op = "POST /v1/services"
+body = { client_id = "${a.id}", tariff_id = "${pro.id}", months = 1 }
+expect = { status = 201, body = { total = "10.00" } }
+"#;
+    let file = dir.join("two-tariffs.toml");
+    std::fs::write(&file, text).unwrap();
+    Scenario::load(&file).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("pricing.wasm"), fixture("list-price")).unwrap();
+    let data = dir.path().join("data");
+    let outcome = replay::run(
+        &scenario(dir.path()),
+        &RunOptions {
+            rules_dir: Some(rules.clone()),
+            data_dir: Some(data.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(outcome.failure.is_none(), "{outcome:?}");
+    drop(outcome);
+
+    let runtime = Runtime::new(Limits::default(), None).unwrap();
+    let store = Store::open_existing(&data).unwrap();
+    let load = |features: &str| {
+        runtime
+            .load(features, &fixture(features), ModuleSource::Embedded)
+            .unwrap()
+    };
+    let options = DiffOptions {
+        since: None,
+        show: 10,
+    };
+
+    let same = diff(&store, &load("list-price"), &options, |_| {}).unwrap();
+    assert_eq!((same.examined, same.changed), (3, 0), "{same:?}");
+
+    let mut streamed = 0;
+    let cheaper = diff(&store, &load("pro-discount"), &options, |_| streamed += 1).unwrap();
+    assert_eq!(
+        (cheaper.examined, cheaper.changed, cheaper.failed),
+        (3, 2, 0)
+    );
+    assert_eq!(streamed, 2);
+    assert_eq!(cheaper.delta["EUR"], Decimal::new(-200, 2));
+    for d in &cheaper.differences {
+        assert_eq!(d.delta, Decimal::new(-100, 2));
+        assert_eq!(
+            d.candidate_lines.as_ref().unwrap()[0].amount.to_string(),
+            "9.00"
+        );
+        assert_eq!(d.stored_lines[0].amount.to_string(), "10.00");
+    }
+    let since = diff(
+        &store,
+        &load("pro-discount"),
+        &DiffOptions {
+            since: Some("2026-01-02".parse().unwrap()),
+            show: 10,
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!((since.examined, since.changed), (1, 1));
+    drop(store);
+
+    // The command line gives the same answer.
+    std::fs::write(dir.path().join("candidate.wasm"), fixture("pro-discount")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("candidate.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("3 decision(s) re-run"), "{report}");
+    assert!(report.contains("2 would change"), "{report}");
+    assert!(report.contains("total delta EUR: -2.00"), "{report}");
+}
