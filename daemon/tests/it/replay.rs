@@ -96,7 +96,7 @@ fn malformed_scenarios_name_the_file_line_and_problem() {
             "bad-toml.toml",
             "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]\nop = \"GET /v1/rules\"\n",
             ":3:",
-            "invalid table header",
+            "unclosed array table",
         ),
         (
             "unknown-op.toml",
