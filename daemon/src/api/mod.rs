@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod auth;
+pub mod candidates;
 pub mod clock;
 pub mod daily;
 pub mod decision;

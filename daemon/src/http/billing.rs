@@ -1,6 +1,6 @@
 //! Handlers for tariffs, services and the ledger.
 
-use super::extract::{Id, Mutation, reply};
+use super::extract::{Id, Mutation, Params, reply};
 use super::problem::Problem;
 use crate::api::ledger::{BalanceQuery, LedgerQuery, NewAdjustment};
 use crate::api::services::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
@@ -9,34 +9,13 @@ use crate::domain::ledger::{Balance, LedgerEntry};
 use crate::domain::service::Service;
 use crate::domain::tariff::{Tariff, TariffSpec};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
 
 type AppState = State<Arc<App>>;
-
-/// A query string of type `T`, whose rejection is a problem document.
-pub struct Params<T>(pub T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Response> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Params(v))
-            .map_err(|e| ApiError::Shape(e.body_text()).into_response())
-    }
-}
 
 /// Create a tariff: the provider's own, or a reseller's retail plan.
 #[utoipa::path(post, path = "/v1/tariffs", request_body = TariffSpec,

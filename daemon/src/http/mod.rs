@@ -24,11 +24,19 @@ use utoipa::ToSchema;
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 1 << 20;
 
+/// A candidate module for `/v1/rules/diff` may be this large (interpreted
+/// languages compile to large components).
+pub const MODULE_LIMIT: usize = 64 << 20;
+
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/rules", get(list_rules))
         .route("/v1/quotes", post(create_quote))
+        .route(
+            "/v1/rules/diff",
+            post(rules_diff).layer(DefaultBodyLimit::max(MODULE_LIMIT)),
+        )
         .route("/v1/openapi.json", get(openapi_json))
         .route(
             "/v1/resellers",
@@ -120,6 +128,52 @@ async fn create_quote(
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<Quote>, ApiError> {
     app.quote(&caller, req).await.map(Json)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct DiffQuery {
+    /// Only decisions made on or after this day.
+    since: Option<chrono::NaiveDate>,
+    /// How many differences the summary repeats in full (default 10).
+    show: Option<usize>,
+}
+
+/// Re-run the stored decisions through a candidate module (the request body,
+/// `application/wasm`) and stream what would change as NDJSON: one
+/// `{"type":"difference",...}` line per changed decision, then one
+/// `{"type":"summary",...}`. Provider only; writes nothing; never blocks writers.
+#[utoipa::path(post, path = "/v1/rules/diff", params(DiffQuery),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses((status = 200, description = "NDJSON stream of differences, then a summary", content_type = "application/x-ndjson"),
+        (status = 403, body = Problem), (status = 422, description = "Not a loadable rule module", body = Problem)),
+    security(("bearer" = [])))]
+async fn rules_diff(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    extract::Params(q): extract::Params<DiffQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let options = crate::diff::DiffOptions {
+        since: q.since,
+        show: q.show.unwrap_or(10),
+    };
+    match app.diff_rules(&caller, body.to_vec(), options).await {
+        Err(e) => e.into_response(),
+        Ok(rx) => {
+            let lines = futures_util::stream::unfold(rx, |mut rx| async move {
+                let event = rx.recv().await?;
+                let mut line = serde_json::to_vec(&event).unwrap_or_default();
+                line.push(b'\n');
+                Some((Ok::<_, std::convert::Infallible>(line), rx))
+            });
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+                axum::body::Body::from_stream(lines),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// This document.

@@ -248,3 +248,65 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(report.contains("2 would change"), "{report}");
     assert!(report.contains("total delta EUR: -2.00"), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_daemon_streams_the_diff_of_a_candidate() {
+    let s = crate::support::TestServer::start(None).await;
+    let post = |path: &str, body: serde_json::Value| {
+        let s = &s;
+        let path = path.to_string();
+        async move {
+            let (status, v) = s.post_as(&s.client, &path, &body, None).await;
+            assert!((200..300).contains(&status), "{path}: {v:#}");
+            v
+        }
+    };
+    let client = post("/v1/clients", serde_json::json!({"name": "a"})).await["id"].clone();
+    let tariff = post(
+        "/v1/tariffs",
+        serde_json::json!({"name": "Pro", "currency": "EUR", "prices": [{"months": 1, "price": "10.00"}], "setup_fee": "5.00"}),
+    )
+    .await["id"]
+        .clone();
+    post(
+        "/v1/services",
+        serde_json::json!({"client_id": client, "tariff_id": tariff, "months": 1}),
+    )
+    .await;
+    let send = |key: &reqwest::Client, body: Vec<u8>| {
+        key.post(s.url("/v1/rules/diff?show=5"))
+            .header("content-type", "application/wasm")
+            .body(body)
+            .send()
+    };
+    // The default rules charged 10.00 + 5.00 setup; the candidate only 9.00.
+    let r = send(&s.client, fixture("pro-discount")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["type"], "difference");
+    assert_eq!(events[0]["delta"], "-6.00");
+    assert_eq!(events[1]["type"], "summary");
+    assert_eq!(events[1]["changed"], 1);
+    assert_eq!(events[1]["delta"]["EUR"], "-6.00");
+
+    assert_eq!(
+        send(&s.client, b"not wasm".to_vec())
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    let (_, reseller) = s.reseller("R").await;
+    assert_eq!(
+        send(&reseller, fixture("pro-discount"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
