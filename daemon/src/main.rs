@@ -190,9 +190,18 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         eprintln!("rulesd: --keep-data needs exactly one scenario");
         return ExitCode::from(2);
     }
+    // One compile cache for the whole run, private to this process.
+    let cache = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("rulesd: no temporary directory: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let options = RunOptions {
         rules_dir: args.rules,
         data_dir: args.keep_data,
+        cache_dir: Some(cache.path().to_path_buf()),
     };
     let progress = indicatif::ProgressBar::new(files.len() as u64);
     let (mut outcomes, mut broken) = (Vec::new(), 0);

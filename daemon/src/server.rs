@@ -28,6 +28,9 @@ pub struct Config {
     pub max_batch: usize,
     /// Commits are fsync'd (the default). Off only for replay's scratch stores.
     pub durable: bool,
+    /// Where compiled modules are cached; default `data_dir/compiled`. Only
+    /// ever a directory this process alone writes: cached code is trusted.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -43,6 +46,7 @@ impl Config {
             options: Options::default(),
             max_batch: Writer::DEFAULT_MAX_BATCH,
             durable: true,
+            cache_dir: None,
         }
     }
 }
@@ -97,8 +101,16 @@ impl Daemon {
             .date_naive();
         api::daily::initialize(&store, today)?;
         let runtime = Arc::new(
-            Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
-                .map_err(StartError::Runtime)?,
+            Runtime::new(
+                config.limits,
+                Some(
+                    config
+                        .cache_dir
+                        .clone()
+                        .unwrap_or_else(|| config.data_dir.join("compiled")),
+                ),
+            )
+            .map_err(StartError::Runtime)?,
         );
         let default = runtime
             .load(

@@ -25,6 +25,9 @@ pub struct RunOptions {
     /// Keep the store here (a new directory) instead of a temporary one, e.g.
     /// to run `rulesd diff` on it afterwards.
     pub data_dir: Option<PathBuf>,
+    /// A compile cache shared by the scenarios of one run (a directory this
+    /// process created), so each module is compiled once, not per scenario.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What went wrong at a step.
@@ -227,6 +230,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
     config.test_clock = Some(scenario.start);
     config.provider_key = Some(KEY.into());
     config.durable = false;
+    config.cache_dir = options.cache_dir.clone();
     let daemon = Daemon::build(&config).map_err(|e| ReplayError::Setup(e.to_string()))?;
     if let Some(error) = daemon.app.registry.report().errors.first() {
         return Err(ReplayError::Setup(format!(

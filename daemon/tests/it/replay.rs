@@ -182,6 +182,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
         &RunOptions {
             rules_dir: Some(rules.clone()),
             data_dir: Some(data.clone()),
+            cache_dir: None,
         },
     )
     .await
