@@ -62,6 +62,12 @@ impl Idempotency {
     }
 }
 
+fn mismatch() -> ApiError {
+    ApiError::IdempotencyMismatch(
+        "this Idempotency-Key was already used with a different request (method, path or body); use a new key for a new request".into(),
+    )
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
     fingerprint: String,
@@ -98,9 +104,7 @@ fn apply<T: Serialize>(
     {
         let record: Record = store::decode("idempotency", &idem.key, found.value())?;
         if record.fingerprint != idem.fingerprint {
-            return Err(ApiError::IdempotencyMismatch(
-                "this Idempotency-Key was already used with a different request (method, path or body); use a new key for a new request".into(),
-            ));
+            return Err(mismatch());
         }
         return Ok(Reply {
             status: record.status,
@@ -130,6 +134,37 @@ fn apply<T: Serialize>(
 }
 
 impl App {
+    /// The stored response of a request already made with this key, if any.
+    /// Operations that check facts before they write (and call a rule) look
+    /// here first: a retry must get the first response, not be refused
+    /// because the first attempt changed the facts (a per-client limit now
+    /// reached, a service no longer suspended). The writer checks again, so a
+    /// concurrent duplicate is still answered from the record.
+    pub(crate) fn stored_reply(
+        &self,
+        idem: Option<&Idempotency>,
+    ) -> Result<Option<Reply>, ApiError> {
+        let Some(idem) = idem else { return Ok(None) };
+        let read = self.store.read()?;
+        let table = match read.open_table(IDEMPOTENCY) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(found) = table.get(idem.key.as_str())? else {
+            return Ok(None);
+        };
+        let record: Record = store::decode("idempotency", &idem.key, found.value())?;
+        if record.fingerprint != idem.fingerprint {
+            return Err(mismatch());
+        }
+        Ok(Some(Reply {
+            status: record.status,
+            body: record.body.into_bytes(),
+            replayed: true,
+        }))
+    }
+
     /// Run a mutation through the writer: durable before it returns, recorded
     /// under its Idempotency-Key if it has one. `status` is the success status.
     /// `op` may run more than once (the writer re-runs a batch without a

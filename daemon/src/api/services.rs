@@ -430,6 +430,9 @@ impl App {
         if let Some(d) = &req.domain {
             check_text("domain", d, 253)?;
         }
+        if let Some(reply) = self.stored_reply(idem.as_ref())? {
+            return Ok(reply);
+        }
         let now = self.clock.now();
         let today = now.date_naive();
         let facts = order_facts(&self.store.read()?, &caller, &req)?;
@@ -525,6 +528,9 @@ impl App {
         req: &RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
+        if let Some(reply) = self.stored_reply(idem.as_ref())? {
+            return Ok(reply);
+        }
         let now = self.clock.now();
         let seen = self.get_service(caller, id)?;
         let tariff =
@@ -633,6 +639,9 @@ impl App {
         req: &ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
+        if let Some(reply) = self.stored_reply(idem.as_ref())? {
+            return Ok(reply);
+        }
         let now = self.clock.now();
         let seen = self.get_service(caller, id)?;
         let by = match (seen.status, seen.suspended_by) {

@@ -558,3 +558,40 @@ async fn a_year_of_daily_jobs_suspends_and_deletes_on_the_right_days() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_order_or_resume_gets_the_first_response_not_a_policy_refusal() {
+    let s = server_at("2026-03-02T10:00:00Z").await;
+    let alice = s.client("alice", None).await;
+    let t = s
+        .tariff(tariff(
+            "One each",
+            json!({"services_per_client": 1, "daily": {"price": "0.10", "client_suspend": true}, "prices": [{"months": 1, "price": "3.00"}], "setup_fee": "0"}),
+        ))
+        .await;
+    let body = json!({"client_id": alice, "tariff_id": t, "months": 1});
+    let (first, a) = s
+        .post_as(&s.client, "/v1/services", &body, Some("order-1"))
+        .await;
+    let (again, b) = s
+        .post_as(&s.client, "/v1/services", &body, Some("order-1"))
+        .await;
+    assert_eq!((first, again), (201, 201), "{b:#}");
+    assert_eq!(a, b);
+    assert_eq!(s.get("/v1/services").await.1.as_array().unwrap().len(), 1);
+    // Without the key, the limit applies.
+    assert_eq!(s.refused("/v1/services", body).await.0, 422);
+
+    let id = a["services"][0]["id"].as_u64().unwrap();
+    s.ok(
+        &format!("/v1/services/{id}/suspend"),
+        json!({"by": "client"}),
+    )
+    .await;
+    let path = format!("/v1/services/{id}/resume");
+    let by = json!({"by": "client"});
+    let (first, a) = s.post_as(&s.client, &path, &by, Some("resume-1")).await;
+    let (again, b) = s.post_as(&s.client, &path, &by, Some("resume-1")).await;
+    assert_eq!((first, again), (200, 200), "{b:#}");
+    assert_eq!(a, b);
+}
