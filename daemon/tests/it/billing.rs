@@ -595,3 +595,76 @@ async fn a_retried_order_or_resume_gets_the_first_response_not_a_policy_refusal(
     assert_eq!((first, again), (200, 200), "{b:#}");
     assert_eq!(a, b);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resellers_sell_their_own_tariffs_and_see_only_their_own_money() {
+    let s = server_at("2026-03-02T10:00:00Z").await;
+    let (_, ka) = s.reseller("A").await;
+    let (_, kb) = s.reseller("B").await;
+    let post = |key: &reqwest::Client, path: &str, body: Value| {
+        let (key, path, s) = (key.clone(), path.to_string(), &s);
+        async move { s.post_as(&key, &path, &body, None).await }
+    };
+    let (_, t) = post(&ka, "/v1/tariffs", tariff("Retail A", json!({}))).await;
+    let (_, c) = post(&ka, "/v1/clients", json!({"name": "a-client"})).await;
+    let (status, order) = post(
+        &ka,
+        "/v1/services",
+        json!({"client_id": c["id"], "tariff_id": t["id"], "months": 1}),
+    )
+    .await;
+    assert_eq!(status, 201, "{order:#}");
+    assert_eq!(
+        order["lines"][0]["reseller_id"],
+        order["services"][0]["reseller_id"]
+    );
+    let svc = order["services"][0]["id"].as_u64().unwrap();
+
+    // B sees none of it, and cannot sell A's tariff to its own client.
+    let (_, cb) = post(&kb, "/v1/clients", json!({"name": "b-client"})).await;
+    for path in [
+        format!("/v1/tariffs/{}", t["id"]),
+        format!("/v1/services/{svc}"),
+        format!("/v1/ledger/balances?account_id={}", c["id"]),
+    ] {
+        assert_eq!(s.get_as(&kb, &path).await.0, 404, "{path}");
+    }
+    for path in ["/v1/tariffs", "/v1/services", "/v1/ledger"] {
+        assert_eq!(s.get_as(&kb, path).await.1, json!([]), "{path}");
+    }
+    let (status, _) = post(
+        &kb,
+        "/v1/services",
+        json!({"client_id": cb["id"], "tariff_id": t["id"], "months": 1}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        post(&kb, &format!("/v1/services/{svc}/renew"), json!({}))
+            .await
+            .0,
+        404
+    );
+    // The provider's own clients cannot order a reseller's retail plan either.
+    let provider_client = s.client("direct", None).await;
+    assert_eq!(
+        s.refused(
+            "/v1/services",
+            json!({"client_id": provider_client, "tariff_id": t["id"], "months": 1})
+        )
+        .await
+        .0,
+        404
+    );
+    // A sees its own; the provider sees everything.
+    assert_eq!(
+        s.get_as(&ka, "/v1/ledger")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(s.get("/v1/services").await.1.as_array().unwrap().len(), 1);
+}
