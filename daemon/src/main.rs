@@ -198,22 +198,36 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Parse everything first: a broken file is reported before anything runs,
+    // and the progress bar knows the total number of steps.
+    let (mut outcomes, mut broken) = (Vec::new(), 0);
+    let mut scenarios = Vec::new();
+    for file in &files {
+        match Scenario::load(file) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                broken += 1;
+                eprintln!("ERROR {e}");
+            }
+        }
+    }
+    let total: usize = scenarios
+        .iter()
+        .map(|s| s.setup.len() + s.steps.len())
+        .sum();
+    let progress = indicatif::ProgressBar::new(total as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let options = RunOptions {
         rules_dir: args.rules,
         data_dir: args.keep_data,
         cache_dir: Some(cache.path().to_path_buf()),
+        progress: Some(progress.clone()),
     };
-    let progress = indicatif::ProgressBar::new(files.len() as u64);
-    let (mut outcomes, mut broken) = (Vec::new(), 0);
-    for file in &files {
-        let outcome = match Scenario::load(file) {
-            Ok(scenario) => {
-                progress.set_message(scenario.name.clone());
-                replay::run(&scenario, &options).await
-            }
-            Err(e) => Err(e.into()),
-        };
-        progress.inc(1);
+    for scenario in &scenarios {
+        progress.set_message(scenario.name.clone());
+        let outcome = replay::run(scenario, &options).await;
         match outcome {
             Ok(o) => outcomes.push(o),
             Err(e) => {

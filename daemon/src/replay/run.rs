@@ -28,6 +28,8 @@ pub struct RunOptions {
     /// A compile cache shared by the scenarios of one run (a directory this
     /// process created), so each module is compiled once, not per scenario.
     pub cache_dir: Option<PathBuf>,
+    /// Advanced by one per step run (a hidden bar when not on a terminal).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// What went wrong at a step.
@@ -261,6 +263,9 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
     let mut failure = None;
     for (label, step) in labelled {
         steps += 1;
+        if let Some(bar) = &options.progress {
+            bar.inc(1);
+        }
         if let Err(problem) = runner.step(step).await {
             failure = Some(Failure {
                 step: label,

@@ -183,6 +183,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
             rules_dir: Some(rules.clone()),
             data_dir: Some(data.clone()),
             cache_dir: None,
+            progress: None,
         },
     )
     .await
