@@ -463,6 +463,7 @@ impl App {
                     &facts.client.name,
                     facts.client.id,
                     id,
+                    req.domain.as_deref(),
                 );
                 let domain = req.domain.clone().unwrap_or_else(|| {
                     tariff::domain(&spec.domain_template, &username, &spec.product_type, id)

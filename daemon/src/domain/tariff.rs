@@ -622,13 +622,20 @@ pub fn expand(template: &str, values: &[(&str, &str)]) -> String {
 
 /// A username from the tariff's template: lowercased, reduced to the
 /// characters a control panel accepts (a-z, 0-9, '_', '-'), and cut to
-/// [`MAX_USERNAME`] characters.
-pub fn username(template: &str, client_name: &str, client_id: u64, service_id: u64) -> String {
+/// [`MAX_USERNAME`] characters. `@DOMAIN@` is the domain the client asked for
+/// (empty when the domain is generated, since that needs the username).
+pub fn username(
+    template: &str,
+    client_name: &str,
+    client_id: u64,
+    service_id: u64,
+    domain: Option<&str>,
+) -> String {
     let raw = expand(
         template,
         &[
             ("USERNAME", client_name),
-            ("DOMAIN", ""),
+            ("DOMAIN", domain.unwrap_or_default()),
             ("ID", &service_id.to_string()),
             ("ACCOUNT_ID", &client_id.to_string()),
         ],
@@ -668,12 +675,22 @@ mod tests {
 
     #[test]
     fn templates_expand_and_usernames_are_cut_to_16() {
-        assert_eq!(username("user@ID@", "Alice", 7, 510), "user510");
+        assert_eq!(username("user@ID@", "Alice", 7, 510, None), "user510");
         assert_eq!(
-            username("@USERNAME@_@ACCOUNT_ID@", "Very Long Name Inc", 12345, 1),
+            username(
+                "@USERNAME@_@ACCOUNT_ID@",
+                "Very Long Name Inc",
+                12345,
+                1,
+                None
+            ),
             "verylongnameinc_"
         );
-        assert_eq!(username("@DOMAIN@", "", 1, 9), "user9");
+        assert_eq!(username("@DOMAIN@", "", 1, 9, None), "user9");
+        assert_eq!(
+            username("@DOMAIN@", "", 1, 9, Some("shop.example")),
+            "shopexample"
+        );
         assert_eq!(
             domain("@USERNAME@.example.com", "admin", "shared-hosting", 1),
             "admin.example.com"
