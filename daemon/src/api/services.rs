@@ -176,7 +176,8 @@ struct OrderFacts {
     tariff: Tariff,
     client: Account,
     group: Option<ClientGroup>,
-    /// The client's services of this tariff that are not deleted.
+    /// The client's services of this tariff that are not deleted (counted
+    /// only when the tariff limits them).
     existing: u32,
 }
 
@@ -284,11 +285,15 @@ fn order_facts(
         Some(g) => txn.group(g)?,
         None => None,
     };
-    let existing = txn
-        .client_services(client.id)?
-        .iter()
-        .filter(|s| s.tariff_id == tariff.id && s.status != ServiceStatus::Deleted)
-        .count() as u32;
+    // Counting means reading every service of the client: only for a limit.
+    let existing = match tariff.spec.services_per_client {
+        Some(_) => txn
+            .client_services(client.id)?
+            .iter()
+            .filter(|s| s.tariff_id == tariff.id && s.status != ServiceStatus::Deleted)
+            .count() as u32,
+        None => 0,
+    };
     Ok(OrderFacts {
         tariff,
         client,

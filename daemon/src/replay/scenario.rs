@@ -96,9 +96,23 @@ struct RawExpect {
 
 const METHODS: [&str; 4] = ["GET", "POST", "DELETE", "PATCH"];
 
-/// Line number (1-based) of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// Line numbers (1-based) of byte offsets, from a table of line starts built
+/// once: counting newlines from the top for every step made parsing a large
+/// scenario quadratic.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
 }
 
 /// A time written as a TOML datetime or as a string.
@@ -149,9 +163,10 @@ impl Scenario {
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let lines = Lines::new(text);
         let error = |span: Option<Range<usize>>, message: String| ScenarioError {
             file: file.into(),
-            line: span.map_or(0, |s| line_of(text, s.start)),
+            line: span.map_or(0, |s| lines.of(s.start)),
             message,
         };
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
@@ -177,7 +192,7 @@ impl Scenario {
             for spanned in raw {
                 let span = spanned.span();
                 let step = spanned.into_inner();
-                let line = line_of(text, span.start);
+                let line = lines.of(span.start);
                 let at = match &step.at {
                     None => None,
                     Some(_) if setup => {

@@ -20,6 +20,9 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 pub const FILE_NAME: &str = "rulesd.redb";
 
+/// The page cache of a store opened by a read-only tool (`rulesd diff`).
+const READ_TOOL_CACHE: usize = 16 << 20;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the store {path}: {detail}")]
@@ -85,16 +88,21 @@ impl Store {
     /// only read, like `rulesd diff`). Fails clearly if a daemon holds it.
     pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join(FILE_NAME);
-        let db = Database::open(&path).map_err(|e| StoreError::Open {
-            path: path.clone(),
-            detail: match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => {
-                    "it is open in another process (a running daemon?); use a copy or a backup"
-                        .into()
-                }
-                e => e.to_string(),
-            },
-        })?;
+        // A small page cache: a tool streams through the file once, and
+        // redb's default cache (up to 1 GiB) would grow with the history read.
+        let db = redb::Builder::new()
+            .set_cache_size(READ_TOOL_CACHE)
+            .open(&path)
+            .map_err(|e| StoreError::Open {
+                path: path.clone(),
+                detail: match e {
+                    redb::DatabaseError::DatabaseAlreadyOpen => {
+                        "it is open in another process (a running daemon?); use a copy or a backup"
+                            .into()
+                    }
+                    e => e.to_string(),
+                },
+            })?;
         let store = Store {
             db: Arc::new(db),
             durable: true,
