@@ -24,7 +24,7 @@ use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
 use crate::hook::Hook;
 use crate::runtime::bindings::pricing;
-use crate::store::{self, META, SERVICES, TARIFFS, WriteError};
+use crate::store::{self, META, SERVICES, SERVICES_BY_EXPIRY, TARIFFS, WriteError};
 use chrono::{Datelike, NaiveDate, Weekday};
 use redb::ReadableTable;
 use serde::Serialize;
@@ -176,9 +176,12 @@ impl App {
         let tariffs_table = read.open_table(TARIFFS)?;
         let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
         let mut work = Vec::new();
-        for item in services.iter()? {
-            let (id, bytes) = item?;
-            let service: Service = store::decode("services", id.value(), bytes.value())?;
+        let by_expiry = read.open_table(SERVICES_BY_EXPIRY)?;
+        for key in by_expiry.range((i32::MIN, 0)..=(day.num_days_from_ce(), u64::MAX))? {
+            let id = key?.0.value().1;
+            let Some(service) = store::get_json::<Service>(&services, "services", id)? else {
+                continue;
+            };
             if service.status == ServiceStatus::Deleted {
                 continue;
             }

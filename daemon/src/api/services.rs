@@ -18,9 +18,10 @@ use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{self, AddonQuantity, MinimumPeriod, PeriodUnit, Tariff, TariffSpec};
 use crate::runtime::bindings::{pricing, proration};
 use crate::store::{
-    self, ACCOUNTS, CLIENT_GROUPS, LEDGER, LEDGER_BY_ACCOUNT, SERVICES, SERVICES_BY_CLIENT, TARIFFS,
+    self, ACCOUNTS, CLIENT_GROUPS, LEDGER, LEDGER_BY_ACCOUNT, SERVICES, SERVICES_BY_CLIENT,
+    SERVICES_BY_EXPIRY, TARIFFS,
 };
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use redb::{ReadableTable, WriteTransaction};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -359,9 +360,20 @@ fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     }
 }
 
+/// Store a service and keep the expiry index in step with it.
 fn save(txn: &WriteTransaction, service: &Service) -> Result<(), ApiError> {
-    txn.open_table(SERVICES)?
-        .insert(service.id, store::encode(service).as_slice())?;
+    let previous = txn
+        .open_table(SERVICES)?
+        .insert(service.id, store::encode(service).as_slice())?
+        .map(|old| store::decode::<Service>("services", service.id, old.value()))
+        .transpose()?;
+    let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY)?;
+    if let Some(old) = previous {
+        by_expiry.remove((old.expires.num_days_from_ce(), old.id))?;
+    }
+    if service.status != ServiceStatus::Deleted {
+        by_expiry.insert((service.expires.num_days_from_ce(), service.id), ())?;
+    }
     Ok(())
 }
 

@@ -27,6 +27,12 @@ pub const SERVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("services
 /// (client id, service id) -> (): a client's services, for per-client limits.
 pub const SERVICES_BY_CLIENT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("services_by_client");
+/// (expiry as days since 0001-01-01, service id) -> (): the services that are
+/// not deleted, by expiry. Every service the daily job acts on has expired
+/// (daily services "expire" at their first unpaid day), so it reads a range
+/// instead of every service.
+pub const SERVICES_BY_EXPIRY: TableDefinition<(i32, u64), ()> =
+    TableDefinition::new("services_by_expiry");
 /// Ledger line id -> `LedgerEntry`. Append-only: lines are never changed or removed.
 pub const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
 /// (account id, ledger line id) -> (): an account's lines in order.
