@@ -668,3 +668,45 @@ async fn resellers_sell_their_own_tariffs_and_see_only_their_own_money() {
     );
     assert_eq!(s.get("/v1/services").await.1.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_job_run_again_after_a_crash_charges_and_suspends_nothing_twice() {
+    let s = server_at("2026-05-01T06:00:00Z").await;
+    let client = s.client("alice", None).await;
+    s.fund(client, "5.00").await;
+    let daily = s
+        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
+        .await;
+    let monthly = s.tariff(tariff("Monthly", json!({}))).await;
+    for t in [daily, monthly] {
+        s.ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await;
+    }
+    s.set_clock("2026-06-01T06:00:00Z").await;
+    let lines = s.ledger("").await.len();
+    let services = s.get("/v1/services").await.1;
+    // As if the daemon died before recording the days as done: the job runs
+    // them again, and every service is already where the first run left it.
+    let app = s.app();
+    let txn = app.store.begin_write().unwrap();
+    txn.open_table(rulesd::store::META)
+        .unwrap()
+        .insert(
+            "daily_job_last_day",
+            day("2026-05-01").num_days_from_ce() as u64,
+        )
+        .unwrap();
+    txn.commit().unwrap();
+    let again = app.run_daily_jobs(day("2026-06-01")).await.unwrap();
+    assert_eq!(again.days.len(), 31);
+    assert_eq!(
+        (again.charged, again.suspended, again.deleted),
+        (0, 0, 0),
+        "{again:?}"
+    );
+    assert_eq!(s.ledger("").await.len(), lines);
+    assert_eq!(s.get("/v1/services").await.1, services);
+}
