@@ -6,7 +6,7 @@ use super::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::{Account, AccountKind};
 use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
 use crate::domain::invalid::{check_text, invalid};
-use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
+use crate::domain::ledger::{Balance, LedgerEntry, Line, LineKind};
 use crate::domain::money;
 use crate::hook::Hook;
 use crate::store::{self, ACCOUNTS, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
@@ -70,11 +70,7 @@ pub(crate) fn record(
             at: now,
             receipt_id: Some(receipt.id),
             rule_sha256: Some(decision.sha256.clone()),
-            kind: line.kind,
-            description: line.description.clone(),
-            amount: line.amount,
-            period_start: line.period_start,
-            period_end: line.period_end,
+            line: line.clone(),
         };
         append(txn, &entry)?;
         entries.push(entry);
@@ -98,7 +94,7 @@ fn append(txn: &WriteTransaction, entry: &LedgerEntry) -> Result<(), ApiError> {
     txn.open_table(LEDGER_BY_ACCOUNT)?
         .insert((entry.account_id, entry.id), ())?;
     let mut balance = balance_in(txn, entry.account_id, &entry.currency)?;
-    balance.add(entry.amount);
+    balance.add(entry.line.amount);
     txn.open_table(BALANCES)?.insert(
         (entry.account_id, entry.currency.as_str()),
         store::encode(&balance).as_slice(),
@@ -277,11 +273,13 @@ impl App {
                 at: now,
                 receipt_id: None,
                 rule_sha256: None,
-                kind: LineKind::Adjustment,
-                description: req.description.clone(),
-                amount: req.amount,
-                period_start: None,
-                period_end: None,
+                line: Line {
+                    kind: LineKind::Adjustment,
+                    description: req.description.clone(),
+                    amount: req.amount,
+                    period_start: None,
+                    period_end: None,
+                },
             };
             append(txn, &entry)?;
             Ok(entry)

@@ -4,7 +4,7 @@
 //! operation would record.
 
 use super::pricing::price_request;
-use super::services::{order_addons, stored_service, stored_tariff};
+use super::services::order_addons;
 use super::{ApiError, App, Caller, RuleStamp};
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
@@ -104,7 +104,7 @@ impl App {
         let at = req.at.unwrap_or_else(|| self.clock.now());
         let stored = req
             .service_id
-            .map(|id| stored_service(self, caller, id))
+            .map(|id| self.get_service(caller, id))
             .transpose()?;
         let service = match (&req.service, &stored) {
             (Some(s), None) => {
@@ -127,7 +127,7 @@ impl App {
                 (spec.clone(), None, caller.reseller_scope())
             }
             (None, Some(id)) => {
-                let t = stored_tariff(self, caller, id)?;
+                let t = self.get_tariff(caller, id)?;
                 (t.spec, Some(t.id), t.reseller_id)
             }
             _ => {

@@ -360,8 +360,10 @@ fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     }
 }
 
-/// Store a service and keep the expiry index in step with it.
-fn save(txn: &WriteTransaction, service: &Service) -> Result<(), ApiError> {
+/// Store a service (bumping its version: every write is a new version) and
+/// keep the expiry index in step with it.
+fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), ApiError> {
+    service.version += 1;
     let previous = txn
         .open_table(SERVICES)?
         .insert(service.id, store::encode(service).as_slice())?
@@ -389,14 +391,18 @@ fn current(txn: &WriteTransaction, seen: &Service) -> Result<Service, ApiError> 
     }
 }
 
-/// A stored tariff the caller may see.
-pub(crate) fn stored_tariff(app: &App, caller: &Caller, id: u64) -> Result<Tariff, ApiError> {
-    app.get_tariff(caller, id)
-}
-
-/// A stored service the caller may see.
-pub(crate) fn stored_service(app: &App, caller: &Caller, id: u64) -> Result<Service, ApiError> {
-    app.get_service(caller, id)
+/// Run an operation again while the service changes under it, at most
+/// [`ATTEMPTS`] times.
+async fn retry_on_conflict<F: Future<Output = Result<Reply, ApiError>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<Reply, ApiError> {
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(ApiError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
+            other => return other,
+        }
+    }
 }
 
 fn target(service: &Service) -> Target<'_> {
@@ -485,7 +491,7 @@ impl App {
                 let domain = req.domain.clone().unwrap_or_else(|| {
                     tariff::domain(&spec.domain_template, &username, &spec.product_type, id)
                 });
-                let service = Service {
+                let mut service = Service {
                     id,
                     client_id: facts.client.id,
                     reseller_id: facts.client.reseller_id,
@@ -503,9 +509,9 @@ impl App {
                     suspended_by: None,
                     deleted_at: None,
                     created_at: now,
-                    version: 1,
+                    version: 0,
                 };
-                save(txn, &service)?;
+                save(txn, &mut service)?;
                 txn.open_table(SERVICES_BY_CLIENT)?
                     .insert((service.client_id, service.id), ())?;
                 ordered
@@ -528,15 +534,7 @@ impl App {
         req: RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.renew_once(&caller, id, &req, idem.clone()).await;
-            match result {
-                Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                other => return other,
-            }
-        }
+        retry_on_conflict(|| self.renew_once(&caller, id, &req, idem.clone())).await
     }
 
     async fn renew_once(
@@ -585,12 +583,9 @@ impl App {
             service.period_start = priced.period_start;
             service.expires = priced.expires;
             if service.suspended_by == Some(SuspendedBy::Expiry) {
-                service.status = ServiceStatus::Active;
-                service.suspended_at = None;
-                service.suspended_by = None;
+                service.activate();
             }
-            service.version += 1;
-            save(txn, &service)?;
+            save(txn, &mut service)?;
             Ok(Changed { service, lines })
         })
         .await
@@ -615,14 +610,12 @@ impl App {
             if req.by == Actor::Client {
                 client_may_suspend(txn, &service)?;
             }
-            service.status = ServiceStatus::Suspended;
-            service.suspended_at = Some(now.date_naive());
-            service.suspended_by = Some(match req.by {
+            let by = match req.by {
                 Actor::Provider => SuspendedBy::Provider,
                 Actor::Client => SuspendedBy::Client,
-            });
-            service.version += 1;
-            save(txn, &service)?;
+            };
+            service.suspend(by, now.date_naive());
+            save(txn, &mut service)?;
             Ok(Changed {
                 service,
                 lines: vec![],
@@ -640,14 +633,7 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.resume_once(&caller, id, &req, idem.clone()).await {
-                Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                other => return other,
-            }
-        }
+        retry_on_conflict(|| self.resume_once(&caller, id, &req, idem.clone())).await
     }
 
     async fn resume_once(
@@ -728,11 +714,8 @@ impl App {
                 Some(d) => record(txn, d, target(&service), now)?,
                 None => vec![],
             };
-            service.status = ServiceStatus::Active;
-            service.suspended_at = None;
-            service.suspended_by = None;
-            service.version += 1;
-            save(txn, &service)?;
+            service.activate();
+            save(txn, &mut service)?;
             Ok(Changed { service, lines })
         })
         .await
@@ -762,8 +745,7 @@ impl App {
             }
             service.status = ServiceStatus::Deleted;
             service.deleted_at = Some(now.date_naive());
-            service.version += 1;
-            save(txn, &service)?;
+            save(txn, &mut service)?;
             Ok(Changed {
                 service,
                 lines: vec![],
@@ -835,10 +817,10 @@ fn daily_charged_since(
         let id = key?.0.value().1;
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
             && e.service_id == Some(service.id)
-            && e.kind == LineKind::Daily
-            && e.period_start.is_some_and(|d| d > since)
+            && e.line.kind == LineKind::Daily
+            && e.line.period_start.is_some_and(|d| d > since)
         {
-            sum += e.amount;
+            sum += e.line.amount;
         }
     }
     Ok(sum)
@@ -870,23 +852,18 @@ pub(crate) fn apply_day(
         service.period_start = priced.period_start;
         service.expires = priced.expires;
         if service.suspended_by == Some(SuspendedBy::Expiry) {
-            service.status = ServiceStatus::Active;
-            service.suspended_at = None;
-            service.suspended_by = None;
+            service.activate();
             DayOutcome::Reactivated
         } else {
             DayOutcome::Charged
         }
     } else if service.status == ServiceStatus::Active {
-        service.status = ServiceStatus::Suspended;
-        service.suspended_at = Some(day);
-        service.suspended_by = Some(SuspendedBy::Expiry);
+        service.suspend(SuspendedBy::Expiry, day);
         DayOutcome::Suspended
     } else {
         return Ok(DayOutcome::Unchanged);
     };
-    service.version += 1;
-    save(txn, &service)?;
+    save(txn, &mut service)?;
     Ok(outcome)
 }
 
@@ -910,18 +887,13 @@ pub(crate) fn apply_expiry(
 ) -> Result<DayOutcome, ApiError> {
     let mut service = current(txn, seen)?;
     match outcome {
-        DayOutcome::Suspended => {
-            service.status = ServiceStatus::Suspended;
-            service.suspended_at = Some(day);
-            service.suspended_by = Some(SuspendedBy::Expiry);
-        }
+        DayOutcome::Suspended => service.suspend(SuspendedBy::Expiry, day),
         DayOutcome::Deleted => {
             service.status = ServiceStatus::Deleted;
             service.deleted_at = Some(day);
         }
         _ => return Ok(DayOutcome::Unchanged),
     }
-    service.version += 1;
-    save(txn, &service)?;
+    save(txn, &mut service)?;
     Ok(outcome)
 }

@@ -73,15 +73,8 @@ pub struct LedgerEntry {
     /// sha256 of the rule module that priced it; absent for a manual adjustment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_sha256: Option<String>,
-    pub kind: LineKind,
-    pub description: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    #[schema(value_type = String, example = "10.00")]
-    pub amount: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub period_start: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub period_end: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub line: Line,
 }
 
 /// An account's balance in one currency.

@@ -67,6 +67,19 @@ pub struct Service {
 }
 
 impl Service {
+    /// Active again: the suspension, whoever made it, is over.
+    pub fn activate(&mut self) {
+        self.status = ServiceStatus::Active;
+        self.suspended_at = None;
+        self.suspended_by = None;
+    }
+
+    pub fn suspend(&mut self, by: SuspendedBy, on: NaiveDate) {
+        self.status = ServiceStatus::Suspended;
+        self.suspended_at = Some(on);
+        self.suspended_by = Some(by);
+    }
+
     pub fn facts(&self) -> ServiceFacts {
         ServiceFacts {
             id: self.id.to_string(),
