@@ -97,16 +97,8 @@ pub(crate) fn calendar_term(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::*;
     use crate::money::round_money;
-    use std::str::FromStr;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
 
     /// Seed: pro-rata day 15, ordered July 12 → active until August 1.
     #[test]

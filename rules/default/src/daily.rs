@@ -139,31 +139,12 @@ fn next_day(day: NaiveDate) -> Result<NaiveDate, RuleError> {
 mod tests {
     use super::*;
     use crate::DefaultRules;
-    use std::str::FromStr;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
+    use crate::fixtures::*;
 
     fn tariff(daily: DailyCharging) -> Tariff {
         Tariff {
-            id: "t".into(),
-            name: "Daily".into(),
-            currency: "USD".into(),
-            prices: vec![PeriodPrice {
-                months: 1,
-                price: dec("3.00"),
-            }],
-            setup_fee: Decimal::ZERO,
-            renewal_prices: vec![],
             daily: Some(daily),
-            pro_rata_day: None,
-            late_fee: LateFee::None,
-            addons: vec![],
+            ..monthly("Daily")
         }
     }
 

@@ -99,31 +99,12 @@ pub(crate) fn late_renewal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
+    use crate::fixtures::*;
 
     fn tariff(late_fee: LateFee) -> Tariff {
         Tariff {
-            id: "t".into(),
-            name: "Basic".into(),
-            currency: "USD".into(),
-            prices: vec![PeriodPrice {
-                months: 1,
-                price: dec("3.00"),
-            }],
-            setup_fee: Decimal::ZERO,
-            renewal_prices: vec![],
-            daily: None,
-            pro_rata_day: None,
             late_fee,
-            addons: vec![],
+            ..monthly("Basic")
         }
     }
 

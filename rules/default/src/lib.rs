@@ -27,6 +27,8 @@
 
 mod calendar_based;
 mod daily;
+#[cfg(test)]
+mod fixtures;
 mod late_fee;
 mod money;
 mod pricing;

@@ -42,11 +42,7 @@ pub(crate) fn spread_share(total: Decimal, k: u32, n: u32) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
+    use crate::fixtures::*;
 
     #[test]
     fn rounds_half_away_from_zero_to_exactly_two_places() {

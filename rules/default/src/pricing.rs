@@ -234,11 +234,7 @@ fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
+    use crate::fixtures::*;
 
     fn tariff() -> Tariff {
         Tariff {

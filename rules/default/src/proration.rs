@@ -64,33 +64,18 @@ fn downtime(tariff: &Tariff, days: u32, charged: Decimal) -> Result<ProrationDec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
+    use crate::fixtures::*;
 
     fn request(event: ProrationEvent, charge_downtime: Option<bool>) -> ProrationRequest {
         ProrationRequest {
             event,
             tariff: Tariff {
-                id: "t".into(),
-                name: "Daily".into(),
-                currency: "USD".into(),
-                prices: vec![PeriodPrice {
-                    months: 1,
-                    price: dec("3.00"),
-                }],
-                setup_fee: Decimal::ZERO,
-                renewal_prices: vec![],
                 daily: charge_downtime.map(|charge_downtime| DailyCharging {
                     price: Some(dec("0.10")),
                     cost_from_period: false,
                     charge_downtime,
                 }),
-                pro_rata_day: None,
-                late_fee: LateFee::None,
-                addons: vec![],
+                ..monthly("Daily")
             },
             service: Service {
                 id: "s".into(),
