@@ -17,6 +17,9 @@
 //! cargo bench -p rulesd --bench billing [-- orders | -- daily]
 
 mod common;
+#[path = "common/memory.rs"]
+mod memory;
+use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use common::percentile;
@@ -557,20 +560,6 @@ fn daily_parent() {
         .status()
         .unwrap();
     assert!(status.success(), "the daily-job child failed: {status}");
-}
-
-/// A field of /proc/self/status in KiB.
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 
 async fn daily_child(dir: &Path) {

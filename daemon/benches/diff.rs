@@ -16,6 +16,10 @@
 //!
 //! cargo bench -p rulesd --bench diff
 
+#[path = "common/memory.rs"]
+mod memory;
+use memory::{mib, proc_status_kib};
+
 use chrono::{DateTime, Utc};
 use rulesd::api::accounts::NewClient;
 use rulesd::api::clock::ClockState;
@@ -283,20 +287,6 @@ fn list_price_fixture(dir: &Path) -> Result<PathBuf, String> {
 
 // ---------------------------------------------------------------------------
 // The child: one diff
-
-/// A field of /proc/self/status in KiB.
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.0} MiB", kib as f64 / 1024.0)
-}
 
 fn child(dir: &Path, candidate: &str) {
     let t = Instant::now();
