@@ -4,7 +4,7 @@
 //! operation would record.
 
 use super::pricing::price_request;
-use super::services::order_addons;
+use super::services::{check_enabled, check_period_on_sale, order_addons};
 use super::{ApiError, App, Caller, RuleStamp};
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
@@ -147,6 +147,14 @@ impl App {
             .ok_or_else(|| invalid("months", "give the period length in months"))?;
         tariff::check_period("months", months)?;
         tariff::check_addons("addons", &req.addons)?;
+        // A stored tariff's own policies apply as they would to the operation
+        // (the client's, such as group or per-client limits, need the order).
+        if tariff_id.is_some() && req.operation != Operation::Daily {
+            if req.operation == Operation::Order {
+                check_enabled(&spec)?;
+            }
+            check_period_on_sale(&spec, months, at.date_naive())?;
+        }
         // The same addons the operation itself would use.
         let addons = match (&stored, tariff_id, req.operation) {
             (Some(s), _, Operation::Renewal | Operation::Daily) if req.addons.is_empty() => {

@@ -152,7 +152,11 @@ pub(crate) fn order_addons(
 }
 
 /// A period length the tariff sells now: priced, not disabled, tariff not ended.
-fn check_period_on_sale(spec: &TariffSpec, months: u32, today: NaiveDate) -> Result<(), ApiError> {
+pub(crate) fn check_period_on_sale(
+    spec: &TariffSpec,
+    months: u32,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
     tariff::check_period("months", months)?;
     if let Some(end) = spec.end_date
         && today > end
@@ -170,6 +174,17 @@ fn check_period_on_sale(spec: &TariffSpec, months: u32, today: NaiveDate) -> Res
         )));
     }
     Ok(())
+}
+
+pub(crate) fn check_enabled(spec: &TariffSpec) -> Result<(), ApiError> {
+    if spec.enabled {
+        Ok(())
+    } else {
+        Err(policy(format!(
+            "tariff {} is disabled: it takes no orders",
+            spec.name
+        )))
+    }
 }
 
 /// The facts an order's policies are checked against.

@@ -177,6 +177,12 @@ async fn orders_that_break_a_policy_get_422_naming_it_and_record_nothing() {
             .contains("tariff Basic is disabled"),
         "{p:#}"
     );
+    // A quote of the same order is refused the same way.
+    let (status, p) = s
+        .refused("/v1/quotes", json!({"tariff_id": t, "months": 3}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(p["type"], "urn:rulesd:problem:policy-violation", "{p:#}");
     s.ok(&format!("/v1/tariffs/{t}/enable"), json!({})).await;
     s.set_clock("2026-07-01T00:00:00Z").await;
     let (_, p) = s.refused("/v1/services", order(carol, json!({}))).await;
