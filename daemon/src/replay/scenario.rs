@@ -10,14 +10,24 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// A scenario file that cannot be run: where and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", file.display())]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
     pub file: PathBuf,
     /// 1-based; 0 when the problem is not tied to a line (an unreadable file).
     pub line: usize,
     pub message: String,
 }
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file.display(), self.message),
+            line => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
 
 /// One API call: at a time, with a body, an optional name for its response,
 /// and what the response must contain.
@@ -62,7 +72,7 @@ struct RawScenario {
     name: String,
     start: Spanned<When>,
     #[serde(default)]
-    rules: BTreeMap<Hook, String>,
+    rules: BTreeMap<Hook, Spanned<String>>,
     #[serde(default)]
     setup: Vec<Spanned<RawStep>>,
     #[serde(default)]
@@ -181,11 +191,17 @@ impl Scenario {
         })?;
         let start = instant(raw.start.get_ref()).map_err(|m| error(Some(raw.start.span()), m))?;
         let base = file.parent().unwrap_or(Path::new("."));
-        let rules = raw
-            .rules
-            .into_iter()
-            .map(|(hook, path)| (hook, base.join(path)))
-            .collect();
+        let mut rules = BTreeMap::new();
+        for (hook, path) in raw.rules {
+            let full = base.join(path.get_ref());
+            if !full.is_file() {
+                return Err(error(
+                    Some(path.span()),
+                    format!("rules.{hook}: no module file {}", full.display()),
+                ));
+            }
+            rules.insert(hook, full);
+        }
         let steps = |raw: Vec<Spanned<RawStep>>, setup: bool| -> Result<Vec<Step>, ScenarioError> {
             let mut out = Vec::with_capacity(raw.len());
             let mut last = start;
@@ -275,7 +291,10 @@ mod tests {
 
     #[test]
     fn parses_a_complete_scenario() {
-        let s = parse(
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.wasm"), b"").unwrap();
+        let s = Scenario::parse(
+            &dir.path().join("s.toml"),
             r#"
 name = "x"
 start = 2026-07-01T00:00:00Z
@@ -297,7 +316,15 @@ expect = { status = 201, body = { total = "20.00" } }
         assert_eq!(s.steps[0].line, 10); // its [[step]] header
         assert_eq!(s.steps[0].method, "POST");
         assert_eq!(s.steps[0].expect.status, Some(201));
-        assert_eq!(s.rules[&Hook::Pricing], Path::new("p.wasm"));
+        assert_eq!(s.rules[&Hook::Pricing], dir.path().join("p.wasm"));
+        let e =
+            parse("name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[rules]\npricing = \"none.wasm\"\n")
+                .unwrap_err();
+        assert_eq!(
+            (e.line, e.to_string().contains("no module file")),
+            (4, true),
+            "{e}"
+        );
     }
 
     #[test]
