@@ -59,10 +59,12 @@ pub(crate) fn record(
     };
     txn.open_table(RECEIPTS)?
         .insert(receipt.id, store::encode(&receipt).as_slice())?;
-    let mut entries = Vec::new();
-    for line in decision.output.lines() {
-        let entry = LedgerEntry {
-            id: store::next_id(txn, "ledger")?,
+    let lines = decision.output.lines();
+    let first = store::next_ids(txn, "ledger", lines.len() as u64)?;
+    let entries: Vec<LedgerEntry> = (first..)
+        .zip(lines)
+        .map(|(id, line)| LedgerEntry {
+            id,
             account_id: target.account_id,
             reseller_id: target.reseller_id,
             service_id: Some(target.service_id),
@@ -71,10 +73,9 @@ pub(crate) fn record(
             receipt_id: Some(receipt.id),
             rule_sha256: Some(decision.sha256.clone()),
             line: line.clone(),
-        };
-        append(txn, &entry)?;
-        entries.push(entry);
-    }
+        })
+        .collect();
+    append(txn, &entries)?;
     Ok(entries)
 }
 
@@ -87,18 +88,40 @@ fn decision_time(input: &RuleInput) -> DateTime<Utc> {
     at.parse().unwrap_or_default()
 }
 
-/// Append one line and update the account's balance in the same transaction.
-fn append(txn: &WriteTransaction, entry: &LedgerEntry) -> Result<(), ApiError> {
-    txn.open_table(LEDGER)?
-        .insert(entry.id, store::encode(entry).as_slice())?;
-    txn.open_table(LEDGER_BY_ACCOUNT)?
-        .insert((entry.account_id, entry.id), ())?;
-    let mut balance = balance_in(txn, entry.account_id, &entry.currency)?;
-    balance.add(entry.line.amount);
-    txn.open_table(BALANCES)?.insert(
-        (entry.account_id, entry.currency.as_str()),
-        store::encode(&balance).as_slice(),
-    )?;
+/// Append lines and update their accounts' balances in the same
+/// transaction, one balance write per account and currency.
+fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<(), ApiError> {
+    {
+        let mut ledger = txn.open_table(LEDGER)?;
+        let mut by_account = txn.open_table(LEDGER_BY_ACCOUNT)?;
+        for entry in entries {
+            ledger.insert(entry.id, store::encode(entry).as_slice())?;
+            by_account.insert((entry.account_id, entry.id), ())?;
+        }
+    }
+    // (account, balance) per account and currency the lines touch.
+    let mut balances: Vec<(u64, Balance)> = Vec::new();
+    for entry in entries {
+        let found = balances
+            .iter()
+            .position(|(a, b)| *a == entry.account_id && b.currency == entry.currency);
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let balance = balance_in(txn, entry.account_id, &entry.currency)?;
+                balances.push((entry.account_id, balance));
+                balances.len() - 1
+            }
+        };
+        balances[i].1.add(entry.line.amount);
+    }
+    let mut table = txn.open_table(BALANCES)?;
+    for (account, balance) in &balances {
+        table.insert(
+            (*account, balance.currency.as_str()),
+            store::encode(balance).as_slice(),
+        )?;
+    }
     Ok(())
 }
 
@@ -281,7 +304,7 @@ impl App {
                     period_end: None,
                 },
             };
-            append(txn, &entry)?;
+            append(txn, std::slice::from_ref(&entry))?;
             Ok(entry)
         })
         .await

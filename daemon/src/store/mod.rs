@@ -222,10 +222,15 @@ pub fn get_json<T: DeserializeOwned>(
 
 /// Hand out the next id of a sequence.
 pub fn next_id(txn: &WriteTransaction, sequence: &str) -> Result<u64, StoreError> {
+    next_ids(txn, sequence, 1)
+}
+
+/// Hand out `n` consecutive ids of a sequence at once; returns the first.
+pub fn next_ids(txn: &WriteTransaction, sequence: &str, n: u64) -> Result<u64, StoreError> {
     let mut counters: Table<&str, u64> = txn.open_table(COUNTERS)?;
-    let next = counters.get(sequence)?.map_or(0, |v| v.value()) + 1;
-    counters.insert(sequence, next)?;
-    Ok(next)
+    let first = counters.get(sequence)?.map_or(0, |v| v.value()) + 1;
+    counters.insert(sequence, first + n.saturating_sub(1))?;
+    Ok(first)
 }
 
 #[cfg(test)]
