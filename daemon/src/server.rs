@@ -83,9 +83,24 @@ pub struct Daemon {
     /// The provider key generated for a new data directory; shown once.
     pub generated_provider_key: Option<String>,
     _watcher: Option<notify::RecommendedWatcher>,
+    /// The periodic tasks (pruning, the daily job); they hold the app while
+    /// they run, so [`Daemon::close`] stops them before letting go of it.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Daemon {
+    /// Stop the periodic tasks and wait for them, then drop the daemon: once
+    /// the caller's other handles on the app are gone too, the writer has
+    /// finished and the store file is closed (another process may open it).
+    pub async fn close(self) {
+        for task in &self.background {
+            task.abort();
+        }
+        for task in self.background {
+            let _ = task.await;
+        }
+    }
+
     /// Build everything and do the first load of the rules directory. Must run
     /// inside a tokio runtime (the watcher spawns a task).
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
@@ -146,12 +161,15 @@ impl Daemon {
             writer,
             config.options.clone(),
         ));
-        spawn_pruning(Arc::downgrade(&app));
-        spawn_daily_job(Arc::downgrade(&app));
+        let background = vec![
+            spawn_pruning(Arc::downgrade(&app)),
+            spawn_daily_job(Arc::downgrade(&app)),
+        ];
         Ok(Daemon {
             app,
             generated_provider_key,
             _watcher: watcher,
+            background,
         })
     }
 }
@@ -173,7 +191,7 @@ fn bootstrap_provider(store: &Store, config: &Config) -> Result<Option<String>, 
     Ok(generated.then_some(secret))
 }
 
-fn spawn_pruning(app: std::sync::Weak<App>) {
+fn spawn_pruning(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(PRUNE_EVERY);
         loop {
@@ -185,13 +203,13 @@ fn spawn_pruning(app: std::sync::Weak<App>) {
                 Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed"),
             }
         }
-    });
+    })
 }
 
 /// Run the daily job for today on the daemon's clock, at start and then every
 /// minute (it does nothing for a day already done). Under a test clock the
 /// job also runs whenever the clock is moved.
-fn spawn_daily_job(app: std::sync::Weak<App>) {
+fn spawn_daily_job(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(DAILY_JOB_CHECK);
         loop {
@@ -213,7 +231,7 @@ fn spawn_daily_job(app: std::sync::Weak<App>) {
                 }
             }
         }
-    });
+    })
 }
 
 /// Bind the listener. Separate from [`serve`] so callers learn the real address

@@ -283,6 +283,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
         .store
         .flush()
         .map_err(|e| ReplayError::Setup(format!("cannot flush the store: {e}")))?;
+    // Close the store before returning, so the data directory can be opened
+    // at once (by `rulesd diff`, for one).
+    let Runner { daemon, router, .. } = runner;
+    drop(router);
+    daemon.close().await;
     Ok(Outcome {
         file: scenario.file.clone(),
         name: scenario.name.clone(),
