@@ -15,9 +15,10 @@
 //! was not committed. Writes go through the group-committing writer in chunks,
 //! so requests keep being served while the job runs.
 
+use super::facts::{current, save, target};
 use super::ledger::Decision;
+use super::ledger::{balance_in, record};
 use super::pricing::{binding, price_request, price_with};
-use super::services::{DayOutcome, apply_day, apply_expiry, start_of};
 use super::{ApiError, App};
 use crate::domain::decision::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
@@ -25,8 +26,8 @@ use crate::domain::tariff::{Tariff, WeekendSuspension};
 use crate::hook::Hook;
 use crate::runtime::bindings::pricing;
 use crate::store::{self, META, SERVICES, SERVICES_BY_EXPIRY, TARIFFS, WriteError};
-use chrono::{Datelike, NaiveDate, Weekday};
-use redb::ReadableTable;
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -373,4 +374,76 @@ enum Decided {
         service: Service,
         outcome: DayOutcome,
     },
+}
+
+/// The decision time of the daily job for `day`: its first instant.
+pub(crate) fn start_of(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Apply a daily price decision to a service inside the daily job's
+/// transaction: charge the day if the balance covers it (or the service is
+/// client-suspended, or it is a weekend the tariff does not suspend on),
+/// otherwise suspend it as unpaid.
+fn apply_day(
+    txn: &WriteTransaction,
+    seen: &Service,
+    decision: &Decision,
+    priced: &Priced,
+    keep_on_unpaid: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    day: NaiveDate,
+) -> Result<DayOutcome, ApiError> {
+    let mut service = current(txn, seen)?;
+    let balance = balance_in(txn, service.client_id, &service.currency)?;
+    let client_suspended = service.suspended_by == Some(SuspendedBy::Client);
+    let outcome = if balance.balance >= priced.total || client_suspended || keep_on_unpaid {
+        record(txn, decision, target(&service), now)?;
+        service.period_start = priced.period_start;
+        service.expires = priced.expires;
+        if service.suspended_by == Some(SuspendedBy::Expiry) {
+            service.activate();
+            DayOutcome::Reactivated
+        } else {
+            DayOutcome::Charged
+        }
+    } else if service.status == ServiceStatus::Active {
+        service.suspend(SuspendedBy::Expiry, day);
+        DayOutcome::Suspended
+    } else {
+        return Ok(DayOutcome::Unchanged);
+    };
+    save(txn, &mut service)?;
+    Ok(outcome)
+}
+
+/// What the daily job did to one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DayOutcome {
+    Charged,
+    Reactivated,
+    Suspended,
+    Deleted,
+    Unchanged,
+}
+
+/// Suspend an expired period service or delete a long-expired one, in the
+/// daily job's transaction.
+fn apply_expiry(
+    txn: &WriteTransaction,
+    seen: &Service,
+    outcome: DayOutcome,
+    day: NaiveDate,
+) -> Result<DayOutcome, ApiError> {
+    let mut service = current(txn, seen)?;
+    match outcome {
+        DayOutcome::Suspended => service.suspend(SuspendedBy::Expiry, day),
+        DayOutcome::Deleted => {
+            service.status = ServiceStatus::Deleted;
+            service.deleted_at = Some(day);
+        }
+        _ => return Ok(DayOutcome::Unchanged),
+    }
+    save(txn, &mut service)?;
+    Ok(outcome)
 }

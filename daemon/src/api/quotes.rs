@@ -3,8 +3,8 @@
 //! and goes through the same rule call, so a quote gives exactly the lines the
 //! operation would record.
 
+use super::order_policy::{check_enabled, check_period_on_sale, order_addons};
 use super::pricing::price_request;
-use super::services::{check_enabled, check_period_on_sale, order_addons};
 use super::{ApiError, App, Caller, RuleStamp};
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
