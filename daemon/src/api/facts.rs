@@ -14,6 +14,13 @@ use crate::store::{
 use chrono::Datelike;
 use redb::{ReadableTable, WriteTransaction};
 
+/// The tariff of a stored service. Tariffs are never deleted, so a missing
+/// one is a broken store, not a bad request.
+pub(super) fn service_tariff(txn: &impl Reader, service: &Service) -> Result<Tariff, ApiError> {
+    txn.tariff(service.tariff_id)?
+        .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", service.tariff_id)))
+}
+
 pub(super) fn service_not_found(id: u64) -> ApiError {
     ApiError::NotFound(format!("service {id} does not exist"))
 }

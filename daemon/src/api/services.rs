@@ -6,11 +6,10 @@
 //! checked again, and a service that changed in between (its `version` moved)
 //! makes the operation start over, up to [`ATTEMPTS`] times.
 
-use super::facts::{Reader, current, save, service_not_found, target};
+use super::facts::{Reader, current, save, service_not_found, service_tariff, target};
 use super::ledger::record;
 use super::order_policy::{check_order, check_period_on_sale, order_facts, policy};
 use super::pricing::{instant, price_request};
-use super::tariffs::tariff_in;
 use super::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::invalid::check_text;
@@ -244,10 +243,7 @@ impl App {
         }
         let now = self.clock.now();
         let seen = self.get_service(caller, id)?;
-        let tariff =
-            self.store.read()?.tariff(seen.tariff_id)?.ok_or_else(|| {
-                ApiError::Internal(format!("tariff {} is missing", seen.tariff_id))
-            })?;
+        let tariff = service_tariff(&self.store.read()?, &seen)?;
         let spec = &tariff.spec;
         if seen.status == ServiceStatus::Deleted {
             return Err(policy(format!(
@@ -371,9 +367,7 @@ impl App {
             _ => {}
         }
         let read = self.store.read()?;
-        let tariff = read
-            .tariff(seen.tariff_id)?
-            .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", seen.tariff_id)))?;
+        let tariff = service_tariff(&read, &seen)?;
         if req.by == Actor::Client {
             client_may_suspend_with(&read, &tariff, &seen)?;
         }
@@ -476,8 +470,7 @@ fn client_group(txn: &impl Reader, service: &Service) -> Result<Option<ClientGro
 /// A client may suspend and resume a service itself if the tariff (daily
 /// charging with client suspend) or its client group allows it.
 fn client_may_suspend(txn: &WriteTransaction, service: &Service) -> Result<(), ApiError> {
-    let tariff = tariff_in(txn, service.tariff_id)?
-        .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", service.tariff_id)))?;
+    let tariff = service_tariff(txn, service)?;
     client_may_suspend_with(txn, &tariff, service)
 }
 

@@ -3,16 +3,12 @@
 //! Terms are immutable once created (stored decisions refer to them); only
 //! `enabled` changes.
 
+use super::facts::Reader;
 use super::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::invalid::invalid;
 use crate::domain::tariff::{Tariff, TariffSpec};
 use crate::store::{self, CLIENT_GROUPS, TARIFFS};
-use redb::WriteTransaction;
-
-pub(crate) fn tariff_in(txn: &WriteTransaction, id: u64) -> Result<Option<Tariff>, ApiError> {
-    Ok(store::get_json(&txn.open_table(TARIFFS)?, "tariffs", id)?)
-}
 
 fn not_found(id: u64) -> ApiError {
     ApiError::NotFound(format!("tariff {id} does not exist"))
@@ -80,7 +76,7 @@ impl App {
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
         self.mutate(idem, 200, move |txn, _| {
-            let mut tariff = match tariff_in(txn, id)? {
+            let mut tariff = match txn.tariff(id)? {
                 Some(t) if caller.can_see(t.reseller_id) => t,
                 _ => return Err(not_found(id)),
             };
