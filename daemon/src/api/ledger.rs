@@ -46,7 +46,7 @@ pub(crate) fn record(
 ) -> Result<Vec<LedgerEntry>, ApiError> {
     let receipt = Receipt {
         id: store::next_id(txn, "receipts")?,
-        at: decision_time(&decision.input),
+        at: decision_time(&decision.input)?,
         hook: decision.hook,
         module: decision.module.clone(),
         sha256: decision.sha256.clone(),
@@ -79,13 +79,15 @@ pub(crate) fn record(
     Ok(entries)
 }
 
-/// The decision time in a stored request (RFC 3339; validated when made).
-fn decision_time(input: &RuleInput) -> DateTime<Utc> {
+/// The decision time in a rule request. The daemon wrote it (RFC 3339), so a
+/// failure is a bug; it fails the write rather than record a wrong time.
+fn decision_time(input: &RuleInput) -> Result<DateTime<Utc>, ApiError> {
     let at = match input {
         RuleInput::Pricing(r) => &r.at,
         RuleInput::Proration(r) => &r.at,
     };
-    at.parse().unwrap_or_default()
+    at.parse()
+        .map_err(|_| ApiError::Internal(format!("decision time {at:?} is not RFC 3339")))
 }
 
 /// Append lines and update their accounts' balances in the same
