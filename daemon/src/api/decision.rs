@@ -67,8 +67,9 @@ pub fn check_lines(module: &str, raw: &[wit::Line]) -> Result<Vec<Line>, CallErr
 }
 
 /// Check a pricing decision: amounts are plain decimals of sane size and sign,
-/// dates parse, the period runs forwards and starts no earlier than the
-/// service's current period allows.
+/// dates parse, an order or renewal period runs forwards, and a day of daily
+/// charging pays for exactly the day asked about (a rule cannot extend a
+/// daily service by more than one day per charge).
 pub fn check_price(
     module: &str,
     request: &pricing::PriceRequest,
@@ -84,7 +85,22 @@ pub fn check_price(
     }
     let period_start = date("period-start", &decision.period_start).map_err(invalid)?;
     let expires = date("expires", &decision.expires).map_err(invalid)?;
-    if request.operation != pricing::Operation::Daily && expires <= period_start {
+    if request.operation == pricing::Operation::Daily {
+        let day = request
+            .at
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(|d| d.succ_opt().map(|next| (d, next)));
+        match day {
+            Some((day, next)) if expires == next && period_start <= day => {}
+            _ => {
+                return Err(invalid(format!(
+                    "a daily charge for {} must expire the next day and start no later than it; got period-start {period_start}, expires {expires}",
+                    request.at
+                )));
+            }
+        }
+    } else if expires <= period_start {
         return Err(invalid(format!(
             "expires ({expires}) is not after period-start ({period_start})"
         )));
@@ -102,4 +118,62 @@ pub fn check_price(
         period_start,
         expires,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn daily_request() -> pricing::PriceRequest {
+        pricing::PriceRequest {
+            operation: pricing::Operation::Daily,
+            tariff: wit::Tariff {
+                id: "1".into(),
+                name: "Daily".into(),
+                currency: "EUR".into(),
+                prices: vec![],
+                setup_fee: "0".into(),
+                renewal_prices: vec![],
+                daily: None,
+                pro_rata_day: None,
+                late_fee: wit::LateFee::None,
+                addons: vec![],
+            },
+            months: 1,
+            addons: vec![],
+            service: None,
+            at: "2026-03-10T00:00:00Z".into(),
+        }
+    }
+
+    fn day_decision(start: &str, expires: &str) -> pricing::PriceDecision {
+        pricing::PriceDecision {
+            lines: vec![wit::Line {
+                kind: wit::LineKind::Daily,
+                description: "a day".into(),
+                amount: "0.10".into(),
+                period_start: Some("2026-03-10".into()),
+                period_end: Some("2026-03-11".into()),
+            }],
+            period_start: start.into(),
+            expires: expires.into(),
+        }
+    }
+
+    #[test]
+    fn a_daily_charge_pays_for_exactly_its_day() {
+        let r = daily_request();
+        assert!(check_price("m", &r, &day_decision("2026-03-01", "2026-03-11")).is_ok());
+        for (start, expires) in [
+            ("2026-03-01", "2026-04-11"), // a year's service for one day's price
+            ("2026-03-01", "2026-03-10"), // nothing paid
+            ("2026-03-11", "2026-03-11"), // order period starting after the day
+        ] {
+            let err = check_price("m", &r, &day_decision(start, expires)).unwrap_err();
+            assert!(
+                err.to_string().contains("must expire the next day"),
+                "{start}..{expires}: {err}"
+            );
+        }
+    }
 }
