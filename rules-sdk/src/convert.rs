@@ -8,9 +8,12 @@ use crate::bindings::exports::rulesd::rules::{
 };
 use crate::bindings::rulesd::rules::types as w;
 use crate::model::*;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use chrono::{DateTime, NaiveDate, Utc};
+use core::str::FromStr;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 type R<T> = Result<T, RuleError>;
 

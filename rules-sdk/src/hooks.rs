@@ -8,7 +8,8 @@ use crate::bindings::exports::rulesd::rules::{
 use crate::bindings::rulesd::rules::types as w;
 use crate::convert::*;
 use crate::model::*;
-use std::marker::PhantomData;
+use alloc::format;
+use core::marker::PhantomData;
 
 fn not_implemented<T>(hook: &str) -> Result<T, RuleError> {
     Err(RuleError::NotImplemented(format!(

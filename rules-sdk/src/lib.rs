@@ -44,10 +44,16 @@
 //! export_rules!(HalfPrice);
 //! ```
 
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
 mod calendar;
 mod convert;
 mod hooks;
 mod model;
+#[cfg(all(feature = "no-std", target_arch = "wasm32"))]
+mod runtime;
 
 pub use calendar::{add_months, days_between, days_in_month, first_of_next_month};
 pub use chrono::{DateTime, Datelike, NaiveDate, Utc};

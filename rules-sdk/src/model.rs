@@ -2,6 +2,8 @@
 //! [`NaiveDate`], instants are [`DateTime<Utc>`]. See `wit/rules.wit` for the
 //! meaning of every field.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 

@@ -53,6 +53,10 @@ pub struct RuleModule {
     pub sha256: String,
     pub source: ModuleSource,
     pub loaded_at: DateTime<Utc>,
+    /// What the component imports (WASI interfaces, for a module built with
+    /// std). Every import is a trap; each still costs a little wiring at
+    /// every instantiation, which is why the default module has none.
+    pub imports: Vec<String>,
     limits: Limits,
     pre: InstancePre<Sandbox>,
     hooks: HookIndices,
@@ -96,11 +100,17 @@ impl RuleModule {
             license_pool: license_pool::GuestIndices::new(&pre).ok(),
             wholesale: wholesale::GuestIndices::new(&pre).ok(),
         };
+        let imports = component
+            .component_type()
+            .imports(engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
         let module = RuleModule {
             name: name.into(),
             sha256,
             source,
             loaded_at: Utc::now(),
+            imports,
             limits,
             pre,
             hooks,

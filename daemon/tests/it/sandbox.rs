@@ -109,6 +109,32 @@ fn the_wall_clock_backstop_stops_a_rule_that_fuel_would_not() {
 }
 
 #[test]
+fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_trapped() {
+    let rt = runtime(limits());
+    let default = rt
+        .load(
+            rulesd::rules::DEFAULT_MODULE_NAME,
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    // Only the contract's type definitions (no functions): no WASI wiring to
+    // pay for at every instantiation (rules-sdk `no-std`).
+    assert_eq!(default.imports, ["rulesd:rules/types@0.1.0"]);
+    // A module built with std imports WASI; it instantiates (the imports
+    // trap if called) and answers.
+    let with_std = rt
+        .load("v1.wasm", &fixture(""), ModuleSource::Embedded)
+        .unwrap();
+    assert!(
+        with_std.imports.iter().any(|i| i.starts_with("wasi:cli/")),
+        "{:?}",
+        with_std.imports
+    );
+    assert!(with_std.price(&price_request()).unwrap().value.is_ok());
+}
+
+#[test]
 fn fuel_used_is_reported_and_deterministic() {
     let rt = runtime(limits());
     let module = rt

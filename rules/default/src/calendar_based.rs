@@ -16,6 +16,7 @@
 //! the next month over the days of `d`'s month. A period that starts on the 1st
 //! is a plain full period at the full price.
 
+use crate::prelude::*;
 use rules_sdk::*;
 
 /// A calendar-based period that does not start on the 1st.

@@ -20,6 +20,7 @@
 //!   days as for April's 30), and no day differs from `T / n` by a cent or more.
 
 use crate::money::spread_share;
+use crate::prelude::*;
 use crate::pricing::{addons_amount, not_sold, setup_line};
 use rules_sdk::*;
 

@@ -12,6 +12,7 @@
 //!   expiry, so the late days are paid for in service time.
 
 use crate::money::round_money;
+use crate::prelude::*;
 use rules_sdk::*;
 
 /// Where the renewed period of an expired service starts, and the fee line.

@@ -25,6 +25,21 @@
 //! costing `round(T × k / n) − round(T × (k − 1) / n)`, so the days of a period
 //! always add up to exactly its total `T`.
 
+// The module leaves std out: a component without the WASI plumbing std brings
+// is cheaper to instantiate, and the daemon instantiates one per decision
+// (rules-sdk's `no-std` feature supplies the allocator and panic handler).
+// Host builds (unit and property tests, clippy) keep std.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+/// What std's prelude would give; the same items on host builds.
+mod prelude {
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
+
 mod calendar_based;
 mod daily;
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 use crate::calendar_based::{calendar_term, pro_rata_day};
 use crate::money::round_money;
+use crate::prelude::*;
 use crate::{DefaultRules, daily, late_fee};
 use rules_sdk::*;
 

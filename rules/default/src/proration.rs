@@ -9,6 +9,7 @@
 
 use crate::DefaultRules;
 use crate::money::round_money;
+use crate::prelude::*;
 use rules_sdk::*;
 
 impl Proration for DefaultRules {
