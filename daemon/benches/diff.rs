@@ -30,7 +30,7 @@ use rulesd::diff::{self, DiffOptions};
 use rulesd::domain::decision::Receipt;
 use rulesd::domain::tariff::{Tariff, TariffSpec};
 use rulesd::rules::{DEFAULT_MODULE, DEFAULT_MODULE_NAME};
-use rulesd::runtime::{Limits, ModuleSource, Runtime};
+use rulesd::runtime::{Limits, ModuleSource, Runtime, block_on};
 use rulesd::server::{Config, Daemon};
 use rulesd::store::{self, RECEIPTS, Store};
 use serde_json::{Value, json};
@@ -360,7 +360,7 @@ fn control(dir: &Path, runtime: &Runtime) {
         if let (RuleInput::Pricing(request), RuleOutput::Pricing(stored)) =
             (&receipt.input, &receipt.output)
         {
-            let decision = module.price(request).unwrap().value.unwrap();
+            let decision = block_on(module.price(request)).unwrap().value.unwrap();
             let priced =
                 rulesd::api::decision::check_price(&module.name, request, &decision).unwrap();
             same += u64::from(&priced == stored);

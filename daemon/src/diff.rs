@@ -7,7 +7,7 @@ use crate::api::ApiError;
 use crate::api::pricing::{price_with, prorate_with};
 use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
 use crate::domain::ledger::Line;
-use crate::runtime::RuleModule;
+use crate::runtime::{RuleModule, block_on};
 use crate::store::{self, RECEIPTS, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -70,8 +70,8 @@ fn total(lines: &[Line]) -> Decimal {
 /// The candidate's answer to a stored request: its output, or why it gave none.
 fn rerun(candidate: &RuleModule, input: &RuleInput) -> Result<RuleOutput, ApiError> {
     Ok(match input {
-        RuleInput::Pricing(r) => price_with(candidate, r.clone())?.0.output,
-        RuleInput::Proration(r) => prorate_with(candidate, r.clone())?.output,
+        RuleInput::Pricing(r) => block_on(price_with(candidate, r.clone()))?.0.output,
+        RuleInput::Proration(r) => block_on(prorate_with(candidate, r.clone()))?.output,
     })
 }
 

@@ -375,26 +375,31 @@ impl App {
         id: u64,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
-        self.mutate(idem, 200, move |txn, now| {
-            let mut keys = txn.open_table(API_KEYS)?;
-            let found: Option<ApiKey> = store::get_json(&keys, "api_keys", id)?;
-            let mut key = match found {
-                Some(k) if caller.is_provider() || k.account_id == caller.account_id => k,
-                _ => return Err(not_found("API key", id)),
-            };
-            if key.id == caller.key_id {
-                return Err(Invalid {
-                    field: "id".into(),
-                    message: "an API key cannot revoke itself; revoke it with another key".into(),
+        let revoked = self
+            .mutate(idem, 200, move |txn, now| {
+                let mut keys = txn.open_table(API_KEYS)?;
+                let found: Option<ApiKey> = store::get_json(&keys, "api_keys", id)?;
+                let mut key = match found {
+                    Some(k) if caller.is_provider() || k.account_id == caller.account_id => k,
+                    _ => return Err(not_found("API key", id)),
+                };
+                if key.id == caller.key_id {
+                    return Err(Invalid {
+                        field: "id".into(),
+                        message: "an API key cannot revoke itself; revoke it with another key"
+                            .into(),
+                    }
+                    .into());
                 }
-                .into());
-            }
-            if key.revoked_at.is_none() {
-                key.revoked_at = Some(now);
-                keys.insert(id, store::encode(&key).as_slice())?;
-            }
-            Ok(key)
-        })
-        .await
+                if key.revoked_at.is_none() {
+                    key.revoked_at = Some(now);
+                    keys.insert(id, store::encode(&key).as_slice())?;
+                }
+                Ok(key)
+            })
+            .await;
+        // Committed (or failed: then there is nothing stale to drop either).
+        self.keys.invalidate();
+        revoked
     }
 }

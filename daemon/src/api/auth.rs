@@ -1,8 +1,9 @@
 //! Bearer API keys: generation, hashing, and resolving a key to a [`Caller`].
 //!
 //! A key is shown once, when it is created; the store keeps only its sha256.
-//! Every request looks its key up in a fresh read transaction, so a revocation
-//! takes effect for the very next request.
+//! Resolved keys are cached in memory ([`KeyCache`]); a revocation empties the
+//! cache once it is committed and before it is acknowledged, so it takes
+//! effect for the very next request.
 
 use super::{ApiError, App};
 use crate::domain::accounts::{Account, ApiKey, Role};
@@ -10,6 +11,9 @@ use crate::store::{self, ACCOUNTS, API_KEY_HASHES, API_KEYS, StoreError};
 use chrono::{DateTime, Utc};
 use redb::WriteTransaction;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +90,53 @@ pub fn insert_key(
     Ok(key)
 }
 
+/// Keys already resolved, by sha256. Every request authenticates, and reading
+/// three tables and decoding two records for it was a measurable share of a
+/// cheap request (a quote).
+///
+/// Correctness under concurrency: a lookup that misses notes the generation,
+/// reads the store, and caches its answer only if the generation has not
+/// moved meanwhile. [`KeyCache::invalidate`] (called after a revocation
+/// commits) moves the generation and empties the map, so an answer read before
+/// the revocation can never be cached after it.
+#[derive(Default)]
+pub struct KeyCache {
+    generation: AtomicU64,
+    callers: RwLock<HashMap<[u8; 32], Caller>>,
+}
+
+/// More distinct keys than this and the cache starts over (a bound on memory
+/// if someone sprays valid keys; far above any real provider's count).
+const KEY_CACHE_LIMIT: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, hash: &[u8; 32]) -> Option<Caller> {
+        self.callers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+            .copied()
+    }
+
+    fn insert(&self, generation: u64, hash: [u8; 32], caller: Caller) {
+        let mut callers = self.callers.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            if callers.len() >= KEY_CACHE_LIMIT {
+                callers.clear();
+            }
+            callers.insert(hash, caller);
+        }
+    }
+
+    /// Forget every cached key; call after a change to keys or accounts has
+    /// committed and before it is acknowledged.
+    pub fn invalidate(&self) {
+        let mut callers = self.callers.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        callers.clear();
+    }
+}
+
 impl App {
     /// Resolve an `Authorization` header value to the caller.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, ApiError> {
@@ -97,11 +148,13 @@ impl App {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or_else(unauthorized)?;
+        let hash = hash(secret);
+        if let Some(caller) = self.keys.get(&hash) {
+            return Ok(caller);
+        }
+        let generation = self.keys.generation.load(Ordering::Acquire);
         let read = self.store.read()?;
-        let key_id = match read
-            .open_table(API_KEY_HASHES)?
-            .get(hash(secret).as_slice())?
-        {
+        let key_id = match read.open_table(API_KEY_HASHES)?.get(hash.as_slice())? {
             Some(id) => id.value(),
             None => return Err(unauthorized()),
         };
@@ -118,10 +171,39 @@ impl App {
         if account.is_none() {
             return Err(unauthorized());
         }
-        Ok(Caller {
+        let caller = Caller {
             account_id: key.account_id,
             role: key.role,
             key_id: key.id,
-        })
+        };
+        self.keys.insert(generation, hash, caller);
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_read_before_an_invalidation_is_never_cached_after_it() {
+        let cache = KeyCache::default();
+        let caller = Caller {
+            account_id: 7,
+            role: Role::Reseller,
+            key_id: 3,
+        };
+        let key = [1u8; 32];
+        // A lookup started, then a revocation committed and invalidated.
+        let started = cache.generation.load(Ordering::Acquire);
+        cache.invalidate();
+        cache.insert(started, key, caller);
+        assert_eq!(cache.get(&key), None);
+        // A lookup after the invalidation is cached, until the next one.
+        let started = cache.generation.load(Ordering::Acquire);
+        cache.insert(started, key, caller);
+        assert_eq!(cache.get(&key), Some(caller));
+        cache.invalidate();
+        assert_eq!(cache.get(&key), None);
     }
 }

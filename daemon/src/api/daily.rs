@@ -324,14 +324,12 @@ impl App {
         }
         for (reseller, items) in by_binding {
             let results = self
-                .with_module(Hook::Pricing, reseller, move |m| {
-                    items
-                        .into_iter()
-                        .map(|(service, request, keep)| {
-                            let r = price_with(m, *request);
-                            (service, r, keep)
-                        })
-                        .collect::<Vec<_>>()
+                .with_module(Hook::Pricing, reseller, async move |m| {
+                    let mut results = Vec::with_capacity(items.len());
+                    for (service, request, keep) in items {
+                        results.push((service, price_with(m, *request).await, keep));
+                    }
+                    results
                 })
                 .await?;
             for (service, result, keep_on_unpaid) in results {

@@ -68,6 +68,8 @@ pub struct App {
     calls: Semaphore,
     /// Held while the daily job runs: one run at a time.
     daily: tokio::sync::Mutex<()>,
+    /// API keys already resolved (see `auth::KeyCache`).
+    keys: auth::KeyCache,
 }
 
 /// Which module made a decision and what it cost; attached to every answer that
@@ -104,6 +106,7 @@ impl App {
             options,
             calls: Semaphore::new(permits.max(1)),
             daily: tokio::sync::Mutex::new(()),
+            keys: auth::KeyCache::default(),
         }
     }
 
@@ -113,14 +116,15 @@ impl App {
         Ok(self.registry.report())
     }
 
-    /// Run `work` with the module bound to `hook` (for `reseller`) on the
-    /// blocking pool, so a slow rule never stalls the async reactor, and with
-    /// a permit so calls never exceed the instance pool.
-    pub(crate) async fn with_module<T: Send + 'static>(
+    /// Run `work` with the module bound to `hook` (for `reseller`), holding a
+    /// permit so calls never exceed the instance pool. Rule calls run on the
+    /// reactor's thread inside a wasmtime fiber and yield on fuel, so a slow
+    /// rule never stalls other requests (see `RuleModule::run`).
+    pub(crate) async fn with_module<T>(
         &self,
         hook: Hook,
         reseller: Option<u64>,
-        work: impl FnOnce(&RuleModule) -> T + Send + 'static,
+        work: impl AsyncFnOnce(&RuleModule) -> T,
     ) -> Result<T, ApiError> {
         let module = self
             .registry
@@ -130,8 +134,6 @@ impl App {
             .acquire()
             .await
             .map_err(|_| ApiError::Internal("the rule runtime is shutting down".into()))?;
-        tokio::task::spawn_blocking(move || work(&module))
-            .await
-            .map_err(|e| ApiError::Internal(format!("rule call task failed: {e}")))
+        Ok(work(&module).await)
     }
 }

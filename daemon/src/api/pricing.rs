@@ -38,13 +38,12 @@ pub(crate) fn price_request(
     }
 }
 
-/// Call the pricing hook of `module` and validate the answer. Runs the wasm
-/// on the current thread: callers are on the blocking pool.
-pub(crate) fn price_with(
+/// Call the pricing hook of `module` and validate the answer.
+pub(crate) async fn price_with(
     module: &RuleModule,
     request: pricing::PriceRequest,
 ) -> Result<(Decision, Priced), ApiError> {
-    let called = module.price(&request)?;
+    let called = module.price(&request).await?;
     let decision = called.value.map_err(rule_refusal)?;
     let priced = check_price(&module.name, &request, &decision)?;
     Ok((
@@ -61,11 +60,11 @@ pub(crate) fn price_with(
 }
 
 /// Call the proration hook of `module` and validate the answer.
-pub(crate) fn prorate_with(
+pub(crate) async fn prorate_with(
     module: &RuleModule,
     request: proration::ProrationRequest,
 ) -> Result<Decision, ApiError> {
-    let called = module.prorate(&request)?;
+    let called = module.prorate(&request).await?;
     let decision = called.value.map_err(rule_refusal)?;
     let lines = check_lines(&module.name, &decision.lines)?;
     Ok(Decision {
@@ -84,14 +83,16 @@ pub(crate) fn binding(reseller: Option<u64>) -> Option<String> {
 }
 
 impl App {
-    /// Price through the module bound for `reseller`, off the reactor.
+    /// Price through the module bound for `reseller`.
     pub(crate) async fn decide_price(
         &self,
         reseller: Option<u64>,
         request: pricing::PriceRequest,
     ) -> Result<(Decision, Priced), ApiError> {
-        self.with_module(Hook::Pricing, reseller, move |m| price_with(m, request))
-            .await?
+        self.with_module(Hook::Pricing, reseller, async move |m| {
+            price_with(m, request).await
+        })
+        .await?
     }
 
     pub(crate) async fn decide_proration(
@@ -99,7 +100,9 @@ impl App {
         reseller: Option<u64>,
         request: proration::ProrationRequest,
     ) -> Result<Decision, ApiError> {
-        self.with_module(Hook::Proration, reseller, move |m| prorate_with(m, request))
-            .await?
+        self.with_module(Hook::Proration, reseller, async move |m| {
+            prorate_with(m, request).await
+        })
+        .await?
     }
 }

@@ -4,6 +4,9 @@ wasmtime::component::bindgen!({
     world: "rules",
     path: "../rules-sdk/wit",
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    // Calls run on a wasmtime fiber, so a long rule yields to the reactor
+    // (see `RuleModule::run`) instead of needing a thread of its own.
+    exports: { default: async },
 });
 
 pub use self::exports::rulesd::rules::{

@@ -125,6 +125,20 @@ impl Drop for Runtime {
     }
 }
 
+/// Run a rule call to completion on the current thread, for callers that are
+/// not async (`rulesd diff`, benchmarks). A call that yields to the reactor
+/// (see `RuleModule::run`) has already asked to be polled again, so polling
+/// in a loop is exactly running it synchronously.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
 /// The identity of a module: the lowercase hex sha256 of its bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -166,6 +180,9 @@ fn engine_config(limits: &Limits) -> Config {
     config.cranelift_opt_level(OptLevel::Speed);
     config.parallel_compilation(true);
     config.max_wasm_stack(512 << 10);
+    // Calls run on fibers (see `RuleModule::run`); their stacks come from the
+    // pool below and must hold the wasm stack plus the host frames under it.
+    config.async_stack_size(1 << 20);
     config.memory_init_cow(true);
 
     // A fresh instance per call is only cheap with the pooling allocator: slots
@@ -176,6 +193,7 @@ fn engine_config(limits: &Limits) -> Config {
         .total_core_instances(slots * 8)
         .total_memories(slots * 2)
         .total_tables(slots * 8)
+        .total_stacks(slots)
         .max_core_instances_per_component(32)
         .max_memories_per_component(2)
         .max_tables_per_component(16)

@@ -2,7 +2,7 @@
 //! cache entry is ignored rather than trusted.
 
 use crate::support::{fixture, limits, sha256};
-use rulesd::runtime::{ModuleSource, Runtime};
+use rulesd::runtime::{ModuleSource, Runtime, block_on};
 
 fn cache_entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
@@ -40,7 +40,7 @@ fn compiled_modules_are_cached_by_sha256_and_reused() {
         std::fs::metadata(&entries[0]).unwrap().modified().unwrap(),
         written
     );
-    assert!(module.price(&crate::sandbox::price_request()).is_ok());
+    assert!(block_on(module.price(&crate::sandbox::price_request())).is_ok());
 
     // A damaged entry is ignored and replaced by a fresh compile.
     std::fs::write(&entries[0], b"not a compiled artifact").unwrap();
@@ -48,7 +48,7 @@ fn compiled_modules_are_cached_by_sha256_and_reused() {
     let module = third
         .load("a.wasm", &bytes, ModuleSource::Embedded)
         .unwrap();
-    assert!(module.price(&crate::sandbox::price_request()).is_ok());
+    assert!(block_on(module.price(&crate::sandbox::price_request())).is_ok());
     assert_ne!(
         std::fs::read(&entries[0]).unwrap(),
         b"not a compiled artifact"

@@ -2,7 +2,7 @@
 //! clear error, the daemon keeps serving, and the next normal request succeeds.
 
 use crate::support::{TestServer, fixture, limits, order};
-use rulesd::runtime::{CallError, LoadError, ModuleSource, Runtime};
+use rulesd::runtime::{CallError, LoadError, ModuleSource, Runtime, block_on};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -99,13 +99,53 @@ fn the_wall_clock_backstop_stops_a_rule_that_fuel_would_not() {
         .load("loop.wasm", &fixture("loop"), ModuleSource::Embedded)
         .unwrap();
     let started = std::time::Instant::now();
-    let err = module.price(&price_request()).unwrap_err();
+    let err = block_on(module.price(&price_request())).unwrap_err();
     assert!(
         matches!(err, CallError::Timeout { limit_ms: 100, .. }),
         "{err}"
     );
     // Generous bound: the point is that it stops, not how precisely.
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// Rule calls run on the reactor's own thread (in a wasmtime fiber): a rule
+/// that runs long must yield, or it would hold up every other request served
+/// by that thread. On a single-threaded runtime, a quick decision started
+/// after a looping one must finish first.
+#[test]
+fn a_long_rule_yields_so_a_quick_one_on_the_same_thread_finishes_first() {
+    let rt = runtime(limits());
+    let looping = rt
+        .load("loop.wasm", &fixture("loop"), ModuleSource::Embedded)
+        .unwrap();
+    let quick = rt
+        .load(
+            rulesd::rules::DEFAULT_MODULE_NAME,
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    let reactor = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let finished = std::sync::Mutex::new(Vec::new());
+    reactor.block_on(async {
+        let slow = async {
+            let outcome = looping.price(&price_request()).await;
+            finished.lock().unwrap().push("loop");
+            outcome
+        };
+        let fast = async {
+            let outcome = quick.price(&price_request()).await;
+            finished.lock().unwrap().push("quick");
+            outcome
+        };
+        let (slow, fast) = tokio::join!(slow, fast);
+        assert!(matches!(slow, Err(CallError::OutOfFuel { .. })), "{slow:?}");
+        assert!(fast.unwrap().value.is_ok());
+    });
+    // `join!` polls the looping call first; it yields, the quick one runs.
+    assert_eq!(*finished.lock().unwrap(), ["quick", "loop"]);
 }
 
 #[test]
@@ -131,7 +171,12 @@ fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_trapped() {
         "{:?}",
         with_std.imports
     );
-    assert!(with_std.price(&price_request()).unwrap().value.is_ok());
+    assert!(
+        block_on(with_std.price(&price_request()))
+            .unwrap()
+            .value
+            .is_ok()
+    );
 }
 
 #[test]
@@ -140,8 +185,8 @@ fn fuel_used_is_reported_and_deterministic() {
     let module = rt
         .load("v1.wasm", &fixture(""), ModuleSource::Embedded)
         .unwrap();
-    let a = module.price(&price_request()).unwrap();
-    let b = module.price(&price_request()).unwrap();
+    let a = block_on(module.price(&price_request())).unwrap();
+    let b = block_on(module.price(&price_request())).unwrap();
     assert!(a.fuel_used > 0);
     assert_eq!(a.fuel_used, b.fuel_used);
     assert_eq!(a.value, b.value);
