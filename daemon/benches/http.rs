@@ -95,6 +95,7 @@ async fn main() {
             quotes / health
         );
         ratios.push(quotes / health);
+
         health_total += health;
         quotes_total += quotes;
         hl.extend(h);
