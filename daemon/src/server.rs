@@ -26,7 +26,9 @@ pub struct Config {
     pub options: Options,
     /// Most jobs per write transaction; 1 disables group commit.
     pub max_batch: usize,
-    /// Commits are fsync'd (the default). Off only for replay's scratch stores.
+    /// Commits are fsync'd (the default). Off only for replay's scratch stores,
+    /// whose writes then run on the caller's thread (`Writer::inline`): with
+    /// no fsync there is nothing for group commit to share.
     pub durable: bool,
     /// Where compiled modules are cached; default `data_dir/compiled`. Only
     /// ever a directory this process alone writes: cached code is trusted.
@@ -153,7 +155,12 @@ impl Daemon {
         let test_clock = config
             .test_clock
             .map(|start| Arc::new(TestClock::new(start)));
-        let writer = Writer::start(store.clone(), config.max_batch);
+        // Without fsync there is nothing for group commit to share.
+        let writer = if config.durable {
+            Writer::start(store.clone(), config.max_batch)
+        } else {
+            Writer::inline(store.clone())
+        };
         let app = Arc::new(App::new(
             registry,
             test_clock,
