@@ -229,7 +229,6 @@ fn fail_all(jobs: Vec<Box<dyn Job>>, e: StoreError) {
 mod tests {
     use super::*;
     use crate::store::META;
-    use redb::ReadableTable;
 
     fn counter(store: &Store) -> Option<u64> {
         let read = store.read().unwrap();
