@@ -15,7 +15,7 @@
 //! was not committed. Writes go through the group-committing writer in chunks,
 //! so requests keep being served while the job runs.
 
-use super::facts::{current, save, target};
+use super::facts::{self, current, save, target};
 use super::ledger::Decision;
 use super::ledger::{balance_in, record};
 use super::pricing::{binding, price_request, price_with};
@@ -25,7 +25,9 @@ use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
 use crate::hook::Hook;
 use crate::runtime::bindings::pricing;
-use crate::store::{self, META, SERVICES, SERVICES_BY_EXPIRY, TARIFFS, WriteError};
+use crate::store::{
+    self, META, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, TARIFFS, WriteError,
+};
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
@@ -97,8 +99,61 @@ pub fn initialize(store: &store::Store, day: NaiveDate) -> Result<(), store::Sto
             let before = day.pred_opt().unwrap_or(day);
             meta.insert(LAST_DAY_KEY, before.num_days_from_ce() as u64)?;
         }
+        if meta.get(UNPAID_INDEX_KEY)?.is_none() {
+            move_unpaid_services(&txn)?;
+            meta.insert(UNPAID_INDEX_KEY, 1)?;
+        }
     }
     txn.commit()?;
+    Ok(())
+}
+
+/// The services in an expiry index that expired on or before `day` (days
+/// since 0001-01-01), in expiry order.
+fn expired_through(
+    read: &redb::ReadTransaction,
+    index: redb::TableDefinition<(i32, u64), ()>,
+    day: i32,
+) -> Result<Vec<u64>, ApiError> {
+    let table = match read.open_table(index) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    let mut ids = Vec::new();
+    for key in table.range((i32::MIN, 0)..=(day, u64::MAX))? {
+        ids.push(key?.0.value().1);
+    }
+    Ok(ids)
+}
+
+/// Set once unpaid period services live in their own index.
+const UNPAID_INDEX_KEY: &str = "services_unpaid_index";
+
+/// A store written before [`SERVICES_UNPAID`] existed keeps unpaid period
+/// services in the main expiry index; move them (once, at start).
+fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), store::StoreError> {
+    let services = match txn.open_table(SERVICES) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY)?;
+    let mut unpaid = txn.open_table(SERVICES_UNPAID)?;
+    let mut moved = Vec::new();
+    for key in by_expiry.iter()? {
+        let (day, id) = key?.0.value();
+        if let Some(bytes) = services.get(id)? {
+            let service: Service = store::decode("services", id, bytes.value())?;
+            if facts::expiry_index(&service) == Some(facts::ExpiryIndex::Unpaid) {
+                moved.push((day, id));
+            }
+        }
+    }
+    for key in moved {
+        by_expiry.remove(key)?;
+        unpaid.insert(key, ())?;
+    }
     Ok(())
 }
 
@@ -166,6 +221,23 @@ impl App {
         Ok(())
     }
 
+    /// The shortest auto-deletion period any service can have (the daemon's
+    /// default or any tariff's own), or None when nothing is ever deleted.
+    fn shortest_deletion(
+        &self,
+        tariffs: &redb::ReadOnlyTable<u64, &[u8]>,
+    ) -> Result<Option<u32>, ApiError> {
+        let mut shortest = self.options.auto_delete_days;
+        for entry in tariffs.iter()? {
+            let (id, bytes) = entry?;
+            let tariff: Tariff = store::decode("tariffs", id.value(), bytes.value())?;
+            if let Some(days) = tariff.spec.auto_delete_days {
+                shortest = Some(shortest.map_or(days, |s| s.min(days)));
+            }
+        }
+        Ok(shortest)
+    }
+
     /// Everything due on `day`, from one read transaction.
     fn due(&self, day: NaiveDate) -> Result<Vec<Work>, ApiError> {
         let read = self.store.read()?;
@@ -174,12 +246,23 @@ impl App {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
             Err(e) => return Err(e.into()),
         };
-        let tariffs_table = read.open_table(TARIFFS)?;
+        let tariffs_table = match read.open_table(TARIFFS) {
+            Ok(t) => t,
+            // No tariff, so no service either.
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
         let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
         let mut work = Vec::new();
-        let by_expiry = read.open_table(SERVICES_BY_EXPIRY)?;
-        for key in by_expiry.range((i32::MIN, 0)..=(day.num_days_from_ce(), u64::MAX))? {
-            let id = key?.0.value().1;
+        let today = day.num_days_from_ce();
+        let mut ids = expired_through(&read, SERVICES_BY_EXPIRY, today)?;
+        // Unpaid period services only wait for deletion: read them only as
+        // far back as the shortest deletion period could have reached.
+        if let Some(shortest) = self.shortest_deletion(&tariffs_table)? {
+            let reached = today.saturating_sub(i32::try_from(shortest).unwrap_or(i32::MAX));
+            ids.extend(expired_through(&read, SERVICES_UNPAID, reached)?);
+        }
+        for id in ids {
             let Some(service) = store::get_json::<Service>(&services, "services", id)? else {
                 continue;
             };
@@ -444,4 +527,82 @@ fn apply_expiry(
     }
     save(txn, &mut service)?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(id: u64, status: ServiceStatus, suspended_by: Option<SuspendedBy>) -> Service {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        Service {
+            id,
+            client_id: 1,
+            reseller_id: None,
+            tariff_id: 1,
+            status,
+            months: 1,
+            addons: vec![],
+            username: format!("u{id}"),
+            domain: format!("u{id}.example"),
+            currency: "EUR".into(),
+            daily: false,
+            period_start: day("2026-01-05"),
+            expires: day("2026-02-05"),
+            suspended_at: suspended_by.map(|_| day("2026-02-05")),
+            suspended_by,
+            deleted_at: None,
+            created_at: "2026-01-05T06:00:00Z".parse().unwrap(),
+            version: 1,
+        }
+    }
+
+    fn keys(store: &store::Store, table: redb::TableDefinition<(i32, u64), ()>) -> Vec<u64> {
+        let read = store.read().unwrap();
+        let table = read.open_table(table).unwrap();
+        table
+            .iter()
+            .unwrap()
+            .map(|k| k.unwrap().0.value().1)
+            .collect()
+    }
+
+    /// A store written before the unpaid index kept every service in the
+    /// main one; the first start moves the unpaid period services, once.
+    #[test]
+    fn a_store_from_before_the_unpaid_index_is_moved_over_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open_scratch(dir.path()).unwrap();
+        let txn = store.begin_write().unwrap();
+        {
+            let mut services = txn.open_table(SERVICES).unwrap();
+            let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY).unwrap();
+            for s in [
+                service(1, ServiceStatus::Active, None),
+                service(2, ServiceStatus::Suspended, Some(SuspendedBy::Expiry)),
+                service(3, ServiceStatus::Suspended, Some(SuspendedBy::Provider)),
+            ] {
+                services.insert(s.id, store::encode(&s).as_slice()).unwrap();
+                by_expiry
+                    .insert((s.expires.num_days_from_ce(), s.id), ())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
+        let today = "2026-02-06".parse().unwrap();
+        initialize(&store, today).unwrap();
+        assert_eq!(keys(&store, SERVICES_BY_EXPIRY), [1, 3]);
+        assert_eq!(keys(&store, SERVICES_UNPAID), [2]);
+        // Once: a later start does not scan again (an entry put back in the
+        // main index by hand stays there).
+        let expires = service(2, ServiceStatus::Active, None).expires;
+        let txn = store.begin_write().unwrap();
+        txn.open_table(SERVICES_BY_EXPIRY)
+            .unwrap()
+            .insert((expires.num_days_from_ce(), 2), ())
+            .unwrap();
+        txn.commit().unwrap();
+        initialize(&store, today).unwrap();
+        assert_eq!(keys(&store, SERVICES_BY_EXPIRY), [1, 2, 3]);
+    }
 }

@@ -6,10 +6,11 @@
 use super::ApiError;
 use super::ledger::Target;
 use crate::domain::accounts::{Account, ClientGroup};
-use crate::domain::service::{Service, ServiceStatus};
+use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
 use crate::store::{
-    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY, TARIFFS,
+    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY,
+    SERVICES_UNPAID, TARIFFS,
 };
 use chrono::Datelike;
 use redb::{ReadableTable, WriteTransaction};
@@ -82,8 +83,37 @@ fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     }
 }
 
+/// The expiry indexes a service can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExpiryIndex {
+    /// [`SERVICES_BY_EXPIRY`]
+    Main,
+    /// [`SERVICES_UNPAID`]
+    Unpaid,
+}
+
+impl ExpiryIndex {
+    pub(super) fn table(self) -> redb::TableDefinition<'static, (i32, u64), ()> {
+        match self {
+            ExpiryIndex::Main => SERVICES_BY_EXPIRY,
+            ExpiryIndex::Unpaid => SERVICES_UNPAID,
+        }
+    }
+}
+
+/// Which expiry index holds a service: none once deleted.
+pub(super) fn expiry_index(service: &Service) -> Option<ExpiryIndex> {
+    if service.status == ServiceStatus::Deleted {
+        None
+    } else if !service.daily && service.suspended_by == Some(SuspendedBy::Expiry) {
+        Some(ExpiryIndex::Unpaid)
+    } else {
+        Some(ExpiryIndex::Main)
+    }
+}
+
 /// Store a service (bumping its version: every write is a new version) and
-/// keep the expiry index in step with it.
+/// keep the expiry indexes in step with it.
 pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), ApiError> {
     service.version += 1;
     let previous = txn
@@ -91,12 +121,15 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
         .insert(service.id, store::encode(service).as_slice())?
         .map(|old| store::decode::<Service>("services", service.id, old.value()))
         .transpose()?;
-    let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY)?;
-    if let Some(old) = previous {
-        by_expiry.remove((old.expires.num_days_from_ce(), old.id))?;
+    if let Some(old) = previous
+        && let Some(index) = expiry_index(&old)
+    {
+        txn.open_table(index.table())?
+            .remove((old.expires.num_days_from_ce(), old.id))?;
     }
-    if service.status != ServiceStatus::Deleted {
-        by_expiry.insert((service.expires.num_days_from_ce(), service.id), ())?;
+    if let Some(index) = expiry_index(service) {
+        txn.open_table(index.table())?
+            .insert((service.expires.num_days_from_ce(), service.id), ())?;
     }
     Ok(())
 }

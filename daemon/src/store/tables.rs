@@ -28,11 +28,17 @@ pub const SERVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("services
 pub const SERVICES_BY_CLIENT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("services_by_client");
 /// (expiry as days since 0001-01-01, service id) -> (): the services that are
-/// not deleted, by expiry. Every service the daily job acts on has expired
-/// (daily services "expire" at their first unpaid day), so it reads a range
-/// instead of every service.
+/// not deleted, by expiry, except those in [`SERVICES_UNPAID`]. Every service
+/// the daily job acts on has expired (daily services "expire" at their first
+/// unpaid day), so it reads a range instead of every service.
 pub const SERVICES_BY_EXPIRY: TableDefinition<(i32, u64), ()> =
     TableDefinition::new("services_by_expiry");
+/// (expiry, service id) -> (): period services suspended because they expired
+/// unpaid. Only auto-deletion concerns them, so the daily job reads this
+/// range only as far as the shortest deletion period reaches; in the main
+/// index they would be read every day for as long as they are kept.
+pub const SERVICES_UNPAID: TableDefinition<(i32, u64), ()> =
+    TableDefinition::new("services_unpaid");
 /// Ledger line id -> `LedgerEntry`. Append-only: lines are never changed or removed.
 pub const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
 /// (account id, ledger line id) -> (): an account's lines in order.

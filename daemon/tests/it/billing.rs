@@ -716,3 +716,56 @@ async fn a_daily_job_run_again_after_a_crash_charges_and_suspends_nothing_twice(
     assert_eq!(s.ledger("").await.len(), lines);
     assert_eq!(s.get("/v1/services").await.1, services);
 }
+
+async fn service_status(s: &TestServer, id: u64) -> String {
+    let (code, v) = s.get(&format!("/v1/services/{id}")).await;
+    assert_eq!(code, 200, "{v:#}");
+    v["status"].as_str().unwrap().to_string()
+}
+
+/// Unpaid period services wait in their own index for deletion: the
+/// daemon's default deletion period reaches them when their tariff has none,
+/// and with no deletion period anywhere they stay suspended for good.
+#[tokio::test(flavor = "multi_thread")]
+async fn unpaid_services_are_deleted_after_the_daemons_default_period_or_kept() {
+    for default_days in [Some(3), None] {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+        config.test_clock = Some("2026-01-05T06:00:00Z".parse().unwrap());
+        config.options.auto_delete_days = default_days;
+        let s = TestServer::start_config(config, data).await;
+        let plain = s
+            .tariff(tariff("No deletion period of its own", json!({})))
+            .await;
+        let client = s.client("late payer", None).await;
+        let order = s
+            .ok(
+                "/v1/services",
+                json!({"client_id": client, "tariff_id": plain, "months": 1}),
+            )
+            .await;
+        let id = order["services"][0]["id"].as_u64().unwrap();
+        // Expires Thursday 2026-02-05: suspended that day.
+        s.set_clock("2026-02-05T06:00:00Z").await;
+        assert_eq!(service_status(&s, id).await, "suspended");
+        s.set_clock("2026-02-07T06:00:00Z").await;
+        assert_eq!(service_status(&s, id).await, "suspended");
+        s.set_clock("2026-02-08T06:00:00Z").await;
+        let expected = if default_days.is_some() {
+            "deleted"
+        } else {
+            "suspended"
+        };
+        assert_eq!(
+            service_status(&s, id).await,
+            expected,
+            "default {default_days:?}"
+        );
+        s.set_clock("2027-02-08T06:00:00Z").await;
+        assert_eq!(
+            service_status(&s, id).await,
+            expected,
+            "default {default_days:?}"
+        );
+    }
+}
