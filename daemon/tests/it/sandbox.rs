@@ -58,6 +58,15 @@ async fn each_hostile_rule_fails_its_request_and_the_daemon_keeps_serving() {
     }
 }
 
+fn default_module(rt: &Runtime) -> rulesd::runtime::RuleModule {
+    rt.load(
+        rulesd::rules::DEFAULT_MODULE_NAME,
+        rulesd::rules::DEFAULT_MODULE,
+        ModuleSource::Embedded,
+    )
+    .unwrap()
+}
+
 fn runtime(limits: rulesd::runtime::Limits) -> Runtime {
     Runtime::new(limits, None).unwrap()
 }
@@ -118,13 +127,7 @@ fn a_long_rule_yields_so_a_quick_one_on_the_same_thread_finishes_first() {
     let looping = rt
         .load("loop.wasm", &fixture("loop"), ModuleSource::Embedded)
         .unwrap();
-    let quick = rt
-        .load(
-            rulesd::rules::DEFAULT_MODULE_NAME,
-            rulesd::rules::DEFAULT_MODULE,
-            ModuleSource::Embedded,
-        )
-        .unwrap();
+    let quick = default_module(&rt);
     let reactor = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -151,13 +154,7 @@ fn a_long_rule_yields_so_a_quick_one_on_the_same_thread_finishes_first() {
 #[test]
 fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_trapped() {
     let rt = runtime(limits());
-    let default = rt
-        .load(
-            rulesd::rules::DEFAULT_MODULE_NAME,
-            rulesd::rules::DEFAULT_MODULE,
-            ModuleSource::Embedded,
-        )
-        .unwrap();
+    let default = default_module(&rt);
     // Only the contract's type definitions (no functions): no WASI wiring to
     // pay for at every instantiation (rules-sdk `no-std`).
     assert_eq!(default.imports, ["rulesd:rules/types@0.1.0"]);
