@@ -15,6 +15,20 @@
 //! randomness, no filesystem, network or environment. A panic traps the call and
 //! the daemon reports it as a failed decision; nothing changes.
 //!
+//! # With or without std
+//!
+//! A module may use std. It then imports a dozen WASI functions (std's panic
+//! messages, environment and exit), which the daemon defines as traps, and
+//! each import costs a little at every instantiation (one per decision).
+//! For the cheapest decisions, leave std out: start the crate with
+//! `#![cfg_attr(target_arch = "wasm32", no_std)]` and `extern crate alloc;`
+//! (use `alloc::{format, vec, string::String, vec::Vec}`), and enable this
+//! crate's `no-std` feature, which supplies the heap allocator (a bump
+//! allocator: an instance lives for one call), the `cabi_realloc` export and a
+//! panic handler that traps. The embedded default module is built this way.
+//! A module that keeps std must leave the feature off (std has its own panic
+//! handler).
+//!
 //! ```no_run
 //! use rules_sdk::*;
 //!
