@@ -118,10 +118,8 @@ fn expired_through(
     index: redb::TableDefinition<(i32, u64), ()>,
     day: i32,
 ) -> Result<Vec<u64>, ApiError> {
-    let table = match read.open_table(index) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
+    let Some(table) = store::table_if_exists(read, index)? else {
+        return Ok(vec![]);
     };
     let mut ids = Vec::new();
     for key in table.range((i32::MIN, 0)..=(day, u64::MAX))? {
@@ -136,11 +134,8 @@ const UNPAID_INDEX_KEY: &str = "services_unpaid_index";
 /// A store written before [`SERVICES_UNPAID`] existed keeps unpaid period
 /// services in the main expiry index; move them (once, at start).
 fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), store::StoreError> {
-    let services = match txn.open_table(SERVICES) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
+    // (On a new store this creates the tables, empty.)
+    let services = txn.open_table(SERVICES)?;
     let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY)?;
     let mut unpaid = txn.open_table(SERVICES_UNPAID)?;
     let mut moved = Vec::new();
@@ -226,42 +221,38 @@ impl App {
 
     /// The shortest auto-deletion period any service can have (the daemon's
     /// default or any tariff's own), or None when nothing is ever deleted.
-    fn shortest_deletion(
-        &self,
-        tariffs: &redb::ReadOnlyTable<u64, &[u8]>,
-    ) -> Result<Option<u32>, ApiError> {
-        let mut shortest = self.options.auto_delete_days;
-        for entry in tariffs.iter()? {
-            let (id, bytes) = entry?;
-            let tariff: Tariff = store::decode("tariffs", id.value(), bytes.value())?;
-            if let Some(days) = tariff.spec.auto_delete_days {
-                shortest = Some(shortest.map_or(days, |s| s.min(days)));
-            }
-        }
-        Ok(shortest)
+    fn shortest_deletion(&self, tariffs: &HashMap<u64, Tariff>) -> Option<u32> {
+        tariffs
+            .values()
+            .filter_map(|t| t.spec.auto_delete_days)
+            .chain(self.options.auto_delete_days)
+            .min()
     }
 
     /// Everything due on `day`, from one read transaction.
     fn due(&self, day: NaiveDate) -> Result<Vec<Work>, ApiError> {
         let read = self.store.read()?;
-        let services = match read.open_table(SERVICES) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
+        let Some(services) = store::table_if_exists(&read, SERVICES)? else {
+            return Ok(vec![]);
         };
-        let tariffs_table = match read.open_table(TARIFFS) {
-            Ok(t) => t,
-            // No tariff, so no service either.
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
+        // No tariff, so no service either.
+        let Some(tariffs_table) = store::table_if_exists(&read, TARIFFS)? else {
+            return Ok(vec![]);
         };
+        // All of them: the deletion horizon needs every tariff's policy, and
+        // a provider has far fewer tariffs than services.
         let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
+        for entry in tariffs_table.iter()? {
+            let (id, bytes) = entry?;
+            let tariff: Tariff = store::decode("tariffs", id.value(), bytes.value())?;
+            tariffs.insert(tariff.id, tariff);
+        }
         let mut work = Vec::new();
         let today = day.num_days_from_ce();
         let mut ids = expired_through(&read, SERVICES_BY_EXPIRY, today)?;
         // Unpaid period services only wait for deletion: read them only as
         // far back as the shortest deletion period could have reached.
-        if let Some(shortest) = self.shortest_deletion(&tariffs_table)? {
+        if let Some(shortest) = self.shortest_deletion(&tariffs) {
             let reached = today.saturating_sub(i32::try_from(shortest).unwrap_or(i32::MAX));
             ids.extend(expired_through(&read, SERVICES_UNPAID, reached)?);
         }
@@ -272,14 +263,9 @@ impl App {
             if service.status == ServiceStatus::Deleted {
                 continue;
             }
-            if !tariffs.contains_key(&service.tariff_id) {
-                let t: Tariff = store::get_json(&tariffs_table, "tariffs", service.tariff_id)?
-                    .ok_or_else(|| {
-                        ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
-                    })?;
-                tariffs.insert(t.id, t);
-            }
-            let tariff = &tariffs[&service.tariff_id];
+            let tariff = tariffs.get(&service.tariff_id).ok_or_else(|| {
+                ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
+            })?;
             let unpaid = service.suspended_by == Some(SuspendedBy::Expiry);
             let delete_after = tariff
                 .spec

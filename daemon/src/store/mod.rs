@@ -189,6 +189,19 @@ fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
     Ok(txn)
 }
 
+/// Open a table for reading, or None if nothing was ever written to it
+/// (redb creates tables on their first write).
+pub fn table_if_exists<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &ReadTransaction,
+    table: redb::TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {
+    match read.open_table(table) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Decode a JSON record.
 pub fn decode<T: DeserializeOwned>(
     table: &'static str,
