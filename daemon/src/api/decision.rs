@@ -1,6 +1,7 @@
 //! The daemon never trusts rule output: every decision is checked against the
 //! facts that were handed in before anything uses it.
 
+use crate::domain::day;
 use crate::domain::decision::Priced;
 use crate::domain::ledger::{Line, LineKind};
 use crate::domain::money;
@@ -10,8 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("{field} {s:?} is not a YYYY-MM-DD date"))
+    day::parse(s).ok_or_else(|| format!("{field} {s:?} is not a YYYY-MM-DD date"))
 }
 
 fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
@@ -89,7 +89,7 @@ pub fn check_price(
         let day = request
             .at
             .get(..10)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(day::parse)
             .and_then(|d| d.succ_opt().map(|next| (d, next)));
         match day {
             Some((day, next)) if expires == next && period_start <= day => {}

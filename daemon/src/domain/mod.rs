@@ -2,6 +2,7 @@
 //! their translation into the rule contract's types.
 
 pub mod accounts;
+pub mod day;
 pub mod decision;
 pub mod invalid;
 pub mod ledger;

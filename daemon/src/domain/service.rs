@@ -112,10 +112,6 @@ pub struct ServiceFacts {
     pub addons: Vec<AddonQuantity>,
 }
 
-fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
 impl ServiceFacts {
     pub fn validate(&self) -> Result<(), Invalid> {
         check_text("service.id", &self.id, 64)?;
@@ -132,9 +128,9 @@ impl ServiceFacts {
                 ServiceStatus::Suspended => wit::ServiceStatus::Suspended,
                 ServiceStatus::Deleted => wit::ServiceStatus::Deleted,
             },
-            period_start: self.period_start.map(day),
-            expires: self.expires.map(day),
-            suspended_at: self.suspended_at.map(day),
+            period_start: self.period_start.map(super::day::format),
+            expires: self.expires.map(super::day::format),
+            suspended_at: self.suspended_at.map(super::day::format),
             months: self.months,
             addons: tariff::addons_to_wit(&self.addons),
         }

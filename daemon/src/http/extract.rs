@@ -1,7 +1,7 @@
 //! Extractors whose rejections are problem documents: the caller from the
 //! bearer key, a mutation's raw body and Idempotency-Key, and path ids.
 
-use super::problem::json_rejection;
+use super::problem::{body_rejection, parse_json};
 use crate::api::{ApiError, App, Caller, Idempotency, Reply};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -51,13 +51,9 @@ impl<S: Send + Sync> FromRequest<S> for Mutation {
                 ApiError::Malformed("Idempotency-Key must be visible ASCII".into()).into_response()
             })?),
         };
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(rejection.body_text()).into_response()
-            } else {
-                ApiError::Malformed(rejection.body_text()).into_response()
-            }
-        })?;
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| body_rejection(rejection).into_response())?;
         Ok(Mutation {
             method,
             path,
@@ -76,9 +72,7 @@ impl Mutation {
                 "Expected request with `Content-Type: application/json`".into(),
             ));
         }
-        axum::Json::<T>::from_bytes(&self.body)
-            .map(|axum::Json(v)| v)
-            .map_err(json_rejection)
+        parse_json(&self.body)
     }
 
     /// The body as `T` together with the request's idempotency context.

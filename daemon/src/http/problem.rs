@@ -2,11 +2,13 @@
 //! `application/problem+json` with a message a person can act on.
 
 use crate::api::ApiError;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,16 +53,49 @@ pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
+    T: DeserializeOwned,
     axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let plain_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if !plain_json {
+            // Other JSON media types, or none: axum decides and words the refusal.
+            return match axum::Json::<T>::from_request(req, state).await {
+                Ok(axum::Json(value)) => Ok(ApiJson(value)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            };
         }
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// Parse a JSON request body. A body that parses costs one plain serde_json
+/// pass; only one that fails is parsed again through axum's extractor, whose
+/// error names the path of the offending field (`serde_path_to_error`, which
+/// would otherwise wrap every field of every request).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).or_else(|_| {
+        axum::Json::<T>::from_bytes(body)
+            .map(|axum::Json(value)| value)
+            .map_err(json_rejection)
+    })
+}
+
+/// A body that could not be read: too large (413) or cut short (400).
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(rejection.body_text())
+    } else {
+        ApiError::Malformed(rejection.body_text())
     }
 }
 
