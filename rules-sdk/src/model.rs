@@ -185,7 +185,8 @@ pub struct PriceRequest {
 pub struct PriceDecision {
     pub lines: Vec<Line>,
     pub period_start: NaiveDate,
-    /// Exclusive end of the paid period.
+    /// Exclusive end of the paid period. For a renewal, after the service's
+    /// current expiry (the daemon refuses a renewal that does not extend it).
     pub expires: NaiveDate,
 }
 

@@ -105,6 +105,21 @@ pub fn check_price(
             "expires ({expires}) is not after period-start ({period_start})"
         )));
     }
+    // A renewal is paid for: it can only move the expiry forwards. (A late
+    // renewal starts again from the renewal or suspension date, both after
+    // the old expiry, so every policy of the seed passes this.)
+    if request.operation == pricing::Operation::Renewal
+        && let Some(current) = request
+            .service
+            .as_ref()
+            .and_then(|s| s.expires.as_deref())
+            .and_then(day::parse)
+        && expires <= current
+    {
+        return Err(invalid(format!(
+            "a renewal must move the expiry forwards: the service expires {current}, the decision says {expires}"
+        )));
+    }
     let total = lines
         .iter()
         .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
@@ -157,6 +172,55 @@ mod tests {
             }],
             period_start: start.into(),
             expires: expires.into(),
+        }
+    }
+
+    fn renewal_of_service_expiring(expires: &str) -> pricing::PriceRequest {
+        pricing::PriceRequest {
+            operation: pricing::Operation::Renewal,
+            service: Some(wit::Service {
+                id: "7".into(),
+                status: wit::ServiceStatus::Active,
+                period_start: Some("2026-02-10".into()),
+                expires: Some(expires.into()),
+                suspended_at: None,
+                months: 1,
+                addons: vec![],
+            }),
+            ..daily_request()
+        }
+    }
+
+    fn period(start: &str, expires: &str) -> pricing::PriceDecision {
+        pricing::PriceDecision {
+            lines: vec![wit::Line {
+                kind: wit::LineKind::Renewal,
+                description: "a month".into(),
+                amount: "10.00".into(),
+                period_start: Some(start.into()),
+                period_end: Some(expires.into()),
+            }],
+            period_start: start.into(),
+            expires: expires.into(),
+        }
+    }
+
+    #[test]
+    fn a_renewal_only_moves_the_expiry_forwards() {
+        let r = renewal_of_service_expiring("2026-03-10");
+        // On time, and late from the renewal date: both after the old expiry.
+        assert!(check_price("m", &r, &period("2026-03-10", "2026-04-10")).is_ok());
+        assert!(check_price("m", &r, &period("2026-03-15", "2026-04-15")).is_ok());
+        for (start, expires) in [
+            ("2026-02-10", "2026-03-10"), // pays for the period already paid
+            ("2026-01-10", "2026-02-10"), // shortens the paid period
+        ] {
+            let err = check_price("m", &r, &period(start, expires)).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("must move the expiry forwards: the service expires 2026-03-10"),
+                "{start}..{expires}: {err}"
+            );
         }
     }
 
