@@ -8,8 +8,9 @@ use crate::bindings::exports::rulesd::rules::{
 };
 use crate::bindings::rulesd::rules::types as w;
 use crate::model::*;
+use crate::text;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use chrono::{DateTime, NaiveDate, Utc};
 use core::str::FromStr;
@@ -42,11 +43,6 @@ fn instant(field: &str, s: &str) -> R<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| bad(field, "not an RFC 3339 instant", s))
-}
-
-fn day(d: NaiveDate) -> String {
-    // `Display` for NaiveDate is ISO 8601 "YYYY-MM-DD" without a format string.
-    d.to_string()
 }
 
 pub(crate) fn err_out(e: RuleError) -> w::RuleError {
@@ -87,9 +83,9 @@ fn lines_out(lines: Vec<Line>) -> Vec<w::Line> {
         .map(|l| w::Line {
             kind: kind_out(l.kind),
             description: l.description,
-            amount: l.amount.to_string(),
-            period_start: l.period_start.map(day),
-            period_end: l.period_end.map(day),
+            amount: text::decimal(l.amount),
+            period_start: l.period_start.map(text::day),
+            period_end: l.period_end.map(text::day),
         })
         .collect()
 }
@@ -193,8 +189,8 @@ pub(crate) fn price_in(r: wpr::PriceRequest) -> R<PriceRequest> {
 pub(crate) fn price_out(d: PriceDecision) -> wpr::PriceDecision {
     wpr::PriceDecision {
         lines: lines_out(d.lines),
-        period_start: day(d.period_start),
-        expires: day(d.expires),
+        period_start: text::day(d.period_start),
+        expires: text::day(d.expires),
     }
 }
 
@@ -218,7 +214,7 @@ pub(crate) fn change_in(r: wtc::ChangeRequest) -> R<ChangeRequest> {
 pub(crate) fn change_out(d: ChangeDecision) -> wtc::ChangeDecision {
     wtc::ChangeDecision {
         lines: lines_out(d.lines),
-        expires: day(d.expires),
+        expires: text::day(d.expires),
     }
 }
 
@@ -367,6 +363,6 @@ pub(crate) fn wholesale_in(r: wws::WholesaleRequest) -> R<WholesaleRequest> {
 pub(crate) fn wholesale_out(d: WholesaleDecision) -> wws::WholesaleDecision {
     wws::WholesaleDecision {
         resource: d.resource,
-        amount: d.amount.to_string(),
+        amount: text::decimal(d.amount),
     }
 }

@@ -68,6 +68,7 @@ mod hooks;
 mod model;
 #[cfg(all(feature = "no-std", target_arch = "wasm32"))]
 mod runtime;
+mod text;
 
 pub use calendar::{add_months, days_between, days_in_month, first_of_next_month};
 pub use chrono::{DateTime, Datelike, NaiveDate, Utc};
