@@ -60,10 +60,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // `application/json`, possibly with parameters (`; charset=utf-8`).
         let plain_json = req
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            .and_then(|v| v.as_bytes().strip_prefix(b"application/json"))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(b";"));
         if !plain_json {
             // Other JSON media types, or none: axum decides and words the refusal.
             return match axum::Json::<T>::from_request(req, state).await {

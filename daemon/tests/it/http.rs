@@ -156,14 +156,20 @@ async fn bad_input_gets_a_problem_document_never_a_500() {
     let (status, ctype, _) = post_raw(&server, "/v1/quotes", &huge).await;
     assert_eq!((status, ctype.as_str()), (413, "application/problem+json"));
 
-    let r = server
-        .client
-        .post(server.url("/v1/quotes"))
-        .body(valid)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 415);
+    // No content type, or one that is not JSON: 415. JSON with parameters: fine.
+    for (ctype, status) in [
+        (None, 415),
+        (Some("application/jsonx"), 415),
+        (Some("text/plain"), 415),
+        (Some("application/json; charset=utf-8"), 200),
+    ] {
+        let mut request = server.client.post(server.url("/v1/quotes"));
+        if let Some(ctype) = ctype {
+            request = request.header("content-type", ctype);
+        }
+        let r = request.body(valid.clone()).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{ctype:?}");
+    }
 
     let (status, body) = server.get("/v1/nothing-here").await;
     assert_eq!(
