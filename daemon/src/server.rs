@@ -27,8 +27,8 @@ pub struct Config {
     /// Most jobs per write transaction; 1 disables group commit.
     pub max_batch: usize,
     /// Commits are fsync'd (the default). Off only for replay's scratch stores,
-    /// whose writes then run on the caller's thread (`Writer::inline`): with
-    /// no fsync there is nothing for group commit to share.
+    /// which read and write through one open transaction on the caller's
+    /// thread (`store::Session`), answering writes before their commit.
     pub durable: bool,
     /// Where compiled modules are cached; default `data_dir/compiled`. Only
     /// ever a directory this process alone writes: cached code is trusted.
@@ -155,12 +155,9 @@ impl Daemon {
         let test_clock = config
             .test_clock
             .map(|start| Arc::new(TestClock::new(start)));
-        // Without fsync there is nothing for group commit to share.
-        let writer = if config.durable {
-            Writer::start(store.clone(), config.max_batch)
-        } else {
-            Writer::inline(store.clone())
-        };
+        // Without fsync there is nothing for group commit to share: a
+        // scratch store writes in its session.
+        let writer = Writer::for_store(&store, config.max_batch);
         let app = Arc::new(App::new(
             registry,
             test_clock,

@@ -8,7 +8,7 @@ use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, c
 use crate::domain::invalid::Invalid;
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
 use chrono::{DateTime, Utc};
-use redb::{ReadableDatabase as _, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -132,10 +132,7 @@ pub fn create_provider(
 
 /// Whether the store already has a provider account.
 pub fn has_provider(store: &store::Store) -> Result<bool, ApiError> {
-    let read = store
-        .database()
-        .begin_read()
-        .map_err(store::StoreError::from)?;
+    let read = store.read()?;
     let accounts = match read.open_table(ACCOUNTS) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),

@@ -9,7 +9,7 @@ use super::{ApiError, App};
 use crate::domain::accounts::{Account, ApiKey, Role};
 use crate::store::{self, ACCOUNTS, API_KEY_HASHES, API_KEYS, StoreError};
 use chrono::{DateTime, Utc};
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::RwLock;

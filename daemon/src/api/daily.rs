@@ -114,7 +114,7 @@ pub fn initialize(store: &store::Store, day: NaiveDate) -> Result<(), store::Sto
 /// The services in an expiry index that expired on or before `day` (days
 /// since 0001-01-01), in expiry order.
 fn expired_through(
-    read: &redb::ReadTransaction,
+    read: &store::View<'_>,
     index: redb::TableDefinition<(i32, u64), ()>,
     day: i32,
 ) -> Result<Vec<u64>, ApiError> {

@@ -68,7 +68,7 @@ macro_rules! reader {
         }
     };
 }
-reader!(redb::ReadTransaction);
+reader!(store::View<'_>);
 reader!(WriteTransaction);
 
 fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(

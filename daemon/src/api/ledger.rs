@@ -202,6 +202,9 @@ impl App {
     ) -> Result<Vec<LedgerEntry>, ApiError> {
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
         let after = q.after.unwrap_or(0);
+        if let Some(account) = q.account_id {
+            self.visible_account(caller, account)?;
+        }
         let read = self.store.read()?;
         let ledger = match read.open_table(LEDGER) {
             Ok(t) => t,
@@ -213,7 +216,6 @@ impl App {
         };
         let mut out = Vec::new();
         if let Some(account) = q.account_id {
-            self.visible_account(caller, account)?;
             let index = read.open_table(LEDGER_BY_ACCOUNT)?;
             for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
                 let id = key?.0.value().1;

@@ -19,7 +19,7 @@ use crate::domain::tariff::{self, AddonQuantity, Tariff};
 use crate::runtime::bindings::{pricing, proration};
 use crate::store::{self, LEDGER, LEDGER_BY_ACCOUNT, SERVICES, SERVICES_BY_CLIENT};
 use chrono::NaiveDate;
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -366,15 +366,25 @@ impl App {
             }
             _ => {}
         }
-        let read = self.store.read()?;
-        let tariff = service_tariff(&read, &seen)?;
-        if req.by == Actor::Client {
-            client_may_suspend_with(&read, &tariff, &seen)?;
-        }
-        let downtime = match (by, seen.daily, seen.suspended_at) {
-            (SuspendedBy::Client, true, Some(since)) => {
-                let days = (now.date_naive() - since).num_days().max(0) as u32;
-                let charged = daily_charged_since(&read, &seen, since)?;
+        // The facts are read first and the view let go before the rule call
+        // (a scratch store's view holds its session).
+        let (tariff, downtime) = {
+            let read = self.store.read()?;
+            let tariff = service_tariff(&read, &seen)?;
+            if req.by == Actor::Client {
+                client_may_suspend_with(&read, &tariff, &seen)?;
+            }
+            let downtime = match (by, seen.daily, seen.suspended_at) {
+                (SuspendedBy::Client, true, Some(since)) => Some((
+                    (now.date_naive() - since).num_days().max(0) as u32,
+                    daily_charged_since(&read, &seen, since)?,
+                )),
+                _ => None,
+            };
+            (tariff, downtime)
+        };
+        let downtime = match downtime {
+            Some((days, charged)) => {
                 let request = proration::ProrationRequest {
                     event: proration::Event::Downtime(proration::Downtime {
                         days,
@@ -394,9 +404,8 @@ impl App {
                 };
                 Some(self.decide_proration(tariff.reseller_id, request).await?)
             }
-            _ => None,
+            None => None,
         };
-        drop(read);
         self.mutate(idem, 200, move |txn, now| {
             let mut service = current(txn, &seen)?;
             let lines = match &downtime {
@@ -494,7 +503,7 @@ fn client_may_suspend_with(
 /// The daily lines recorded for a service for the days after `since` (the
 /// day of the suspension was paid before it).
 fn daily_charged_since(
-    read: &redb::ReadTransaction,
+    read: &store::View<'_>,
     service: &Service,
     since: NaiveDate,
 ) -> Result<Decimal, ApiError> {

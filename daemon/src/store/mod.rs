@@ -1,13 +1,18 @@
 //! The embedded redb store: typed tables, a schema version checked at open,
-//! durable writes through one group-committing [`Writer`].
+//! durable writes through one group-committing [`Writer`]; a scratch store
+//! (the replay harness) reads and writes through one open [`Session`].
 
+mod session;
 mod tables;
+mod view;
 mod writer;
 
+pub use session::Session;
 pub use tables::*;
+pub use view::{View, ViewTable};
 pub use writer::{WriteError, Writer};
 
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, Table, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -63,12 +68,15 @@ storage_errors!(
     redb::SetDurabilityError
 );
 
-/// The redb database. Reads open their own read transaction and never wait for
-/// the writer; all writes go through the [`Writer`].
+/// The redb database. On a durable store, reads open their own read
+/// transaction and never wait for the writer, and all writes go through the
+/// [`Writer`]; on a scratch store both go through its [`Session`].
 #[derive(Clone)]
 pub struct Store {
+    /// Declared before `db`: dropping the last handle commits the session
+    /// before the database closes.
+    session: Option<Arc<Session>>,
     db: Arc<Database>,
-    durable: bool,
 }
 
 impl Store {
@@ -78,8 +86,9 @@ impl Store {
     }
 
     /// Open a scratch store whose commits are not fsync'd (the replay
-    /// harness: a crash loses a run that can be run again). [`Store::flush`]
-    /// makes everything written so far durable.
+    /// harness: a crash loses a run that can be run again), read and written
+    /// through one open [`Session`]. [`Store::flush`] makes everything
+    /// written so far durable.
     pub fn open_scratch(dir: &Path) -> Result<Store, StoreError> {
         Store::open_with(dir, false)
     }
@@ -104,8 +113,8 @@ impl Store {
                 },
             })?;
         let store = Store {
+            session: None,
             db: Arc::new(db),
-            durable: true,
         };
         match store.schema_version()? {
             Some(SCHEMA_VERSION) => Ok(store),
@@ -141,43 +150,58 @@ impl Store {
                 write.commit()?;
             }
         }
+        let db = Arc::new(db);
         Ok(Store {
-            db: Arc::new(db),
-            durable,
+            session: (!durable).then(|| Arc::new(Session::new(db.clone()))),
+            db,
         })
     }
 
-    /// A write transaction: durable when `commit` returns (fsync'd, with
+    /// A write transaction outside the writer, for work done once at start
+    /// (before the writer runs): durable when `commit` returns (fsync'd, with
     /// redb's two-phase commit so a torn write of the commit slot cannot be
-    /// mistaken for a valid one), or for a scratch store not fsync'd at all.
+    /// mistaken for a valid one), or for a scratch store not fsync'd at all
+    /// (its session's writes so far are committed first).
     pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
-        if self.durable {
-            begin_durable(&self.db)
-        } else {
-            let mut txn = self.db.begin_write()?;
-            txn.set_durability(redb::Durability::None)?;
-            Ok(txn)
+        match &self.session {
+            None => begin_durable(&self.db),
+            Some(session) => {
+                session.commit()?;
+                let mut txn = self.db.begin_write()?;
+                txn.set_durability(redb::Durability::None)?;
+                Ok(txn)
+            }
         }
     }
 
-    /// Make every commit so far durable (one empty durable commit).
+    /// Make every write so far durable (the session's commit, then one empty
+    /// durable commit).
     pub fn flush(&self) -> Result<(), StoreError> {
+        if let Some(session) = &self.session {
+            session.commit()?;
+        }
         begin_durable(&self.db)?.commit()?;
         Ok(())
     }
 
-    pub fn read(&self) -> Result<ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+    /// A consistent view for reading: a snapshot of the last commit, or a
+    /// scratch store's session with everything written so far.
+    pub fn read(&self) -> Result<View<'_>, StoreError> {
+        match &self.session {
+            None => Ok(View::Snapshot(self.db.begin_read()?)),
+            Some(session) => Ok(View::Session(session.open()?)),
+        }
+    }
+
+    /// A scratch store's session (None for a durable store).
+    pub fn session(&self) -> Option<Arc<Session>> {
+        self.session.clone()
     }
 
     pub fn schema_version(&self) -> Result<Option<u64>, StoreError> {
         let read = self.read()?;
         let table = read.open_table(META)?;
         Ok(table.get(SCHEMA_KEY)?.map(|v| v.value()))
-    }
-
-    pub fn database(&self) -> &Arc<Database> {
-        &self.db
     }
 }
 
@@ -191,10 +215,10 @@ fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
 
 /// Open a table for reading, or None if nothing was ever written to it
 /// (redb creates tables on their first write).
-pub fn table_if_exists<K: redb::Key + 'static, V: redb::Value + 'static>(
-    read: &ReadTransaction,
+pub fn table_if_exists<'v, K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &'v View<'_>,
     table: redb::TableDefinition<K, V>,
-) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {
+) -> Result<Option<ViewTable<'v, K, V>>, StoreError> {
     match read.open_table(table) {
         Ok(t) => Ok(Some(t)),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),

@@ -20,12 +20,14 @@
 //! clients share one.
 //!
 //! A scratch store (the replay harness) has no fsync to share, so its writer
-//! runs each job on the caller's thread instead ([`Writer::inline`]): a
-//! sequential replay otherwise spent a third of its time handing every step
-//! to the writer thread and waking up again.
+//! runs each job on the caller's thread, in the store's open [`Session`]
+//! ([`Writer::session`]): a sequential replay otherwise spent a third of its
+//! time handing every step to the writer thread and waking up again, and
+//! half of the rest committing a transaction per step.
 
-use super::{Store, StoreError};
+use super::{Session, Store, StoreError};
 use redb::WriteTransaction;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Why a submitted write did not happen.
@@ -86,9 +88,8 @@ where
 pub struct Writer {
     tx: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    /// Set for an inline writer: the store, and a lock that makes concurrent
-    /// callers take turns (redb has one write transaction at a time).
-    inline: Option<(Store, std::sync::Mutex<()>)>,
+    /// Set for a scratch store's writer: jobs run in its session.
+    session: Option<Arc<Session>>,
 }
 
 impl Drop for Writer {
@@ -106,6 +107,15 @@ impl Writer {
     /// Jobs per transaction at most; bounds the latency a large batch adds.
     pub const DEFAULT_MAX_BATCH: usize = 256;
 
+    /// The writer for `store`: its session's for a scratch store, else a
+    /// writer thread (see [`Writer::start`]).
+    pub fn for_store(store: &Store, max_batch: usize) -> Writer {
+        match store.session() {
+            Some(session) => Writer::session(session),
+            None => Writer::start(store.clone(), max_batch),
+        }
+    }
+
     /// Start the writer thread. `max_batch = 1` gives one commit per request
     /// (the baseline the group-commit benchmark compares against).
     pub fn start(store: Store, max_batch: usize) -> Writer {
@@ -117,50 +127,46 @@ impl Writer {
         Writer {
             tx: Some(tx),
             thread: Some(thread),
-            inline: None,
+            session: None,
         }
     }
 
-    /// A writer that runs every job on the calling thread, one transaction
-    /// per job, for a scratch store whose commits are not fsync'd: there is no
-    /// fsync for concurrent jobs to share, and no thread hand-off per write.
-    /// A commit blocks the caller for its duration (tens of microseconds
-    /// without fsync), so this is not for a daemon serving requests.
-    pub fn inline(store: Store) -> Writer {
+    /// A writer that runs every job on the calling thread in a scratch
+    /// store's session: there is no fsync for concurrent jobs to share, and
+    /// no thread hand-off per write. A job's answer comes before its commit
+    /// (see [`Session`]), so this is not for a daemon serving requests.
+    pub fn session(session: Arc<Session>) -> Writer {
         Writer {
             tx: None,
             thread: None,
-            inline: Some((store, std::sync::Mutex::new(()))),
+            session: Some(session),
         }
     }
 
     /// Run `work` in a write transaction and return its result once the
-    /// transaction has committed (durably, unless the store is a scratch one). `work` may run more than once (see the module
-    /// docs); only the run in the committed transaction counts.
+    /// transaction has committed (durably), or for a scratch store once it
+    /// is visible to every read after it. `work` may run more than once (see
+    /// the module docs); only the run in the committed transaction counts.
     pub async fn write<T, E, F>(&self, work: F) -> Result<T, WriteError<E>>
     where
         T: Send + 'static,
         E: Send + 'static,
         F: Fn(&WriteTransaction) -> Result<T, WriteError<E>> + Send + 'static,
     {
+        if let Some(session) = &self.session {
+            return session.write(work);
+        }
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
             work,
             outcome: None,
             reply,
         };
-        if let Some((store, turn)) = &self.inline {
-            // A poisoned lock only means another job panicked; the store is
-            // fine (that job's transaction was dropped).
-            let _turn = turn.lock().unwrap_or_else(|e| e.into_inner());
-            commit_batch(store, vec![Box::new(job)]);
-        } else {
-            self.tx
-                .as_ref()
-                .ok_or(WriteError::Store(StoreError::WriterGone))?
-                .send(Box::new(job))
-                .map_err(|_| WriteError::Store(StoreError::WriterGone))?;
-        }
+        self.tx
+            .as_ref()
+            .ok_or(WriteError::Store(StoreError::WriterGone))?
+            .send(Box::new(job))
+            .map_err(|_| WriteError::Store(StoreError::WriterGone))?;
         answer
             .await
             .unwrap_or(Err(WriteError::Store(StoreError::WriterGone)))
@@ -230,17 +236,11 @@ mod tests {
     use super::*;
     use crate::store::META;
 
-    fn counter(store: &Store) -> Option<u64> {
-        let read = store.read().unwrap();
-        let meta = read.open_table(META).unwrap();
-        meta.get("test").unwrap().map(|v| v.value())
-    }
-
     #[tokio::test]
-    async fn an_inline_writer_commits_on_the_callers_thread_and_drops_a_refused_job() {
+    async fn a_scratch_stores_writer_runs_jobs_on_the_callers_thread() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_scratch(dir.path()).unwrap();
-        let writer = Writer::inline(store.clone());
+        let writer = Writer::for_store(&store, Writer::DEFAULT_MAX_BATCH);
         let caller = std::thread::current().id();
         let ran_on = writer
             .write(move |txn| {
@@ -253,18 +253,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ran_on, caller);
-        assert_eq!(counter(&store), Some(1));
-        // A job that writes and then refuses leaves nothing behind.
-        let refused = writer
-            .write(|txn| {
-                txn.open_table(META)
-                    .map_err(StoreError::from)?
-                    .insert("test", 2)
-                    .map_err(StoreError::from)?;
-                Err::<(), _>(WriteError::Rejected("no".to_string()))
-            })
-            .await;
-        assert!(matches!(refused, Err(WriteError::Rejected(ref m)) if m == "no"));
-        assert_eq!(counter(&store), Some(1));
+        assert!(writer.thread.is_none());
     }
 }
