@@ -244,7 +244,7 @@ impl App {
         let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
         for entry in tariffs_table.iter()? {
             let (id, bytes) = entry?;
-            let tariff: Tariff = store::decode("tariffs", id.value(), bytes.value())?;
+            let tariff = super::facts::decode_tariff(id.value(), bytes.value())?;
             tariffs.insert(tariff.id, tariff);
         }
         let mut work = Vec::new();

@@ -60,7 +60,7 @@ impl App {
     }
 
     pub fn get_tariff(&self, caller: &Caller, id: u64) -> Result<Tariff, ApiError> {
-        match self.read_one::<Tariff>(TARIFFS, "tariffs", id)? {
+        match self.store.read()?.tariff(id)? {
             Some(t) if caller.can_see(t.reseller_id) => Ok(t),
             _ => Err(not_found(id)),
         }
