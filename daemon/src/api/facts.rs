@@ -195,9 +195,20 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
 }
 
 /// The service as stored now, if it still is the version the decision saw.
+/// Every save bumps the version, so the same version is the same record:
+/// only the version is decoded, and the service is the one already seen.
 pub(super) fn current(txn: &WriteTransaction, seen: &Service) -> Result<Service, ApiError> {
-    match txn.service(seen.id)? {
-        Some(s) if s.version == seen.version => Ok(s),
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: u64,
+    }
+    let stored = txn
+        .open_table(SERVICES)?
+        .get(seen.id)?
+        .map(|v| store::decode::<Versioned>("services", seen.id, v.value()))
+        .transpose()?;
+    match stored {
+        Some(s) if s.version == seen.version => Ok(seen.clone()),
         Some(_) => Err(ApiError::Conflict(format!(
             "service {} changed while this request was being decided; try again",
             seen.id
