@@ -44,15 +44,7 @@ macro_rules! reader {
                 get(self.open_table(ACCOUNTS), "accounts", id)
             }
             fn tariff(&self, id: u64) -> Result<Option<Tariff>, ApiError> {
-                let table = match self.open_table(TARIFFS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                    Err(e) => return Err(e.into()),
-                };
-                match table.get(id)? {
-                    Some(bytes) => Ok(Some(decode_tariff(id, bytes.value())?)),
-                    None => Ok(None),
-                }
+                get_with(self.open_table(TARIFFS), id, decode_tariff)
             }
             fn group(&self, id: u64) -> Result<Option<ClientGroup>, ApiError> {
                 get(self.open_table(CLIENT_GROUPS), "client_groups", id)
@@ -116,10 +108,23 @@ fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     name: &'static str,
     id: u64,
 ) -> Result<Option<T>, ApiError> {
-    match table {
-        Ok(t) => Ok(store::get_json(&t, name, id)?),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
+    get_with(table, id, |id, bytes| store::decode(name, id, bytes))
+}
+
+/// The record `id` of a table that may not exist yet, decoded by `decode`.
+fn get_with<T, Tbl: ReadableTable<u64, &'static [u8]>>(
+    table: Result<Tbl, redb::TableError>,
+    id: u64,
+    decode: impl Fn(u64, &[u8]) -> Result<T, store::StoreError>,
+) -> Result<Option<T>, ApiError> {
+    let table = match table {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match table.get(id)? {
+        Some(bytes) => Ok(Some(decode(id, bytes.value())?)),
+        None => Ok(None),
     }
 }
 
@@ -161,8 +166,8 @@ fn index_of(
 }
 
 /// The fields of a stored service that place it in an expiry index: all
-/// [`save`] needs of the record it replaces (decoding the whole service
-/// again was a tenth of a renewal's write).
+/// [`save`] needs of the record it replaces, instead of decoding the whole
+/// service again for four fields.
 #[derive(serde::Deserialize)]
 struct Placed {
     status: ServiceStatus,

@@ -118,7 +118,7 @@ impl Writer {
 
     /// Start the writer thread. `max_batch = 1` gives one commit per request
     /// (the baseline the group-commit benchmark compares against).
-    pub fn start(store: Store, max_batch: usize) -> Writer {
+    fn start(store: Store, max_batch: usize) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("rulesd-writer".into())
@@ -135,7 +135,7 @@ impl Writer {
     /// store's session: there is no fsync for concurrent jobs to share, and
     /// no thread hand-off per write. A job's answer comes before its commit
     /// (see [`Session`]), so this is not for a daemon serving requests.
-    pub fn session(session: Arc<Session>) -> Writer {
+    fn session(session: Arc<Session>) -> Writer {
         Writer {
             tx: None,
             thread: None,
