@@ -28,10 +28,12 @@ use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Writes per commit. Bounds the memory of the re-run log and of redb's
-/// dirty pages, and the work a failed write costs; past a few hundred the
-/// commit's share of a step is already small.
-pub const COMMIT_EVERY: usize = 512;
+/// Writes per commit: as many jobs as the durable writer's largest batch, so
+/// a scratch store keeps no more jobs (and their captured input, up to a
+/// daily-job chunk each) in memory than a durable one. It also bounds redb's
+/// dirty pages and the work a failed write costs. At this size the commit's
+/// share of a replay step is already small (4,096 measured no different).
+pub const COMMIT_EVERY: usize = super::Writer::DEFAULT_MAX_BATCH;
 
 /// A write applied in the open transaction, kept to apply it again.
 type Applied = Box<dyn Fn(&WriteTransaction) -> bool + Send>;
