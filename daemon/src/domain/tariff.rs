@@ -328,15 +328,19 @@ pub struct PriceTerms {
 
 fn check_periods(field: &str, prices: &[PeriodPrice]) -> Result<(), Invalid> {
     for (i, p) in prices.iter().enumerate() {
-        let f = format!("{field}[{i}]");
-        check_period(&format!("{f}.months"), p.months)?;
+        // The field's name is built only for an error: every quote with an
+        // inline tariff runs this.
+        let at = |part: &str| format!("{field}[{i}].{part}");
+        if !PERIODS.contains(&p.months) {
+            check_period(&at("months"), p.months)?;
+        }
         if prices[..i].iter().any(|q| q.months == p.months) {
             return Err(invalid(
-                format!("{f}.months"),
+                at("months"),
                 format!("{} months is priced twice", p.months),
             ));
         }
-        check_money(&format!("{f}.price"), p.price)?;
+        money::check(p.price, false).map_err(|m| invalid(at("price"), m))?;
     }
     Ok(())
 }
@@ -672,6 +676,24 @@ pub fn domain(template: &str, username: &str, product_type: &str, service_id: u6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn period_price_errors_name_the_price() {
+        let price = |months, price: &str| PeriodPrice {
+            months,
+            price: price.parse().unwrap(),
+        };
+        let field = |prices: &[PeriodPrice]| check_periods("tariff.prices", prices).unwrap_err();
+        assert!(check_periods("tariff.prices", &[price(1, "10.00"), price(12, "100")]).is_ok());
+        let e = field(&[price(1, "10.00"), price(2, "18.00")]);
+        assert_eq!(e.field, "tariff.prices[1].months");
+        assert!(e.message.contains("not a period length"), "{}", e.message);
+        let e = field(&[price(1, "10.00"), price(3, "27"), price(1, "9")]);
+        assert_eq!(e.field, "tariff.prices[2].months");
+        assert!(e.message.contains("priced twice"), "{}", e.message);
+        let e = field(&[price(3, "-1.00")]);
+        assert_eq!(e.field, "tariff.prices[0].price");
+    }
 
     #[test]
     fn templates_expand_and_usernames_are_cut_to_16() {
