@@ -255,6 +255,14 @@ mod tests {
         }
     }
 
+    /// A scratch store in a new directory (kept alive by the caller) and its session.
+    fn scratch() -> (tempfile::TempDir, Store, Arc<Session>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_scratch(dir.path()).unwrap();
+        let session = store.session().unwrap();
+        (dir, store, session)
+    }
+
     fn get(store: &Store, key: &str) -> Option<u64> {
         let view = store.read().unwrap();
         let meta = view.open_table(META).unwrap();
@@ -263,9 +271,7 @@ mod tests {
 
     #[test]
     fn reads_see_writes_before_their_commit_and_a_reopen_sees_them_after() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_scratch(dir.path()).unwrap();
-        let session = store.session().unwrap();
+        let (dir, store, session) = scratch();
         for i in 0..3 {
             session.write(set("n", i)).unwrap();
             assert_eq!(get(&store, "n"), Some(i));
@@ -278,9 +284,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_nothing_and_keeps_the_writes_before_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_scratch(dir.path()).unwrap();
-        let session = store.session().unwrap();
+        let (_dir, store, session) = scratch();
         session.write(set("a", 1)).unwrap();
         session.write(set("b", 2)).unwrap();
         let refused = session.write(|txn| {
@@ -308,8 +312,7 @@ mod tests {
 
     #[test]
     fn a_nested_read_is_an_error_not_a_deadlock() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_scratch(dir.path()).unwrap();
+        let (_dir, store, _) = scratch();
         let outer = store.read().unwrap();
         let Err(e) = store.read() else {
             panic!("a nested read must be refused");
@@ -327,9 +330,7 @@ mod tests {
 
     #[test]
     fn a_write_that_does_not_apply_again_breaks_the_session_loudly() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_scratch(dir.path()).unwrap();
-        let session = store.session().unwrap();
+        let (_dir, store, session) = scratch();
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = runs.clone();
         // Succeeds the first time only: not re-runnable, a bug in a job.
