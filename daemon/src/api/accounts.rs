@@ -5,7 +5,7 @@
 use super::auth::insert_key;
 use super::{ApiError, App, Caller, Idempotency, Reply, generate_secret};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
-use crate::domain::invalid::Invalid;
+use crate::domain::invalid::{Invalid, invalid};
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
@@ -341,6 +341,15 @@ impl App {
             let account = match account_in(txn, target)? {
                 Some(a) if a.id == caller.account_id => a,
                 Some(a) if caller.is_provider() && a.kind == AccountKind::Reseller => a,
+                Some(a) if caller.is_provider() && a.kind == AccountKind::Client => {
+                    return Err(invalid(
+                        "account_id",
+                        format!(
+                            "account {target} is a client: API keys are for the provider and resellers"
+                        ),
+                    )
+                    .into());
+                }
                 _ => return Err(not_found("account", target)),
             };
             let role = match account.kind {

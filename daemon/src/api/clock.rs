@@ -2,9 +2,14 @@
 
 use super::daily::DailyReport;
 use super::{ApiError, App, Caller};
+use crate::domain::day;
+use crate::domain::invalid::invalid;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// The furthest one move of the test clock may go, in days.
+pub const MAX_MOVE_DAYS: i64 = 3660;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,12 +52,27 @@ impl App {
     fn move_clock(&self, caller: &Caller, to: &ClockState) -> Result<(), ApiError> {
         let clock = self.test_clock()?;
         caller.require_provider()?;
+        day::check_range("now", to.now.date_naive())?;
         let now = clock.now_utc();
         if to.now < now {
-            return Err(crate::domain::invalid::Invalid {
-                field: "now".into(),
-                message: format!("the test clock only moves forward; it is {now}"),
-            }
+            return Err(invalid(
+                "now",
+                format!("the test clock only moves forward; it is {now}"),
+            )
+            .into());
+        }
+        // Every day passed runs the daily job, so one move is bounded: a
+        // typo of a year (20226) would otherwise keep the request busy for
+        // hours.
+        let days = (to.now.date_naive() - now.date_naive()).num_days();
+        if days > MAX_MOVE_DAYS {
+            return Err(invalid(
+                "now",
+                format!(
+                    "that moves the test clock {days} days; move it at most {MAX_MOVE_DAYS} days \
+                     (about ten years) at a time"
+                ),
+            )
             .into());
         }
         clock.set(to.now);

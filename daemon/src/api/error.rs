@@ -135,12 +135,12 @@ impl ApiError {
 
     pub fn title(&self) -> &'static str {
         match self {
-            ApiError::Malformed(_) => "The request body could not be read",
+            ApiError::Malformed(_) => "The request could not be read",
             ApiError::Shape(_) => "The request is invalid",
             ApiError::UnsupportedMediaType(_) => "Send the body as application/json",
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::Invalid(_) => "The request is invalid",
-            ApiError::Policy(_) => "A tariff policy forbids this",
+            ApiError::Policy(_) => "A policy of the tariff or the service forbids this",
             ApiError::Conflict(_) => "The object changed meanwhile; nothing was changed",
             ApiError::Denied(_) => "A policy denies this request",
             ApiError::NotImplemented(_) => "The rule module does not implement this",

@@ -200,7 +200,10 @@ impl App {
         caller: &Caller,
         q: LedgerQuery,
     ) -> Result<Vec<LedgerEntry>, ApiError> {
-        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        if q.limit == Some(0) {
+            return Err(invalid("limit", "must be at least 1").into());
+        }
+        let limit = q.limit.unwrap_or(100).min(1000);
         let after = q.after.unwrap_or(0);
         if let Some(account) = q.account_id {
             self.visible_account(caller, account)?;
@@ -267,16 +270,16 @@ impl App {
         req: NewAdjustment,
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
-        money::check(req.amount, true).map_err(|m| invalid("amount", m))?;
-        if req.amount.is_zero() {
-            return Err(invalid("amount", "an adjustment of zero changes nothing").into());
-        }
         if req.currency.len() != 3 || !req.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(
                 "currency",
                 format!("{:?} is not an ISO 4217 code", req.currency),
             )
             .into());
+        }
+        money::check_payable(req.amount, &req.currency).map_err(|m| invalid("amount", m))?;
+        if req.amount.is_zero() {
+            return Err(invalid("amount", "an adjustment of zero changes nothing").into());
         }
         check_text("description", &req.description, 500)?;
         self.mutate(idem, 201, move |txn, now| {

@@ -87,6 +87,34 @@ pub(crate) fn check_period_on_sale(
     Ok(())
 }
 
+/// The tariff's minimum order period (an order only: renewals may be
+/// shorter). Shared with quotes, so a quote refuses what the order would.
+pub(crate) fn check_minimum_period(
+    spec: &TariffSpec,
+    months: u32,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
+    let Some(MinimumPeriod { length, unit }) = spec.minimum_period else {
+        return Ok(());
+    };
+    let (have, words) = match unit {
+        PeriodUnit::Months => (months, "month(s)"),
+        PeriodUnit::Days => {
+            let end = today
+                .checked_add_months(chrono::Months::new(months))
+                .unwrap_or(NaiveDate::MAX);
+            ((end - today).num_days() as u32, "day(s)")
+        }
+    };
+    if have < length {
+        return Err(policy(format!(
+            "tariff {} has a minimum order period of {length} {words}",
+            spec.name
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_enabled(spec: &TariffSpec) -> Result<(), ApiError> {
     if spec.enabled {
         Ok(())
@@ -124,22 +152,7 @@ pub(super) fn check_order(
         )));
     }
     check_period_on_sale(spec, req.months, today)?;
-    if let Some(MinimumPeriod { length, unit }) = spec.minimum_period {
-        let (have, words) = match unit {
-            PeriodUnit::Months => (req.months, "month(s)"),
-            PeriodUnit::Days => {
-                let end = today
-                    .checked_add_months(chrono::Months::new(req.months))
-                    .unwrap_or(NaiveDate::MAX);
-                ((end - today).num_days() as u32, "day(s)")
-            }
-        };
-        if have < length {
-            return Err(policy(format!(
-                "tariff {name} has a minimum order period of {length} {words}"
-            )));
-        }
-    }
+    check_minimum_period(spec, req.months, today)?;
     let group = facts.group.as_ref().map(|g| g.id);
     let allowed = &spec.client_groups.allowed;
     if (!allowed.is_empty() && group.is_none_or(|g| !allowed.contains(&g)))

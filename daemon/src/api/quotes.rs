@@ -3,9 +3,12 @@
 //! and goes through the same rule call, so a quote gives exactly the lines the
 //! operation would record.
 
-use super::order_policy::{check_enabled, check_period_on_sale, order_addons};
+use super::order_policy::{
+    check_enabled, check_minimum_period, check_period_on_sale, order_addons,
+};
 use super::pricing::price_request;
 use super::{ApiError, App, Caller, RuleStamp};
+use crate::domain::day;
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
 use crate::domain::service::ServiceFacts;
@@ -102,6 +105,7 @@ impl App {
     /// provider may ask for any reseller's.
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<Quote, ApiError> {
         let at = req.at.unwrap_or_else(|| self.clock.now());
+        day::check_range("at", at.date_naive())?;
         let stored = req
             .service_id
             .map(|id| self.get_service(caller, id))
@@ -154,6 +158,11 @@ impl App {
                 check_enabled(&spec)?;
             }
             check_period_on_sale(&spec, months, at.date_naive())?;
+        }
+        // The minimum order period is part of the tariff's terms, so an
+        // inline tariff being tried out is held to it too.
+        if req.operation == Operation::Order {
+            check_minimum_period(&spec, months, at.date_naive())?;
         }
         // The same addons the operation itself would use.
         let addons = match (&stored, tariff_id, req.operation) {

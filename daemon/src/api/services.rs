@@ -12,9 +12,8 @@ use super::order_policy::{check_order, check_period_on_sale, order_facts, policy
 use super::pricing::{instant, price_request};
 use super::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::ClientGroup;
-use crate::domain::invalid::check_text;
 use crate::domain::ledger::{LedgerEntry, LineKind};
-use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
+use crate::domain::service::{Service, ServiceStatus, SuspendedBy, check_domain};
 use crate::domain::tariff::{self, AddonQuantity, Tariff};
 use crate::runtime::bindings::{pricing, proration};
 use crate::store::{self, LEDGER, LEDGER_BY_ACCOUNT, SERVICES, SERVICES_BY_CLIENT};
@@ -145,7 +144,7 @@ impl App {
         idem: Option<Idempotency>,
     ) -> Result<Reply, ApiError> {
         if let Some(d) = &req.domain {
-            check_text("domain", d, 253)?;
+            check_domain("domain", d)?;
         }
         if let Some(reply) = self.stored_reply(idem.as_ref())? {
             return Ok(reply);

@@ -5,6 +5,7 @@
 //! decision carries several dates (it showed up in the profile of each quote).
 //! The fixed form is also stricter: no signs, no spaces, no short fields.
 
+use super::invalid::{Invalid, invalid};
 use chrono::NaiveDate;
 
 /// Parse exactly `YYYY-MM-DD`; `None` for anything else or a day that does
@@ -29,9 +30,39 @@ pub fn format(d: NaiveDate) -> String {
     d.to_string()
 }
 
+/// The days the API accepts as decision times and service dates. A rule
+/// writes dates as `YYYY-MM-DD`, so a period that starts near the year 9999
+/// would end in a year that form cannot hold, and the rule would be blamed
+/// for it; the margin leaves room for any period after the last day.
+pub const FIRST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+pub const LAST: NaiveDate = NaiveDate::from_ymd_opt(8999, 12, 31).expect("a valid date");
+
+/// Check that a day lies in [`FIRST`]..=[`LAST`].
+pub fn check_range(field: &str, day: NaiveDate) -> Result<(), Invalid> {
+    if (FIRST..=LAST).contains(&day) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{day} is outside the days rulesd accepts ({FIRST} to {LAST})"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepts_days_from_1970_to_8999() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert!(check_range("at", d(2026, 1, 31)).is_ok());
+        assert!(check_range("at", d(8999, 12, 31)).is_ok());
+        let e = check_range("at", d(9999, 12, 31)).unwrap_err();
+        assert_eq!(e.field, "at");
+        assert!(e.message.contains("1970-01-01 to 8999-12-31"), "{e}");
+        assert!(check_range("at", d(1969, 12, 31)).is_err());
+    }
 
     #[test]
     fn reads_exactly_the_contracts_form() {

@@ -26,6 +26,42 @@ pub fn check(amount: Decimal, allow_negative: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The decimal places of a currency's minor unit (ISO 4217): 2 for most,
+/// 0 for the yen or the won, 3 for the dinars of Bahrain, Iraq, Jordan,
+/// Kuwait, Libya and Tunisia and for the Omani rial, 4 for the units of
+/// account CLF and UYW.
+pub fn minor_units(currency: &str) -> u32 {
+    const ZERO: [&str; 17] = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+        "VUV", "XAF", "XOF", "XPF",
+    ];
+    const THREE: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    if ZERO.contains(&currency) {
+        0
+    } else if THREE.contains(&currency) {
+        3
+    } else if currency == "CLF" || currency == "UYW" {
+        4
+    } else {
+        2
+    }
+}
+
+/// Check an amount that moves money as it stands (a manual ledger line):
+/// besides [`check`], no finer than the currency's minor unit, since a
+/// balance of 40.001 EUR can be neither paid nor refunded. (Tariff prices may
+/// be finer, such as 0.0125 per GB; the rule rounds what it charges.)
+pub fn check_payable(amount: Decimal, currency: &str) -> Result<(), String> {
+    check(amount, true)?;
+    let places = minor_units(currency);
+    if amount.normalize().scale() > places {
+        return Err(format!(
+            "{amount} is finer than the smallest unit of {currency} ({places} decimal places)"
+        ));
+    }
+    Ok(())
+}
+
 /// Parse a decimal string from a rule: plain notation only ("6.45", "-1.2").
 pub fn parse(text: &str) -> Result<Decimal, String> {
     let plain = !text.is_empty()
@@ -60,5 +96,16 @@ mod tests {
         assert!(check(Decimal::new(12345, 5), false).is_err());
         assert!(check(Decimal::new(12340, 5), false).is_ok());
         assert!(check(max_amount(), false).is_err());
+    }
+
+    #[test]
+    fn payable_amounts_stop_at_the_currency_minor_unit() {
+        assert!(check_payable(Decimal::new(-4000, 2), "EUR").is_ok());
+        assert!(check_payable(Decimal::new(-1, 3), "EUR").is_err());
+        assert!(check_payable(Decimal::new(10, 1), "JPY").is_ok()); // 1.0 = 1
+        assert!(check_payable(Decimal::new(15, 1), "JPY").is_err());
+        assert!(check_payable(Decimal::new(1001, 3), "KWD").is_ok());
+        let e = check_payable(Decimal::new(-1, 3), "EUR").unwrap_err();
+        assert!(e.contains("smallest unit of EUR (2 decimal places)"), "{e}");
     }
 }

@@ -8,6 +8,45 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A domain name a client may ask for: dot-separated labels of ASCII
+/// letters, digits and inner hyphens (an internationalized name in its
+/// `xn--` form), 1 to 63 characters each, at least two labels, 253 characters
+/// in all. The domain ends up in control panels and DNS zones, where
+/// anything else (`../../etc`, spaces) is at best an error later.
+pub fn check_domain(field: &str, name: &str) -> Result<(), Invalid> {
+    let problem = if name.len() > 253 {
+        Some("is longer than 253 characters".to_string())
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        Some(
+            "may hold only letters, digits, hyphens and dots \
+             (an internationalized name in its xn-- form)"
+                .to_string(),
+        )
+    } else if !name.contains('.') {
+        Some("needs at least two labels, such as example.com".to_string())
+    } else {
+        name.split('.').find_map(|label| {
+            if label.is_empty() || label.len() > 63 {
+                Some(format!(
+                    "has a label of {} characters (1 to 63)",
+                    label.len()
+                ))
+            } else if label.starts_with('-') || label.ends_with('-') {
+                Some(format!("label {label:?} starts or ends with a hyphen"))
+            } else {
+                None
+            }
+        })
+    };
+    match problem {
+        Some(p) => Err(super::invalid::invalid(field, format!("{name:?} {p}"))),
+        None => Ok(()),
+    }
+}
+
 /// The life of a service: `ordered` (reserved for provisioning that activates
 /// later; rulesd activates at once), `active`, `suspended`, `deleted` (final).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -115,6 +154,15 @@ pub struct ServiceFacts {
 impl ServiceFacts {
     pub fn validate(&self) -> Result<(), Invalid> {
         check_text("service.id", &self.id, 64)?;
+        for (field, day) in [
+            ("service.period_start", self.period_start),
+            ("service.expires", self.expires),
+            ("service.suspended_at", self.suspended_at),
+        ] {
+            if let Some(day) = day {
+                super::day::check_range(field, day)?;
+            }
+        }
         tariff::check_period("service.months", self.months)?;
         tariff::check_addons("service.addons", &self.addons)
     }
@@ -134,5 +182,44 @@ impl ServiceFacts {
             months: self.months,
             addons: tariff::addons_to_wit(&self.addons),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_domain;
+
+    #[test]
+    fn domains_are_host_names() {
+        for good in [
+            "example.com",
+            "shop.example.co.uk",
+            "xn--bcher-kva.de",
+            "a-1.b2",
+        ] {
+            assert!(check_domain("domain", good).is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("../../etc", "only letters, digits, hyphens and dots"),
+            ("localhost", "at least two labels"),
+            ("a..b", "label of 0 characters"),
+            ("-a.com", "starts or ends with a hyphen"),
+            ("shop example.com", "only letters"),
+            ("bücher.de", "xn-- form"),
+            ("example.com.", "label of 0 characters"),
+        ] {
+            let e = check_domain("domain", bad).unwrap_err();
+            assert_eq!(e.field, "domain");
+            assert!(e.message.contains(why), "{bad}: {}", e.message);
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(check_domain("domain", &long).is_err());
+        let too_long = vec!["a".repeat(60); 5].join(".");
+        assert!(
+            check_domain("domain", &too_long)
+                .unwrap_err()
+                .message
+                .contains("253")
+        );
     }
 }

@@ -444,13 +444,29 @@ impl TariffSpec {
                 }
             }
         }
-        if let Some(m) = &self.minimum_period
-            && m.length == 0
-        {
-            return Err(invalid(
-                "tariff.minimum_period.length",
-                "must be at least 1",
-            ));
+        if let Some(m) = &self.minimum_period {
+            if m.length == 0 {
+                return Err(invalid(
+                    "tariff.minimum_period.length",
+                    "must be at least 1",
+                ));
+            }
+            // A minimum that no period on sale reaches (even at 31 days a
+            // month) would make a tariff nobody can order.
+            let reaches = |months: u32| match m.unit {
+                PeriodUnit::Months => months >= m.length,
+                PeriodUnit::Days => months * 31 >= m.length,
+            };
+            if !self
+                .prices
+                .iter()
+                .any(|p| self.sells(p.months) && reaches(p.months))
+            {
+                return Err(invalid(
+                    "tariff.minimum_period",
+                    "no period this tariff sells is as long as its minimum order period",
+                ));
+            }
         }
         for (field, v) in [
             ("tariff.services_per_client", self.services_per_client),
@@ -479,6 +495,13 @@ impl TariffSpec {
                 format!("group {g} is both allowed and forbidden"),
             ));
         }
+        // Seed 002: a username template has at most 16 characters, so a
+        // template cannot cut its own @ID@ off.
+        check_text(
+            "tariff.username_template",
+            &self.username_template,
+            MAX_USERNAME,
+        )?;
         check_template(
             "tariff.username_template",
             &self.username_template,
@@ -625,9 +648,13 @@ pub fn expand(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// A username from the tariff's template: lowercased, reduced to the
-/// characters a control panel accepts (a-z, 0-9, '_', '-'), and cut to
+/// characters a control panel accepts (a-z, 0-9, '_', '-'), and at most
 /// [`MAX_USERNAME`] characters. `@DOMAIN@` is the domain the client asked for
 /// (empty when the domain is generated, since that needs the username).
+///
+/// When the result is too long, the template's text and the free-text macros
+/// (`@USERNAME@`, `@DOMAIN@`) are cut, last ones first, and the ids are kept:
+/// cutting `@ID@` would give different services the same username.
 pub fn username(
     template: &str,
     client_name: &str,
@@ -635,28 +662,60 @@ pub fn username(
     service_id: u64,
     domain: Option<&str>,
 ) -> String {
-    let raw = expand(
-        template,
-        &[
-            ("USERNAME", client_name),
-            ("DOMAIN", domain.unwrap_or_default()),
-            ("ID", &service_id.to_string()),
-            ("ACCOUNT_ID", &client_id.to_string()),
-        ],
-    );
-    let clean: String = raw
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+    let clean = |text: &str| -> String {
+        text.to_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect()
+    };
+    // What each piece of the template may lose when the result is too long.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Cut {
+        /// A free-text macro: cut first.
+        Text,
+        /// The template's own characters (separators, prefixes).
+        Literal,
+        /// An id: never cut.
+        Id,
+    }
+    let mut pieces: Vec<(String, Cut)> = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('@') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('@') else { break };
+        pieces.push((clean(&rest[..start]), Cut::Literal));
+        pieces.push(match &after[..end] {
+            "ID" => (service_id.to_string(), Cut::Id),
+            "ACCOUNT_ID" => (client_id.to_string(), Cut::Id),
+            "USERNAME" => (clean(client_name), Cut::Text),
+            "DOMAIN" => (clean(domain.unwrap_or_default()), Cut::Text),
+            // Templates are checked when the tariff is created.
+            other => (clean(other), Cut::Literal),
+        });
+        rest = &after[end + 1..];
+    }
+    pieces.push((clean(rest), Cut::Literal));
+    let total: usize = pieces.iter().map(|(p, _)| p.len()).sum();
+    let mut excess = total.saturating_sub(MAX_USERNAME);
+    for kind in [Cut::Text, Cut::Literal] {
+        for (piece, _) in pieces.iter_mut().rev().filter(|(_, k)| *k == kind) {
+            let cut = excess.min(piece.len());
+            piece.truncate(piece.len() - cut);
+            excess -= cut;
+        }
+    }
+    let name: String = pieces
+        .iter()
+        .flat_map(|(p, _)| p.chars())
         .take(MAX_USERNAME)
         .collect();
-    if clean.is_empty() {
+    if name.is_empty() {
         format!("user{service_id}")
             .chars()
             .take(MAX_USERNAME)
             .collect()
     } else {
-        clean
+        name
     }
 }
 
@@ -706,9 +765,24 @@ mod tests {
                 1,
                 None
             ),
-            "verylongnameinc_"
+            "verylongna_12345"
         );
         assert_eq!(username("@DOMAIN@", "", 1, 9, None), "user9");
+        // Too long: the name is cut, never the ids, so services stay apart.
+        assert_eq!(
+            username("@USERNAME@@ID@", "Averyveryverylongname", 3, 510, None),
+            "averyveryvery510"
+        );
+        assert_eq!(
+            username(
+                "u-@USERNAME@-@ACCOUNT_ID@",
+                "Alice Example",
+                1234567,
+                1,
+                None
+            ),
+            "u-alicee-1234567"
+        );
         assert_eq!(
             username("@DOMAIN@", "", 1, 9, Some("shop.example")),
             "shopexample"

@@ -150,8 +150,16 @@ pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<Cloc
 #[utoipa::path(post, path = "/v1/clock", request_body = ClockState,
     responses((status = 200, body = ClockSet), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn set_clock(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    match m.json::<ClockState>() {
-        Ok(to) => app.set_clock(&caller, to).await.map(Json).into_response(),
-        Err(e) => e.into_response(),
+    let to = match m.json::<ClockState>() {
+        Ok(to) => to,
+        Err(e) => return e.into_response(),
+    };
+    // The move runs the daily job day by day. Run it to the end even if the
+    // client goes away: a dropped request would leave the clock ahead of
+    // the days the job has done.
+    let moved = tokio::spawn(async move { app.set_clock(&caller, to).await });
+    match moved.await {
+        Ok(result) => result.map(Json).into_response(),
+        Err(e) => ApiError::Internal(format!("moving the clock failed: {e}")).into_response(),
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,7 +84,26 @@ where
 /// pass; only one that fails is parsed again through axum's extractor, whose
 /// error names the path of the offending field (`serde_path_to_error`, which
 /// would otherwise wrap every field of every request).
+///
+/// Every request body of this API is a JSON object. serde would also accept
+/// an array for a struct (its fields in order), so `[]` would pass as a
+/// request whose fields are all optional (a renewal, say) and charge money:
+/// anything but an object is refused first.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') && serde_json::from_slice::<IgnoredAny>(body).is_ok() {
+        // Well-formed JSON of the wrong kind; malformed JSON keeps its 400 below.
+        return Err(ApiError::Shape(format!(
+            "the request body must be a JSON object, not {}",
+            match first {
+                Some(b'[') => "an array",
+                Some(b'"') => "a string",
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                _ => "a number",
+            }
+        )));
+    }
     serde_json::from_slice(body).or_else(|_| {
         axum::Json::<T>::from_bytes(body)
             .map(|axum::Json(value)| value)

@@ -153,6 +153,23 @@ async fn orders_that_break_a_policy_get_422_naming_it_and_record_nothing() {
     );
     assert_eq!(s.get("/v1/services").await.1, json!([]));
 
+    // A quote is held to the same minimum period as the order, with a stored
+    // tariff or an inline one.
+    for quote in [
+        json!({"tariff_id": t, "months": 1}),
+        json!({"tariff": tariff("Inline", json!({"minimum_period": {"length": 3, "unit": "months"}})), "months": 1}),
+    ] {
+        let (status, p) = s.refused("/v1/quotes", quote).await;
+        assert_eq!(status, 422);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("has a minimum order period of 3 month(s)"),
+            "{p:#}"
+        );
+    }
+
     // The first order is fine; the second breaks the per-client limit.
     let first = s.ok("/v1/services", order(alice, json!({}))).await;
     assert_eq!(first["total"], "32.00"); // 27.00 + setup 5.00; 1 GiB of disk is included
@@ -225,17 +242,85 @@ async fn orders_that_break_a_policy_get_422_naming_it_and_record_nothing() {
         json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "end_date": "2026-02-30"}),
         json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "username_template": "u@NAME@"}),
         json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "daily": {"price": "0.1"}, "calendar": {}}),
+        // Seed 002: a username template has at most 16 characters.
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "username_template": "averyveryverylongusername@ID@"}),
+        // No period on sale reaches the minimum: nobody could order it.
+        json!({"name": "X", "currency": "EUR", "prices": [{"months": 1, "price": "1"}], "minimum_period": {"length": 3, "unit": "months"}}),
     ] {
-        assert_eq!(s.refused("/v1/tariffs", bad).await.0, 422);
+        assert_eq!(s.refused("/v1/tariffs", bad.clone()).await.0, 422, "{bad}");
+    }
+    for (amount, needle) in [
+        ("0", "changes nothing"),
+        ("-0.001", "finer than the smallest unit of EUR"),
+    ] {
+        let (status, p) = s
+            .refused(
+                "/v1/ledger/adjustments",
+                json!({"account_id": carol, "currency": "EUR", "amount": amount, "description": "x"}),
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(p["detail"].as_str().unwrap().contains(needle), "{p:#}");
+    }
+    let (status, p) = s
+        .refused(
+            "/v1/services",
+            json!({"client_id": carol, "tariff_id": t, "months": 3, "domain": "../../etc"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("only letters, digits, hyphens and dots"),
+        "{p:#}"
+    );
+    assert_eq!(
+        s.ledger("").await.len(),
+        2,
+        "a refused request recorded money"
+    );
+    let (status, p) = s.get("/v1/ledger?limit=0").await;
+    assert_eq!(status, 422, "{p:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_is_not_an_object_is_refused_and_charges_nothing() {
+    let s = server_at("2026-03-02T10:00:00Z").await;
+    let client = s.client("alice", None).await;
+    let t = s.tariff(tariff("Basic", json!({}))).await;
+    let order = s
+        .ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await;
+    let id = order["services"][0]["id"].as_u64().unwrap();
+    let before = s.ledger("").await;
+    // serde would take `[]` for a request whose fields are all optional.
+    for (path, body) in [
+        (format!("/v1/services/{id}/renew"), json!([])),
+        ("/v1/services".to_string(), json!([client, t, 1])),
+        (
+            "/v1/ledger/adjustments".to_string(),
+            json!([client, "EUR", "-1.00", "array pay"]),
+        ),
+    ] {
+        let (status, p) = s.refused(&path, body).await;
+        assert_eq!(status, 422, "{path}: {p:#}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("must be a JSON object, not an array"),
+            "{p:#}"
+        );
     }
     assert_eq!(
-        s.refused(
-            "/v1/ledger/adjustments",
-            json!({"account_id": carol, "currency": "EUR", "amount": "0", "description": "x"})
-        )
-        .await
-        .0,
-        422
+        s.ledger("").await,
+        before,
+        "a refused request recorded money"
     );
 }
 

@@ -74,6 +74,19 @@ async fn bad_input_gets_a_problem_document_never_a_500() {
         ),
         ("not JSON", "hello".into(), 400, "malformed-request"),
         (
+            "an array",
+            "[]".into(),
+            422,
+            "must be a JSON object, not an array",
+        ),
+        (
+            "null",
+            " null".into(),
+            422,
+            "must be a JSON object, not null",
+        ),
+        ("truncated array", "[1,".into(), 400, "malformed-request"),
+        (
             "unknown field",
             with(&|v| v["colour"] = json!("red")),
             422,
@@ -108,6 +121,12 @@ async fn bad_input_gets_a_problem_document_never_a_500() {
             with(&|v| v["at"] = json!("2026-02-30T00:00:00Z")),
             422,
             "at",
+        ),
+        (
+            "a day whose periods would leave four-digit years",
+            with(&|v| v["at"] = json!("9999-12-31T00:00:00Z")),
+            422,
+            "outside the days rulesd accepts",
         ),
         (
             "bad period",

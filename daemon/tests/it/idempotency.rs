@@ -145,6 +145,16 @@ async fn records_are_pruned_after_the_retention_period() {
             .0,
         403
     );
+    // A move of more than ten years, or to a day the contract's dates
+    // cannot follow, is refused before anything runs.
+    for (to, needle) in [
+        ("2040-01-01T00:00:00Z", "move it at most 3660 days"),
+        ("+12026-01-01T00:00:00Z", "outside the days rulesd accepts"),
+    ] {
+        let (status, p) = s.post_as(&s.client, "/v1/clock", &clock(to), None).await;
+        assert_eq!(status, 422, "{to}: {p:#}");
+        assert!(p["detail"].as_str().unwrap().contains(needle), "{p:#}");
+    }
     assert_eq!(s.get("/v1/clock").await.1["now"], "2026-01-02T00:00:01Z");
 }
 

@@ -76,6 +76,18 @@ async fn resellers_are_confined_to_their_own_objects() {
         assert_eq!(body["type"], "urn:rulesd:problem:not-found");
     }
     assert_eq!(ids(&s.get_as(&ka, "/v1/clients").await.1), vec![ac]);
+    // The provider asking a key for a client is told why, not "not found".
+    let (status, body) = s
+        .post_as(&p, "/v1/api-keys", &json!({"account_id": pc}), None)
+        .await;
+    assert_eq!(status, 422, "{body:#}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is a client: API keys are for"),
+        "{body:#}"
+    );
     assert_eq!(ids(&s.get_as(&p, "/v1/clients").await.1), vec![pc, ac, bc]);
     assert_eq!(ids(&s.get_as(&ka, "/v1/client-groups").await.1), vec![ag]);
     let keys = s.get_as(&ka, "/v1/api-keys").await.1;
