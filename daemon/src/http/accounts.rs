@@ -104,12 +104,13 @@ pub async fn get_client_group(
     app.get_client_group(&caller, id).map(Json)
 }
 
-/// Create an API key for the caller's account (or, as the provider, for a reseller).
+/// Create an API key for the caller's account (or, as the provider, for a
+/// reseller). The body is optional: none is a key for the caller's account.
 #[utoipa::path(post, path = "/v1/api-keys", request_body = NewApiKey,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = CreatedApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    match m.parse::<NewApiKey>(&caller) {
+    match m.parse_or_default::<NewApiKey>(&caller) {
         Ok((req, idem)) => reply(app.create_api_key(caller, req, idem).await),
         Err(e) => e.into_response(),
     }

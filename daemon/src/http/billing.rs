@@ -116,23 +116,11 @@ pub async fn get_service(
     app.get_service(&caller, id).map(Json)
 }
 
-/// An optional JSON body: empty means the default.
-fn body_or_default<T: serde::de::DeserializeOwned + Default>(
-    m: &Mutation,
-    caller: &Caller,
-) -> Result<(T, Option<crate::api::Idempotency>), ApiError> {
-    if m.is_empty() {
-        Ok((T::default(), m.idempotency(caller)?))
-    } else {
-        m.parse(caller)
-    }
-}
-
 /// Renew for another period (body optional: `{"months": 12}`).
 #[utoipa::path(post, path = "/v1/services/{id}/renew", params(("id" = u64, Path)), request_body = RenewRequest,
     responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
-    match body_or_default::<RenewRequest>(&m, &caller) {
+    match m.parse_or_default::<RenewRequest>(&caller) {
         Ok((req, idem)) => reply(app.renew(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
@@ -142,7 +130,7 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
 #[utoipa::path(post, path = "/v1/services/{id}/suspend", params(("id" = u64, Path)), request_body = ActRequest,
     responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
-    match body_or_default::<ActRequest>(&m, &caller) {
+    match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(app.suspend(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
@@ -152,7 +140,7 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
 #[utoipa::path(post, path = "/v1/services/{id}/resume", params(("id" = u64, Path)), request_body = ActRequest,
     responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
-    match body_or_default::<ActRequest>(&m, &caller) {
+    match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(app.resume(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
@@ -167,7 +155,7 @@ pub async fn delete_service(
     Id(id): Id,
     m: Mutation,
 ) -> Response {
-    match body_or_default::<ActRequest>(&m, &caller) {
+    match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(app.delete_service(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }

@@ -83,9 +83,17 @@ impl Mutation {
         Ok((self.json()?, self.idempotency(caller)?))
     }
 
-    /// Whether the request has no body (for endpoints whose body is optional).
-    pub fn is_empty(&self) -> bool {
-        self.body.iter().all(u8::is_ascii_whitespace)
+    /// The body as `T`, or `T::default()` when there is none (for endpoints
+    /// whose every field is optional), with the idempotency context.
+    pub fn parse_or_default<T: DeserializeOwned + Default>(
+        &self,
+        caller: &Caller,
+    ) -> Result<(T, Option<Idempotency>), ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            Ok((T::default(), self.idempotency(caller)?))
+        } else {
+            self.parse(caller)
+        }
     }
 
     /// The request's idempotency context, if it carries a key.

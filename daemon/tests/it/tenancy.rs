@@ -76,6 +76,11 @@ async fn resellers_are_confined_to_their_own_objects() {
         assert_eq!(body["type"], "urn:rulesd:problem:not-found");
     }
     assert_eq!(ids(&s.get_as(&ka, "/v1/clients").await.1), vec![ac]);
+    // With no body at all, a key for the caller's own account.
+    let r = ka.post(s.url("/v1/api-keys")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["account_id"], a, "{created:#}");
     // The provider asking a key for a client is told why, not "not found".
     let (status, body) = s
         .post_as(&p, "/v1/api-keys", &json!({"account_id": pc}), None)
