@@ -161,7 +161,7 @@ pub struct NewAdjustment {
     pub currency: String,
     /// Negative credits the account (e.g. "-50.00" for a payment received);
     /// positive charges it.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::domain::money::plain")]
     #[schema(value_type = String, example = "-50.00")]
     pub amount: Decimal,
     pub description: String,

@@ -76,6 +76,52 @@ pub fn parse(text: &str) -> Result<Decimal, String> {
         .map_err(|_| format!("{text:?} is not a decimal amount"))
 }
 
+/// Serde for an amount in the API: a string in plain notation, as
+/// [`parse`] reads it (`"6.45"`; not `"1e5"`, which `rust_decimal::serde::str`
+/// would take). Written as `Decimal`'s `Display`, which is plain.
+pub mod plain {
+    use rust_decimal::Decimal;
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str::serialize(value, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_str(Plain)
+    }
+
+    struct Plain;
+
+    impl de::Visitor<'_> for Plain {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a decimal amount as a string, such as \"6.45\"")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            super::parse(v).map_err(E::custom)
+        }
+    }
+}
+
+/// [`plain`] for an optional amount.
+pub mod plain_option {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str_option::serialize(value, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct Amount(#[serde(with = "super::plain")] Decimal);
+        Ok(Option::<Amount>::deserialize(d)?.map(|a| a.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +132,34 @@ mod tests {
         assert_eq!(parse("-1.20").unwrap(), Decimal::new(-120, 2));
         for bad in ["", "1e3", "abc", "1.2.3", " 1", "NaN", "+1", "--1"] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn api_amounts_are_plain_decimal_strings() {
+        #[derive(serde::Deserialize, serde::Serialize)]
+        struct Price {
+            #[serde(with = "plain")]
+            price: Decimal,
+            #[serde(default, with = "plain_option")]
+            fee: Option<Decimal>,
+        }
+        let p: Price = serde_json::from_str(r#"{"price": "6.45", "fee": null}"#).unwrap();
+        assert_eq!((p.price, p.fee), (Decimal::new(645, 2), None));
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"price":"6.45","fee":null}"#
+        );
+        for bad in [
+            r#"{"price": "1e5"}"#,
+            r#"{"price": 5}"#,
+            r#"{"price": "5", "fee": "1e2"}"#,
+        ] {
+            let e = serde_json::from_str::<Price>(bad)
+                .err()
+                .expect(bad)
+                .to_string();
+            assert!(e.contains("decimal amount"), "{bad}: {e}");
         }
     }
 

@@ -54,7 +54,7 @@ pub struct PeriodPrice {
     /// Period length in months: 1, 3, 12 or 36.
     pub months: u32,
     /// Price of the whole period, a decimal string.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::domain::money::plain")]
     #[schema(value_type = String, example = "10.00")]
     pub price: Decimal,
 }
@@ -67,13 +67,13 @@ pub enum LateFee {
     None,
     /// A fixed amount added to the renewal.
     Fixed {
-        #[serde(with = "rust_decimal::serde::str")]
+        #[serde(with = "crate::domain::money::plain")]
         #[schema(value_type = String)]
         amount: Decimal,
     },
     /// A percentage of the cost of the late days.
     Percent {
-        #[serde(with = "rust_decimal::serde::str")]
+        #[serde(with = "crate::domain::money::plain")]
         #[schema(value_type = String)]
         percent: Decimal,
     },
@@ -88,7 +88,7 @@ pub struct DailyCharging {
     /// Price of one day; required unless `cost_from_period`.
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::domain::money::plain_option",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>)]
@@ -201,7 +201,7 @@ pub struct Addon {
     pub minimum: u32,
     pub maximum: u32,
     /// Price of one unit above `included` for one month.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::domain::money::plain")]
     #[schema(value_type = String)]
     pub price_per_unit: Decimal,
 }
@@ -232,7 +232,7 @@ pub struct TariffSpec {
     /// "Disable the Yearly period": 12-month orders and renewals are refused.
     #[serde(default)]
     pub yearly_disabled: bool,
-    #[serde(default, with = "rust_decimal::serde::str")]
+    #[serde(default, with = "crate::domain::money::plain")]
     #[schema(value_type = String)]
     pub setup_fee: Decimal,
     /// Special renewal prices; a missing length renews at its order price.
@@ -317,7 +317,7 @@ pub struct PriceTerms {
     pub name: String,
     pub currency: String,
     pub prices: Vec<PeriodPrice>,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::domain::money::plain")]
     pub setup_fee: Decimal,
     pub renewal_prices: Vec<PeriodPrice>,
     pub daily: Option<DailyCharging>,

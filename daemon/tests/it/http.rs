@@ -111,6 +111,12 @@ async fn bad_input_gets_a_problem_document_never_a_500() {
             "setup_fee",
         ),
         (
+            "scientific notation",
+            with(&|v| v["tariff"]["setup_fee"] = json!("1e2")),
+            422,
+            "1e2\\\" is not a decimal amount",
+        ),
+        (
             "negative price",
             with(&|v| v["tariff"]["prices"][0]["price"] = json!("-1")),
             422,
