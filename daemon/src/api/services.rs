@@ -11,7 +11,7 @@ use super::ledger::record;
 use super::order_policy::{check_order, check_period_on_sale, order_facts, policy};
 use super::pricing::{instant, price_request};
 use super::{ApiError, App, Caller, Idempotency, Reply};
-use crate::domain::accounts::ClientGroup;
+use crate::domain::accounts::{AccountKind, ClientGroup};
 use crate::domain::ledger::{LedgerEntry, LineKind};
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy, check_domain};
 use crate::domain::tariff::{self, AddonQuantity, Tariff};
@@ -122,13 +122,16 @@ impl App {
         client_id: Option<u64>,
     ) -> Result<Vec<Service>, ApiError> {
         match client_id {
-            Some(c) => Ok(self
-                .store
-                .read()?
-                .client_services(c)?
-                .into_iter()
-                .filter(|s| caller.can_see(s.reseller_id))
-                .collect()),
+            Some(c) => {
+                // An unknown client is a 404, as for its ledger and balances,
+                // not an empty list that looks like an answer.
+                let read = self.store.read()?;
+                match read.account(c)? {
+                    Some(a) if a.kind == AccountKind::Client && caller.can_see(a.reseller_id) => {}
+                    _ => return Err(ApiError::NotFound(format!("client {c} does not exist"))),
+                }
+                Ok(read.client_services(c)?)
+            }
             None => self.read_all(SERVICES, "services", |s: &Service| {
                 caller.can_see(s.reseller_id)
             }),

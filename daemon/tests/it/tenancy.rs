@@ -70,6 +70,8 @@ async fn resellers_are_confined_to_their_own_objects() {
         format!("/v1/clients/{pc}"),
         format!("/v1/client-groups/{bg}"),
         "/v1/clients/999999".to_string(),
+        format!("/v1/services?client_id={bc}"),
+        "/v1/services?client_id=999999".to_string(),
     ] {
         let (status, body) = s.get_as(&ka, &path).await;
         assert_eq!(status, 404, "{path}: {body:#}");
