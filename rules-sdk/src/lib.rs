@@ -41,8 +41,10 @@
 //!             RuleError::Denied(format!("{} months are not sold", req.months))
 //!         })?;
 //!         let expires = add_months(start, req.months);
+//!         // A line holds whole cents (whole yen, ...): the daemon refuses finer.
+//!         let half = round_to_minor_unit(full / Decimal::TWO, &req.tariff.currency);
 //!         Ok(PriceDecision {
-//!             lines: vec![Line::charge(LineKind::Order, "half price", full / Decimal::TWO)
+//!             lines: vec![Line::charge(LineKind::Order, "half price", half)
 //!                 .covering(start, expires)],
 //!             period_start: start,
 //!             expires,
@@ -64,6 +66,7 @@ extern crate alloc;
 
 mod calendar;
 mod convert;
+mod currency;
 mod hooks;
 mod model;
 #[cfg(all(feature = "no-std", target_arch = "wasm32"))]
@@ -72,6 +75,7 @@ mod text;
 
 pub use calendar::{add_months, days_between, days_in_month, first_of_next_month};
 pub use chrono::{DateTime, Datelike, NaiveDate, Utc};
+pub use currency::{minor_units, round_to_minor_unit};
 pub use hooks::{IpAllocation, LicensePool, Pricing, Proration, TariffChange, Wholesale};
 pub use model::*;
 pub use rust_decimal::{Decimal, RoundingStrategy};

@@ -14,7 +14,10 @@ fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
     day::parse(s).ok_or_else(|| format!("{field} {s:?} is not a YYYY-MM-DD date"))
 }
 
-fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
+/// The lines of a decision in `currency`: each a plain decimal of sane size
+/// and sign, in whole minor units of the currency, with a description and
+/// a period that runs forwards.
+fn lines(raw: &[wit::Line], currency: &str) -> Result<Vec<Line>, String> {
     raw.iter()
         .enumerate()
         .map(|(i, l)| {
@@ -27,7 +30,9 @@ fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
             if refund && amount > Decimal::ZERO {
                 return Err(format!("{f}: a refund must not be positive, got {amount}"));
             }
-            money::check(amount, refund || adjustment).map_err(|m| format!("{f}: amount {m}"))?;
+            money::check(amount, refund || adjustment)
+                .and_then(|()| money::check_places(amount, currency))
+                .map_err(|m| format!("{f}: amount {m}"))?;
             if l.description.trim().is_empty() || l.description.chars().count() > 500 {
                 return Err(format!("{f}: description must be 1 to 500 characters"));
             }
@@ -59,8 +64,12 @@ fn lines(raw: &[wit::Line]) -> Result<Vec<Line>, String> {
 
 /// Check the lines of a proration decision: the same checks as a price's
 /// lines, but there may be none (nothing to charge or refund).
-pub fn check_lines(module: &str, raw: &[wit::Line]) -> Result<Vec<Line>, CallError> {
-    lines(raw).map_err(|detail| CallError::InvalidDecision {
+pub fn check_lines(
+    module: &str,
+    currency: &str,
+    raw: &[wit::Line],
+) -> Result<Vec<Line>, CallError> {
+    lines(raw, currency).map_err(|detail| CallError::InvalidDecision {
         module: module.into(),
         detail,
     })
@@ -79,7 +88,7 @@ pub fn check_price(
         module: module.into(),
         detail,
     };
-    let lines = lines(&decision.lines).map_err(invalid)?;
+    let lines = lines(&decision.lines, &request.tariff.currency).map_err(invalid)?;
     if lines.is_empty() {
         return Err(invalid("no lines: a price needs at least one line".into()));
     }
@@ -220,6 +229,28 @@ mod tests {
                 err.to_string()
                     .contains("must move the expiry forwards: the service expires 2026-03-10"),
                 "{start}..{expires}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_are_in_whole_minor_units_of_the_currency() {
+        let at = |currency: &str, amount: &str| {
+            let mut r = renewal_of_service_expiring("2026-03-10");
+            r.tariff.currency = currency.into();
+            let mut d = period("2026-03-10", "2026-04-10");
+            d.lines[0].amount = amount.into();
+            check_price("m", &r, &d)
+        };
+        assert!(at("EUR", "10.00").is_ok());
+        assert!(at("JPY", "1000").is_ok());
+        assert!(at("JPY", "1000.00").is_ok()); // the same amount
+        assert!(at("KWD", "10.125").is_ok());
+        for (currency, amount) in [("EUR", "10.005"), ("JPY", "333.33")] {
+            let err = at(currency, amount).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("finer than the smallest unit of {currency}")),
+                "{currency} {amount}: {err}"
             );
         }
     }

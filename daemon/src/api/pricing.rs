@@ -66,7 +66,7 @@ pub(crate) async fn prorate_with(
 ) -> Result<Decision, ApiError> {
     let called = module.prorate(&request).await?;
     let decision = called.value.map_err(rule_refusal)?;
-    let lines = check_lines(&module.name, &decision.lines)?;
+    let lines = check_lines(&module.name, &request.tariff.currency, &decision.lines)?;
     Ok(Decision {
         hook: Hook::Proration,
         module: module.name.clone(),

@@ -26,33 +26,22 @@ pub fn check(amount: Decimal, allow_negative: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// The decimal places of a currency's minor unit (ISO 4217): 2 for most,
-/// 0 for the yen or the won, 3 for the dinars of Bahrain, Iraq, Jordan,
-/// Kuwait, Libya and Tunisia and for the Omani rial, 4 for the units of
-/// account CLF and UYW.
-pub fn minor_units(currency: &str) -> u32 {
-    const ZERO: [&str; 17] = [
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-        "VUV", "XAF", "XOF", "XPF",
-    ];
-    const THREE: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-    if ZERO.contains(&currency) {
-        0
-    } else if THREE.contains(&currency) {
-        3
-    } else if currency == "CLF" || currency == "UYW" {
-        4
-    } else {
-        2
-    }
+/// The decimal places of a currency's minor unit: the rule SDK's table, so
+/// the daemon checks lines against the unit rules round to.
+pub use rules_sdk::minor_units;
+
+/// Check an amount that moves money as it stands (a ledger line, manual or
+/// from a rule): besides [`check`], no finer than the currency's minor unit,
+/// since a balance of 40.001 EUR can be neither paid nor refunded. (Tariff
+/// prices may be finer, such as 0.0125 per GB; the rule rounds what it
+/// charges.)
+pub fn check_payable(amount: Decimal, currency: &str) -> Result<(), String> {
+    check_places(amount, currency)?;
+    check(amount, true)
 }
 
-/// Check an amount that moves money as it stands (a manual ledger line):
-/// besides [`check`], no finer than the currency's minor unit, since a
-/// balance of 40.001 EUR can be neither paid nor refunded. (Tariff prices may
-/// be finer, such as 0.0125 per GB; the rule rounds what it charges.)
-pub fn check_payable(amount: Decimal, currency: &str) -> Result<(), String> {
-    check(amount, true)?;
+/// Only the minor-unit part of [`check_payable`].
+pub fn check_places(amount: Decimal, currency: &str) -> Result<(), String> {
     let places = minor_units(currency);
     if amount.normalize().scale() > places {
         return Err(format!(

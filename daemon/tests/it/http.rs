@@ -57,6 +57,46 @@ async fn quote_for_an_order_and_a_renewal() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn money_is_rounded_to_the_currency_minor_unit() {
+    let server = TestServer::start(None).await;
+    // 17 Jan to the pro-rata day (1 Feb) is 15 of January's 31 days.
+    let quote = |currency: &str| {
+        json!({
+            "tariff": {"name": "Calendar", "currency": currency,
+                "prices": [{"months": 1, "price": "1000"}], "calendar": {"pro_rata_day": 1}},
+            "months": 1,
+            "at": "2026-01-17T10:00:00Z"
+        })
+    };
+    let amounts = |q: &Value| -> Vec<String> {
+        q["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["amount"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, eur) = server.quote(&quote("EUR")).await;
+    assert_eq!(status, 200, "{eur:#}");
+    let (status, jpy) = server.quote(&quote("JPY")).await;
+    assert_eq!(status, 200, "{jpy:#}");
+    assert!(
+        amounts(&eur)
+            .iter()
+            .all(|a| a.split('.').nth(1).map(str::len) == Some(2)),
+        "{eur:#}"
+    );
+    assert!(amounts(&jpy).iter().all(|a| !a.contains('.')), "{jpy:#}");
+    // The same amounts, each rounded to its currency's unit.
+    for (e, j) in amounts(&eur).iter().zip(amounts(&jpy)) {
+        let e: rust_decimal::Decimal = e.parse().unwrap();
+        let rounded =
+            e.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        assert_eq!(rounded.to_string(), j, "{eur:#} {jpy:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_a_problem_document_never_a_500() {
     let server = TestServer::start(None).await;
     let valid = order(None).to_string();

@@ -111,9 +111,12 @@ mod tests {
             (0, 20, 31)
         );
         // price × 20/31
-        assert_eq!(round_money(term.share_of(dec("31.00"), 1)), dec("20.00"));
         assert_eq!(
-            round_money(term.share_of(dec("10.00"), 1)).to_string(),
+            round_money(term.share_of(dec("31.00"), 1), "EUR"),
+            dec("20.00")
+        );
+        assert_eq!(
+            round_money(term.share_of(dec("10.00"), 1), "EUR").to_string(),
             "6.45"
         );
     }
@@ -128,9 +131,12 @@ mod tests {
             (1, 15, 31)
         );
         // price × (1 + 15/31)
-        assert_eq!(round_money(term.share_of(dec("31.00"), 1)), dec("46.00"));
         assert_eq!(
-            round_money(term.share_of(dec("10.00"), 1)).to_string(),
+            round_money(term.share_of(dec("31.00"), 1), "EUR"),
+            dec("46.00")
+        );
+        assert_eq!(
+            round_money(term.share_of(dec("10.00"), 1), "EUR").to_string(),
             "14.84"
         );
         // The pro-rata day itself counts as "on or after".
@@ -147,7 +153,7 @@ mod tests {
         assert_eq!(term.end, d("2027-07-01"));
         // 120 × (11 + 20/31) / 12 = 116.4516..
         assert_eq!(
-            round_money(term.share_of(dec("120.00"), 12)).to_string(),
+            round_money(term.share_of(dec("120.00"), 12), "EUR").to_string(),
             "116.45"
         );
         // 12 months from Jul 20 (after day 15): to Aug 1 + 12 months.

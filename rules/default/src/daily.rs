@@ -122,7 +122,7 @@ fn day_line(
     let total = period_total(req, daily, n)?;
     // A total that is already whole cents (every 2-decimal price) is spread
     // exactly; one with more decimals is rounded once, as a whole period.
-    let amount = spread_share(total, k, n);
+    let amount = spread_share(total, k, n, &req.tariff.currency);
     Ok(Line::charge(
         LineKind::Daily,
         format!("{}, {day} (day {k} of {n})", req.tariff.name),

@@ -91,7 +91,7 @@ pub(crate) fn late_renewal(
         }
     };
     let fee = fee.and_then(|(amount, description)| {
-        let amount = round_money(amount);
+        let amount = round_money(amount, &tariff.currency);
         (!amount.is_zero()).then(|| Line::charge(LineKind::LateFee, description, amount))
     });
     Ok(LateRenewal { start: today, fee })

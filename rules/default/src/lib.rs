@@ -16,9 +16,10 @@
 //! wholesale) answer "not implemented".
 //!
 //! Rounding: money is computed exactly and rounded once, on the final amount of
-//! each line, to 2 decimal places, half away from zero
-//! (`RoundingStrategy::MidpointAwayFromZero`), and written with exactly 2
-//! decimals ("5.00"). Nothing is rounded on the way: a prorated price is the
+//! each line, to the currency's minor unit (2 decimal places for most, 0 for
+//! JPY, 3 for KWD: `rules_sdk::minor_units`), half away from zero
+//! (`RoundingStrategy::MidpointAwayFromZero`), and written with exactly that
+//! many decimals ("5.00" EUR, "5" JPY). Nothing is rounded on the way: a prorated price is the
 //! period price × the share in one expression, a late fee is the period price ×
 //! late days × percent / (100 × the period's days). Amounts spread over days
 //! (a daily-charged order period) use cumulative rounding, day `k` of `n`

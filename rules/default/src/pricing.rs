@@ -115,7 +115,7 @@ pub(crate) fn setup_line(tariff: &Tariff) -> Option<Line> {
         Line::charge(
             LineKind::Setup,
             format!("{}, setup fee", tariff.name),
-            round_money(tariff.setup_fee),
+            round_money(tariff.setup_fee, &tariff.currency),
         )
     })
 }
@@ -176,7 +176,7 @@ fn order(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
                 format!("{}, {}", tariff.name, period_label(req.months)),
                 &term,
             ),
-            round_money(term.amount),
+            round_money(term.amount, &tariff.currency),
         )
         .covering(start, term.end),
     ];
@@ -220,7 +220,7 @@ fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
                 format!("{}, renewal, {}", tariff.name, period_label(req.months)),
                 &term,
             ),
-            round_money(term.amount),
+            round_money(term.amount, &tariff.currency),
         )
         .covering(start, term.end),
     ];

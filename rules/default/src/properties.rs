@@ -191,12 +191,12 @@ proptest! {
     ) {
         let n = days_between(start, add_months(start, months)) as u32;
         let k = ((n as f64) * split).floor() as u32;
-        let used: Decimal = (1..=k).map(|day| spread_share(total, day, n)).sum();
-        let remaining: Decimal = (k + 1..=n).map(|day| spread_share(total, day, n)).sum();
-        prop_assert_eq!(used, cumulative_share(total, k, n));
+        let used: Decimal = (1..=k).map(|day| spread_share(total, day, n, "EUR")).sum();
+        let remaining: Decimal = (k + 1..=n).map(|day| spread_share(total, day, n, "EUR")).sum();
+        prop_assert_eq!(used, cumulative_share(total, k, n, "EUR"));
         prop_assert_eq!(used + remaining, total);
         for day in 1..=n {
-            let share = spread_share(total, day, n);
+            let share = spread_share(total, day, n, "EUR");
             prop_assert_eq!(share.scale(), 2);
             prop_assert!(share >= Decimal::ZERO);
         }
@@ -262,7 +262,7 @@ proptest! {
         let n = days_between(start, add_months(start, months)) as u32;
         let mut previous = Decimal::ZERO;
         for k in 0..=n {
-            let cumulative = cumulative_share(total, k, n);
+            let cumulative = cumulative_share(total, k, n, "EUR");
             prop_assert!(cumulative >= previous);
             previous = cumulative;
         }

@@ -57,7 +57,7 @@ fn downtime(tariff: &Tariff, days: u32, charged: Decimal) -> Result<ProrationDec
                 "{}, refund of {days} day(s) suspended by the client",
                 tariff.name
             ),
-            -round_money(charged),
+            -round_money(charged, &tariff.currency),
         )],
     })
 }

@@ -1,0 +1,52 @@
+//! Currencies' minor units: the smallest amount a ledger line can hold.
+//!
+//! The daemon refuses a line finer than its currency's minor unit (a balance
+//! of 40.001 EUR can be neither paid nor refunded), so a rule rounds each
+//! line with [`round_to_minor_unit`]. The daemon checks with the same table.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The decimal places of a currency's minor unit (ISO 4217): 2 for most
+/// currencies; 0 for the yen, the won and the others without a minor unit;
+/// 3 for the dinars of Bahrain, Iraq, Jordan, Kuwait, Libya and Tunisia and
+/// the Omani rial; 4 for the units of account CLF and UYW. An unknown code
+/// gets 2.
+///
+/// ```
+/// assert_eq!(rules_sdk::minor_units("EUR"), 2);
+/// assert_eq!(rules_sdk::minor_units("JPY"), 0);
+/// assert_eq!(rules_sdk::minor_units("KWD"), 3);
+/// ```
+pub fn minor_units(currency: &str) -> u32 {
+    const NONE: [&str; 17] = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+        "VUV", "XAF", "XOF", "XPF",
+    ];
+    const THREE: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    if NONE.contains(&currency) {
+        0
+    } else if THREE.contains(&currency) {
+        3
+    } else if currency == "CLF" || currency == "UYW" {
+        4
+    } else {
+        2
+    }
+}
+
+/// Round an amount to the currency's minor unit, half away from zero, and
+/// write it with exactly that many places ("5.00" EUR, "5" JPY).
+///
+/// ```
+/// use rules_sdk::{Decimal, round_to_minor_unit};
+/// let d = |s: &str| s.parse::<Decimal>().unwrap();
+/// assert_eq!(round_to_minor_unit(d("4.995"), "EUR").to_string(), "5.00");
+/// assert_eq!(round_to_minor_unit(d("333.5"), "JPY").to_string(), "334");
+/// assert_eq!(round_to_minor_unit(d("-0.0125"), "KWD").to_string(), "-0.013");
+/// ```
+pub fn round_to_minor_unit(amount: Decimal, currency: &str) -> Decimal {
+    let places = minor_units(currency);
+    let mut rounded = amount.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(places);
+    rounded
+}
