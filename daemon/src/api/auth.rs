@@ -137,17 +137,21 @@ impl KeyCache {
     }
 }
 
+/// The token of a `Bearer` credential. The scheme is matched without regard
+/// to case (RFC 9110 section 11.1: `bearer`, `BEARER` are the same scheme).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 impl App {
     /// Resolve an `Authorization` header value to the caller.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, ApiError> {
         let unauthorized = || {
             ApiError::Unauthorized("send a valid API key as `Authorization: Bearer <key>`".into())
         };
-        let secret = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(unauthorized)?;
+        let secret = header.and_then(bearer_token).ok_or_else(unauthorized)?;
         let hash = hash(secret);
         if let Some(caller) = self.keys.get(&hash) {
             return Ok(caller);
@@ -184,6 +188,16 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer k1", "bearer k1", "BEARER k1", "bEaReR   k1 "] {
+            assert_eq!(bearer_token(header), Some("k1"), "{header:?}");
+        }
+        for header in ["Basic k1", "Bearer", "Bearer ", "Bearerk1", "k1"] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
+    }
 
     #[test]
     fn an_answer_read_before_an_invalidation_is_never_cached_after_it() {
