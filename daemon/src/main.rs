@@ -28,6 +28,10 @@ enum Command {
     Replay(ReplayArgs),
     /// Re-run the stored decisions of a data directory through a candidate
     /// module and report which would change. Writes nothing.
+    ///
+    /// Exit status: 0 when the candidate decided every decision re-run
+    /// (changed or not), 1 when it failed or refused on any of them, 2 when
+    /// the diff could not run (unreadable module, store, arguments).
     Diff(DiffArgs),
 }
 
@@ -134,7 +138,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Replay(args) => return runtime.block_on(replay(args)),
-        Command::Diff(args) => diff(args),
+        Command::Diff(args) => {
+            return diff(args).unwrap_or_else(|e| {
+                eprintln!("rulesd: {e}");
+                ExitCode::from(2)
+            });
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -270,7 +279,9 @@ async fn replay(args: ReplayArgs) -> ExitCode {
     }
 }
 
-fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Exit 1 when the candidate failed on any decision: a candidate that
+/// traps must not pass a script's check as "no change".
+fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use rulesd::runtime::{ModuleSource, Runtime};
     let bytes = std::fs::read(&args.candidate)
         .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))?;
@@ -283,12 +294,17 @@ fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
         show: args.show,
     };
     let report = rulesd::diff::diff(&store, &candidate, &options, |_| {})?;
+    let status = if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return Ok(status);
     }
     println!(
-        "{} decision(s) re-run through {} ({}), {} skipped: {} would change ({} failed)",
+        "{} decision(s) re-run through {} ({}), {} skipped: {} would change, {} failed",
         report.examined,
         name,
         &report.candidate_sha256[..12],
@@ -303,21 +319,29 @@ fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
         let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
             lines.iter().map(|l| l.amount).sum()
         };
+        let candidate = match (&d.candidate_lines, d.delta) {
+            (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
+            _ => format!(
+                "FAILED: {}",
+                d.candidate_error.as_deref().unwrap_or("no decision")
+            ),
+        };
         println!(
-            "  receipt {} ({} {}, service {}): stored {} -> candidate {} (delta {})",
+            "  receipt {} ({} {}, service {}): stored {} -> candidate {candidate}",
             d.receipt_id,
             d.hook,
             d.at.format("%Y-%m-%d"),
             d.service_id,
             total(&d.stored_lines),
-            d.candidate_lines.as_deref().map_or_else(
-                || format!("error: {}", d.candidate_error.clone().unwrap_or_default()),
-                |l| total(l).to_string()
-            ),
-            d.delta
         );
     }
-    Ok(())
+    if report.failed > 0 {
+        eprintln!(
+            "rulesd: the candidate failed on {} decision(s)",
+            report.failed
+        );
+    }
+    Ok(status)
 }
 
 /// SIGTERM or ctrl-c.

@@ -215,7 +215,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert_eq!(streamed, 2);
     assert_eq!(cheaper.delta["EUR"], Decimal::new(-200, 2));
     for d in &cheaper.differences {
-        assert_eq!(d.delta, Decimal::new(-100, 2));
+        assert_eq!(d.delta, Some(Decimal::new(-100, 2)));
         assert_eq!(
             d.candidate_lines.as_ref().unwrap()[0].amount.to_string(),
             "9.00"
@@ -233,6 +233,22 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     )
     .unwrap();
     assert_eq!((since.examined, since.changed), (1, 1));
+    // A candidate that traps changes nothing: it fails, and a failure is not
+    // a change with a zero delta.
+    let trapping = diff(&store, &load("panic"), &options, |_| {}).unwrap();
+    assert_eq!(
+        (trapping.examined, trapping.changed, trapping.failed),
+        (3, 0, 3),
+        "{trapping:?}"
+    );
+    assert!(trapping.delta.is_empty(), "{trapping:?}");
+    for d in &trapping.differences {
+        assert_eq!((&d.candidate_lines, d.delta), (&None, None));
+        assert!(
+            d.candidate_error.as_deref().unwrap().contains("trapped"),
+            "{d:?}"
+        );
+    }
     drop(store);
 
     // The command line gives the same answer.
@@ -249,6 +265,26 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(report.contains("3 decision(s) re-run"), "{report}");
     assert!(report.contains("2 would change"), "{report}");
     assert!(report.contains("total delta EUR: -2.00"), "{report}");
+
+    // A trapping candidate: the failures are reported as such, no delta is
+    // made up for them, and the exit status says something failed.
+    std::fs::write(dir.path().join("trapping.wasm"), fixture("panic")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("trapping.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("0 would change, 3 failed"), "{report}");
+    assert!(!report.contains("total delta"), "{report}");
+    assert!(report.contains("-> candidate FAILED: rule"), "{report}");
+    assert!(
+        report.contains("the candidate failed on 3 decision(s)"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -295,6 +331,26 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
     assert_eq!(events[1]["type"], "summary");
     assert_eq!(events[1]["changed"], 1);
     assert_eq!(events[1]["delta"]["EUR"], "-6.00");
+
+    // A candidate that traps: the summary counts the failure apart from the
+    // changes, and the failure carries no delta.
+    let r = send(&s.client, fixture("panic")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["type"], "difference");
+    assert!(events[0].get("delta").is_none(), "{text}");
+    assert!(events[0]["candidate_error"].is_string(), "{text}");
+    assert_eq!(events[1]["type"], "summary");
+    assert_eq!(
+        (&events[1]["changed"], &events[1]["failed"]),
+        (&0.into(), &1.into())
+    );
+    assert_eq!(events[1]["delta"], serde_json::json!({}), "{text}");
 
     assert_eq!(
         send(&s.client, b"not wasm".to_vec())
