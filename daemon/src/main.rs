@@ -40,14 +40,16 @@ struct ReplayArgs {
     /// Scenario files or directories (searched for *.toml).
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
-    /// Serve the hooks from this rules directory instead of each scenario's bindings.
+    /// Serve the hooks from this rules directory (which must exist) instead
+    /// of each scenario's bindings.
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// Keep the store of the (single) scenario in this new directory, e.g.
-    /// for `rulesd diff --data`.
+    /// Keep the store of the (single) scenario in this new directory (or an
+    /// empty one), e.g. for `rulesd diff --data`.
     #[arg(long)]
     keep_data: Option<PathBuf>,
-    /// Print the results as JSON.
+    /// Print the results as JSON: one entry per scenario file, with
+    /// `status` "ok", "fail" or "error" (could not run: `message`, `line`).
     #[arg(long)]
     json: bool,
 }
@@ -187,7 +189,22 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn replay(args: ReplayArgs) -> ExitCode {
-    use rulesd::replay::{self, RunOptions, Scenario};
+    use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
+    // The directories named are checked before anything is read or run: a
+    // mistyped --rules would otherwise replay on the embedded defaults and
+    // pass, and an existing --keep-data would replay into an old store.
+    if let Some(dir) = &args.rules
+        && let Err(e) = server::check_rules_dir(dir)
+    {
+        eprintln!("rulesd: --rules: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(dir) = &args.keep_data
+        && let Err(e) = replay::check_keep_data(dir)
+    {
+        eprintln!("rulesd: --keep-data: {e}");
+        return ExitCode::from(2);
+    }
     let files = match replay::collect(&args.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -196,7 +213,10 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         }
     };
     if args.keep_data.is_some() && files.len() != 1 {
-        eprintln!("rulesd: --keep-data needs exactly one scenario");
+        eprintln!(
+            "rulesd: --keep-data needs exactly one scenario; {} were named",
+            files.len()
+        );
         return ExitCode::from(2);
     }
     // One compile cache for the whole run, private to this process.
@@ -209,19 +229,18 @@ async fn replay(args: ReplayArgs) -> ExitCode {
     };
     // Parse everything first: a broken file is reported before anything runs,
     // and the progress bar knows the total number of steps.
-    let (mut outcomes, mut broken) = (Vec::new(), 0);
-    let mut scenarios = Vec::new();
-    for file in &files {
-        match Scenario::load(file) {
-            Ok(s) => scenarios.push(s),
-            Err(e) => {
-                broken += 1;
-                eprintln!("ERROR {e}");
-            }
-        }
-    }
-    let total: usize = scenarios
+    let loaded: Vec<Result<Scenario, ReplayError>> = files
         .iter()
+        .map(|file| {
+            Scenario::load(file).map_err(|e| {
+                eprintln!("ERROR {e}");
+                e.into()
+            })
+        })
+        .collect();
+    let total: usize = loaded
+        .iter()
+        .flatten()
         .map(|s| s.setup.len() + s.steps.len())
         .sum();
     let progress = indicatif::ProgressBar::new(total as u64).with_style(
@@ -234,26 +253,38 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         cache_dir: Some(cache.path().to_path_buf()),
         progress: Some(progress.clone()),
     };
-    for scenario in &scenarios {
-        progress.set_message(scenario.name.clone());
-        let outcome = replay::run(scenario, &options).await;
-        match outcome {
-            Ok(o) => outcomes.push(o),
-            Err(e) => {
-                broken += 1;
-                progress.suspend(|| eprintln!("ERROR {e}"));
+    // One report per file, in order, including those that could not run.
+    let mut reports = Vec::with_capacity(files.len());
+    for (file, loaded) in files.iter().zip(loaded) {
+        let result = match loaded {
+            Ok(scenario) => {
+                progress.set_message(scenario.name.clone());
+                let result = replay::run(&scenario, &options).await;
+                if let Err(e) = &result {
+                    progress.suspend(|| eprintln!("ERROR {e}"));
+                }
+                result
             }
-        }
+            Err(e) => Err(e),
+        };
+        reports.push(Report::new(file, result));
     }
     progress.finish_and_clear();
-    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    let count = |f: fn(&Report) -> bool| reports.iter().filter(|r| f(r)).count();
+    let passed = count(|r| matches!(r, Report::Ok(_)));
+    let failed = count(|r| matches!(r, Report::Fail(_)));
+    let broken = count(|r| matches!(r, Report::Error { .. }));
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
         );
     } else {
-        for o in &outcomes {
+        for o in reports.iter().filter_map(|r| match r {
+            Report::Ok(o) | Report::Fail(o) => Some(o),
+            // Already printed as ERROR lines on stderr.
+            Report::Error { .. } => None,
+        }) {
             let verdict = if o.failure.is_some() { "FAIL" } else { "ok  " };
             println!(
                 "{verdict}  {}  ({} steps, {} ms)  {}",
@@ -267,9 +298,8 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             }
         }
         println!(
-            "{} scenario(s): {} passed, {failed} failed, {broken} could not run",
+            "{} scenario(s): {passed} passed, {failed} failed, {broken} could not run",
             files.len(),
-            outcomes.len() - failed
         );
     }
     if failed + broken == 0 {

@@ -7,7 +7,7 @@ use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LoadError, ModuleSource, Runtime};
 use crate::store::{Store, StoreError, Writer};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -15,7 +15,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Holds the redb file and the compile cache.
     pub data_dir: PathBuf,
-    /// Rule modules to watch; None serves the embedded defaults only.
+    /// Rule modules to watch (an existing directory: see [`check_rules_dir`]);
+    /// None serves the embedded defaults only.
     pub rules_dir: Option<PathBuf>,
     pub limits: Limits,
     /// Start with a settable clock at this time instead of the system clock.
@@ -106,6 +107,11 @@ impl Daemon {
     /// Build everything and do the first load of the rules directory. Must run
     /// inside a tokio runtime (the watcher spawns a task).
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
+        // Everything the config can get wrong is checked before the store is
+        // opened or created: a refused start changes nothing.
+        if let Some(dir) = &config.rules_dir {
+            check_rules_dir(dir)?;
+        }
         let store = if config.durable {
             Store::open(&config.data_dir)?
         } else {
@@ -136,12 +142,6 @@ impl Daemon {
                 ModuleSource::Embedded,
             )
             .map_err(StartError::Embedded)?;
-        if let Some(dir) = &config.rules_dir {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::RulesDir {
-                path: dir.clone(),
-                detail: e.to_string(),
-            })?;
-        }
         let registry = Arc::new(Registry::new(
             runtime,
             Arc::new(default),
@@ -176,6 +176,22 @@ impl Daemon {
             background,
         })
     }
+}
+
+/// A rules directory must already exist: one created for a mistyped path
+/// would be empty, so the daemon (or a replay testing a candidate) would run
+/// on the embedded defaults and look like a success.
+pub fn check_rules_dir(dir: &Path) -> Result<(), StartError> {
+    let detail = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => "is not a directory".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(StartError::RulesDir {
+        path: dir.to_path_buf(),
+        detail,
+    })
 }
 
 /// Create the provider account with its key on a new data directory. Returns
