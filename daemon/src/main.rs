@@ -82,25 +82,31 @@ struct ServeArgs {
     #[arg(long, env = "RULESD_DATA_DIR", default_value = "rulesd-data")]
     data_dir: PathBuf,
     /// Directory of rule modules (*.wasm, optional rules.toml), watched for
-    /// changes. Without it the embedded default rules serve every hook.
+    /// changes; it must exist. Without it the embedded default rules serve
+    /// every hook.
     #[arg(long, env = "RULESD_RULES_DIR")]
     rules_dir: Option<PathBuf>,
-    /// Fuel (instruction budget) per rule call.
-    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel)]
+    /// Fuel (instruction budget) per rule call, 1000000 to 1000000000000.
+    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel,
+          value_parser = clap::value_parser!(u64).range(*Limits::FUEL.start()..=*Limits::FUEL.end()))]
     rule_fuel: u64,
-    /// Wall-clock limit per rule call, in milliseconds.
-    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64)]
+    /// Wall-clock limit per rule call, in milliseconds, 10 to 60000.
+    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::TIMEOUT_MS.start()..=*Limits::TIMEOUT_MS.end()))]
     rule_timeout_ms: u64,
-    /// Memory limit per rule instance, in MiB.
-    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = Limits::default().memory_bytes >> 20)]
-    rule_memory_mib: usize,
+    /// Memory limit per rule instance, in MiB, 1 to 4096.
+    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::MEMORY_MIB.start() as u64..=*Limits::MEMORY_MIB.end() as u64))]
+    rule_memory_mib: u64,
     /// Start with a settable test clock (POST /v1/clock) instead of the system
     /// clock, at the given RFC 3339 time or now.
     #[arg(long, env = "RULESD_TEST_CLOCK", num_args = 0..=1, value_name = "START")]
     test_clock: Option<Option<chrono::DateTime<chrono::Utc>>>,
     /// The provider's API key for a new data directory (otherwise one is
-    /// generated and printed once).
-    #[arg(long, env = "RULESD_PROVIDER_KEY", hide_env_values = true)]
+    /// generated and printed once): 16 to 256 visible ASCII characters. A
+    /// data directory that already has a provider keeps its keys; a key given
+    /// for it that is not one of them is ignored, with a warning.
+    #[arg(long, env = "RULESD_PROVIDER_KEY", hide_env_values = true, value_parser = parse_provider_key)]
     provider_key: Option<String>,
     /// Keep Idempotency-Key records at least this many hours.
     #[arg(long, env = "RULESD_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24)]
@@ -113,6 +119,14 @@ struct ServeArgs {
     /// Saturdays and Sundays, for tariffs that leave it to the product type.
     #[arg(long, env = "RULESD_SUSPEND_ON_WEEKENDS", default_value_t = true, action = clap::ArgAction::Set)]
     suspend_on_weekends: bool,
+}
+
+/// A chosen provider key, checked when the command line is parsed so a bad
+/// one is refused before anything starts.
+fn parse_provider_key(value: &str) -> Result<String, rulesd::api::ChosenKeyError> {
+    let key = value.trim();
+    rulesd::api::check_chosen_secret(key)?;
+    Ok(key.to_string())
 }
 
 fn main() -> ExitCode {
@@ -162,7 +176,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.limits = Limits {
         fuel: args.rule_fuel,
         timeout: Duration::from_millis(args.rule_timeout_ms),
-        memory_bytes: args.rule_memory_mib << 20,
+        // In range (the parser checked), so the shift cannot overflow.
+        memory_bytes: (args.rule_memory_mib as usize) << 20,
         ..Limits::default()
     };
     config.test_clock = args
@@ -173,12 +188,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
     config.options.auto_delete_days = args.auto_delete_days;
     config.options.suspend_on_weekends = args.suspend_on_weekends;
+    // Listen first: a daemon that cannot have its address must not create a
+    // data directory or a provider key on the way to failing.
+    let listener = server::bind(config.listen).await?;
     let daemon = Daemon::build(&config)?;
     if let Some(key) = &daemon.generated_provider_key {
         // Shown once: only its hash is stored.
         println!("provider API key (shown once, keep it safe): {key}");
     }
-    let listener = server::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     // One plain line on stdout for scripts and tests that start on port 0.
     println!("rulesd listening on http://{addr}");

@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
-/// The provider key of every scratch store.
-const KEY: &str = "rk_replay";
+/// The provider key of every scratch store (long enough for the check on
+/// chosen keys).
+const KEY: &str = "rk_replay_provider_key";
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {

@@ -349,6 +349,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     )
     .unwrap();
     assert_eq!((since.examined, since.changed), (1, 1));
+
     // A candidate that traps changes nothing: it fails, and a failure is not
     // a change with a zero delta.
     let trapping = diff(&store, &load("panic"), &options, |_| {}).unwrap();

@@ -210,6 +210,19 @@ async fn the_bearer_scheme_is_case_insensitive_and_401_names_it() {
     }
 }
 
+/// The listed prefix of a key is never the secret, nor most of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listed_key_prefix_is_at_most_half_the_secret() {
+    let s = TestServer::start(None).await;
+    let keys = s.get("/v1/api-keys").await.1;
+    let prefix = keys[0]["prefix"].as_str().unwrap();
+    assert!(PROVIDER_KEY.starts_with(prefix), "{keys:#}");
+    assert!(
+        prefix.len() <= 8 && prefix.len() * 2 <= PROVIDER_KEY.len(),
+        "{keys:#}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn account_input_is_validated_and_changes_nothing() {
     let s = TestServer::start(None).await;
