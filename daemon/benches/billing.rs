@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "rk_bench";
+const KEY: &str = "rk_bench_provider_key";
 const CONNECTIONS: usize = 64;
 const WARMUP: Duration = Duration::from_secs(1);
 const SECONDS: u64 = 5;
@@ -260,7 +260,9 @@ async fn http_orders(clients: usize) -> Load {
 async fn inprocess_orders(clients: usize) -> Load {
     let served = serve().await;
     let app = served.daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let tariff = created::<Tariff>(
         app.create_tariff(caller, tariff_spec(order_tariff()), None)
             .await,
@@ -293,7 +295,9 @@ async fn inprocess_orders(clients: usize) -> Load {
 async fn raw_writes() -> Load {
     let served = serve().await;
     let app = served.daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let a = app.clone();
     let load = drive(move |worker, i| {
         let app = a.clone();
@@ -464,7 +468,9 @@ async fn daily_setup(dir: &Path) {
     config.durable = false;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let t = Instant::now();
     let period = created::<Tariff>(
         app.create_tariff(

@@ -96,7 +96,7 @@ fn main() {
 // ---------------------------------------------------------------------------
 // A short real history, for its receipts
 
-const KEY: &str = "rk_bench";
+const KEY: &str = "rk_bench_provider_key";
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -136,7 +136,9 @@ async fn history() -> Vec<Receipt> {
     config.durable = false;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let tariffs = [
         tariff(&app, caller, json!({"name": "Hosting", "currency": "EUR",
             "prices": [{"months": 1, "price": "10.00"}, {"months": 3, "price": "27.00"}, {"months": 12, "price": "100.00"}],

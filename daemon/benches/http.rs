@@ -48,7 +48,11 @@ async fn load(url: String, body: Option<&'static str>, status: u16) -> (f64, Vec
                         .body(b),
                     None => client.get(&url),
                 };
-                let r = req.bearer_auth("rk_bench").send().await.unwrap();
+                let r = req
+                    .bearer_auth("rk_bench_provider_key")
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status().as_u16(), status);
                 r.bytes().await.unwrap();
                 latencies.push(t.elapsed());
@@ -75,7 +79,7 @@ async fn load(url: String, body: Option<&'static str>, status: u16) -> (f64, Vec
 async fn main() {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
-    config.provider_key = Some("rk_bench".into());
+    config.provider_key = Some("rk_bench_provider_key".into());
     let daemon = Arc::new(Daemon::build(&config).unwrap());
     let listener = server::bind(config.listen).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -136,7 +140,9 @@ async fn main() {
     // What a quote costs without HTTP: the same request through the in-process
     // API the handler calls, one at a time.
     let app = daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let request: rulesd::api::quotes::QuoteRequest = serde_json::from_str(QUOTE).unwrap();
     let mut inproc = Vec::with_capacity(20_000);
     for i in 0..22_000 {

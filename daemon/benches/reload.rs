@@ -31,7 +31,7 @@ async fn main() {
     let rules = tempfile::tempdir().unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
     config.rules_dir = Some(rules.path().to_path_buf());
-    config.provider_key = Some("rk_bench".into());
+    config.provider_key = Some("rk_bench_provider_key".into());
     let daemon = Daemon::build(&config).unwrap();
     let mut samples = Vec::new();
     for i in 0..15 {

@@ -18,11 +18,13 @@ const SECONDS: f64 = 3.0;
 async fn run(max_batch: usize, clients: usize) -> (f64, Vec<Duration>) {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
-    config.provider_key = Some("rk_bench".into());
+    config.provider_key = Some("rk_bench_provider_key".into());
     config.max_batch = max_batch;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app.authenticate(Some("Bearer rk_bench")).unwrap();
+    let caller = app
+        .authenticate(Some("Bearer rk_bench_provider_key"))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs_f64(SECONDS);
     let started = Instant::now();
     let mut tasks = Vec::new();

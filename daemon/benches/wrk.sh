@@ -13,7 +13,7 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-3}
 ADDR=127.0.0.1:18181
-KEY=rk_wrk_bench
+KEY=rk_wrk_bench_provider_key
 
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null

@@ -23,7 +23,7 @@ pub struct DiffOptions {
     pub show: usize,
 }
 
-/// One decision the candidate would make differently.
+/// One decision the candidate would make differently, or failed on.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Difference {
     pub receipt_id: u64,
@@ -39,10 +39,14 @@ pub struct Difference {
     pub candidate_lines: Option<Vec<Line>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_error: Option<String>,
-    /// Candidate total minus stored total (zero when the candidate failed).
-    #[serde(with = "rust_decimal::serde::str")]
-    #[schema(value_type = String)]
-    pub delta: Decimal,
+    /// Candidate total minus stored total; absent when the candidate failed
+    /// (it has no total: a failure is not a change of zero).
+    #[serde(
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub delta: Option<Decimal>,
 }
 
 /// The summary of a diff.
@@ -53,10 +57,13 @@ pub struct DiffReport {
     pub examined: u64,
     /// Decisions of hooks the candidate does not export, or before `since`.
     pub skipped: u64,
+    /// Decisions the candidate would make differently (failures not included).
     pub changed: u64,
-    /// Decisions the candidate refused or failed on (counted in `changed`).
+    /// Decisions the candidate refused or failed on: not in `changed` nor in
+    /// `delta`, since they have no candidate amount to compare.
     pub failed: u64,
-    /// Total money delta per currency (candidate minus stored).
+    /// Total money delta per currency (candidate minus stored) of the
+    /// decisions in `changed`.
     #[schema(value_type = BTreeMap<String, String>)]
     pub delta: BTreeMap<String, Decimal>,
     /// The first `show` differences, in full.
@@ -109,15 +116,17 @@ pub fn diff(
             Ok(output) if output == receipt.output => continue,
             Ok(output) => {
                 let delta = total(output.lines()) - total(stored);
-                (Some(output.lines().to_vec()), None, delta)
+                (Some(output.lines().to_vec()), None, Some(delta))
             }
-            Err(e) => (None, Some(e.to_string()), Decimal::ZERO),
+            Err(e) => (None, Some(e.to_string()), None),
         };
-        report.changed += 1;
-        if candidate_error.is_some() {
-            report.failed += 1;
+        match delta {
+            Some(delta) => {
+                report.changed += 1;
+                *report.delta.entry(receipt.currency.clone()).or_default() += delta;
+            }
+            None => report.failed += 1,
         }
-        *report.delta.entry(receipt.currency.clone()).or_default() += delta;
         let difference = Difference {
             receipt_id: receipt.id,
             at: receipt.at,

@@ -28,6 +28,10 @@ enum Command {
     Replay(ReplayArgs),
     /// Re-run the stored decisions of a data directory through a candidate
     /// module and report which would change. Writes nothing.
+    ///
+    /// Exit status: 0 when the candidate decided every decision re-run
+    /// (changed or not), 1 when it failed or refused on any of them, 2 when
+    /// the diff could not run (unreadable module, store, arguments).
     Diff(DiffArgs),
 }
 
@@ -36,14 +40,16 @@ struct ReplayArgs {
     /// Scenario files or directories (searched for *.toml).
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
-    /// Serve the hooks from this rules directory instead of each scenario's bindings.
+    /// Serve the hooks from this rules directory (which must exist) instead
+    /// of each scenario's bindings.
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// Keep the store of the (single) scenario in this new directory, e.g.
-    /// for `rulesd diff --data`.
+    /// Keep the store of the (single) scenario in this new directory (or an
+    /// empty one), e.g. for `rulesd diff --data`.
     #[arg(long)]
     keep_data: Option<PathBuf>,
-    /// Print the results as JSON.
+    /// Print the results as JSON: one entry per scenario file, with
+    /// `status` "ok", "fail" or "error" (could not run: `message`, `line`).
     #[arg(long)]
     json: bool,
 }
@@ -76,25 +82,31 @@ struct ServeArgs {
     #[arg(long, env = "RULESD_DATA_DIR", default_value = "rulesd-data")]
     data_dir: PathBuf,
     /// Directory of rule modules (*.wasm, optional rules.toml), watched for
-    /// changes. Without it the embedded default rules serve every hook.
+    /// changes; it must exist. Without it the embedded default rules serve
+    /// every hook.
     #[arg(long, env = "RULESD_RULES_DIR")]
     rules_dir: Option<PathBuf>,
-    /// Fuel (instruction budget) per rule call.
-    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel)]
+    /// Fuel (instruction budget) per rule call, 1000000 to 1000000000000.
+    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel,
+          value_parser = clap::value_parser!(u64).range(*Limits::FUEL.start()..=*Limits::FUEL.end()))]
     rule_fuel: u64,
-    /// Wall-clock limit per rule call, in milliseconds.
-    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64)]
+    /// Wall-clock limit per rule call, in milliseconds, 10 to 60000.
+    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::TIMEOUT_MS.start()..=*Limits::TIMEOUT_MS.end()))]
     rule_timeout_ms: u64,
-    /// Memory limit per rule instance, in MiB.
-    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = Limits::default().memory_bytes >> 20)]
-    rule_memory_mib: usize,
+    /// Memory limit per rule instance, in MiB, 1 to 4096.
+    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::MEMORY_MIB.start() as u64..=*Limits::MEMORY_MIB.end() as u64))]
+    rule_memory_mib: u64,
     /// Start with a settable test clock (POST /v1/clock) instead of the system
     /// clock, at the given RFC 3339 time or now.
     #[arg(long, env = "RULESD_TEST_CLOCK", num_args = 0..=1, value_name = "START")]
     test_clock: Option<Option<chrono::DateTime<chrono::Utc>>>,
     /// The provider's API key for a new data directory (otherwise one is
-    /// generated and printed once).
-    #[arg(long, env = "RULESD_PROVIDER_KEY", hide_env_values = true)]
+    /// generated and printed once): 16 to 256 visible ASCII characters. A
+    /// data directory that already has a provider keeps its keys; a key given
+    /// for it that is not one of them is ignored, with a warning.
+    #[arg(long, env = "RULESD_PROVIDER_KEY", hide_env_values = true, value_parser = parse_provider_key)]
     provider_key: Option<String>,
     /// Keep Idempotency-Key records at least this many hours.
     #[arg(long, env = "RULESD_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24)]
@@ -107,6 +119,14 @@ struct ServeArgs {
     /// Saturdays and Sundays, for tariffs that leave it to the product type.
     #[arg(long, env = "RULESD_SUSPEND_ON_WEEKENDS", default_value_t = true, action = clap::ArgAction::Set)]
     suspend_on_weekends: bool,
+}
+
+/// A chosen provider key, checked when the command line is parsed so a bad
+/// one is refused before anything starts.
+fn parse_provider_key(value: &str) -> Result<String, rulesd::api::ChosenKeyError> {
+    let key = value.trim();
+    rulesd::api::check_chosen_secret(key)?;
+    Ok(key.to_string())
 }
 
 fn main() -> ExitCode {
@@ -134,7 +154,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Replay(args) => return runtime.block_on(replay(args)),
-        Command::Diff(args) => diff(args),
+        Command::Diff(args) => {
+            return diff(args).unwrap_or_else(|e| {
+                eprintln!("rulesd: {e}");
+                ExitCode::from(2)
+            });
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,7 +176,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.limits = Limits {
         fuel: args.rule_fuel,
         timeout: Duration::from_millis(args.rule_timeout_ms),
-        memory_bytes: args.rule_memory_mib << 20,
+        // In range (the parser checked), so the shift cannot overflow.
+        memory_bytes: (args.rule_memory_mib as usize) << 20,
         ..Limits::default()
     };
     config.test_clock = args
@@ -162,12 +188,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
     config.options.auto_delete_days = args.auto_delete_days;
     config.options.suspend_on_weekends = args.suspend_on_weekends;
+    // Listen first: a daemon that cannot have its address must not create a
+    // data directory or a provider key on the way to failing.
+    let listener = server::bind(config.listen).await?;
     let daemon = Daemon::build(&config)?;
     if let Some(key) = &daemon.generated_provider_key {
         // Shown once: only its hash is stored.
         println!("provider API key (shown once, keep it safe): {key}");
     }
-    let listener = server::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     // One plain line on stdout for scripts and tests that start on port 0.
     println!("rulesd listening on http://{addr}");
@@ -178,7 +206,22 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn replay(args: ReplayArgs) -> ExitCode {
-    use rulesd::replay::{self, RunOptions, Scenario};
+    use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
+    // The directories named are checked before anything is read or run: a
+    // mistyped --rules would otherwise replay on the embedded defaults and
+    // pass, and an existing --keep-data would replay into an old store.
+    if let Some(dir) = &args.rules
+        && let Err(e) = server::check_rules_dir(dir)
+    {
+        eprintln!("rulesd: --rules: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(dir) = &args.keep_data
+        && let Err(e) = replay::check_keep_data(dir)
+    {
+        eprintln!("rulesd: --keep-data: {e}");
+        return ExitCode::from(2);
+    }
     let files = match replay::collect(&args.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -187,7 +230,10 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         }
     };
     if args.keep_data.is_some() && files.len() != 1 {
-        eprintln!("rulesd: --keep-data needs exactly one scenario");
+        eprintln!(
+            "rulesd: --keep-data needs exactly one scenario; {} were named",
+            files.len()
+        );
         return ExitCode::from(2);
     }
     // One compile cache for the whole run, private to this process.
@@ -200,19 +246,18 @@ async fn replay(args: ReplayArgs) -> ExitCode {
     };
     // Parse everything first: a broken file is reported before anything runs,
     // and the progress bar knows the total number of steps.
-    let (mut outcomes, mut broken) = (Vec::new(), 0);
-    let mut scenarios = Vec::new();
-    for file in &files {
-        match Scenario::load(file) {
-            Ok(s) => scenarios.push(s),
-            Err(e) => {
-                broken += 1;
-                eprintln!("ERROR {e}");
-            }
-        }
-    }
-    let total: usize = scenarios
+    let loaded: Vec<Result<Scenario, ReplayError>> = files
         .iter()
+        .map(|file| {
+            Scenario::load(file).map_err(|e| {
+                eprintln!("ERROR {e}");
+                e.into()
+            })
+        })
+        .collect();
+    let total: usize = loaded
+        .iter()
+        .flatten()
         .map(|s| s.setup.len() + s.steps.len())
         .sum();
     let progress = indicatif::ProgressBar::new(total as u64).with_style(
@@ -225,26 +270,38 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         cache_dir: Some(cache.path().to_path_buf()),
         progress: Some(progress.clone()),
     };
-    for scenario in &scenarios {
-        progress.set_message(scenario.name.clone());
-        let outcome = replay::run(scenario, &options).await;
-        match outcome {
-            Ok(o) => outcomes.push(o),
-            Err(e) => {
-                broken += 1;
-                progress.suspend(|| eprintln!("ERROR {e}"));
+    // One report per file, in order, including those that could not run.
+    let mut reports = Vec::with_capacity(files.len());
+    for (file, loaded) in files.iter().zip(loaded) {
+        let result = match loaded {
+            Ok(scenario) => {
+                progress.set_message(scenario.name.clone());
+                let result = replay::run(&scenario, &options).await;
+                if let Err(e) = &result {
+                    progress.suspend(|| eprintln!("ERROR {e}"));
+                }
+                result
             }
-        }
+            Err(e) => Err(e),
+        };
+        reports.push(Report::new(file, result));
     }
     progress.finish_and_clear();
-    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    let count = |f: fn(&Report) -> bool| reports.iter().filter(|r| f(r)).count();
+    let passed = count(|r| matches!(r, Report::Ok(_)));
+    let failed = count(|r| matches!(r, Report::Fail(_)));
+    let broken = count(|r| matches!(r, Report::Error { .. }));
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
         );
     } else {
-        for o in &outcomes {
+        for o in reports.iter().filter_map(|r| match r {
+            Report::Ok(o) | Report::Fail(o) => Some(o),
+            // Already printed as ERROR lines on stderr.
+            Report::Error { .. } => None,
+        }) {
             let verdict = if o.failure.is_some() { "FAIL" } else { "ok  " };
             println!(
                 "{verdict}  {}  ({} steps, {} ms)  {}",
@@ -258,9 +315,8 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             }
         }
         println!(
-            "{} scenario(s): {} passed, {failed} failed, {broken} could not run",
+            "{} scenario(s): {passed} passed, {failed} failed, {broken} could not run",
             files.len(),
-            outcomes.len() - failed
         );
     }
     if failed + broken == 0 {
@@ -270,7 +326,9 @@ async fn replay(args: ReplayArgs) -> ExitCode {
     }
 }
 
-fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Exit 1 when the candidate failed on any decision: a candidate that
+/// traps must not pass a script's check as "no change".
+fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use rulesd::runtime::{ModuleSource, Runtime};
     let bytes = std::fs::read(&args.candidate)
         .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))?;
@@ -283,12 +341,17 @@ fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
         show: args.show,
     };
     let report = rulesd::diff::diff(&store, &candidate, &options, |_| {})?;
+    let status = if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return Ok(status);
     }
     println!(
-        "{} decision(s) re-run through {} ({}), {} skipped: {} would change ({} failed)",
+        "{} decision(s) re-run through {} ({}), {} skipped: {} would change, {} failed",
         report.examined,
         name,
         &report.candidate_sha256[..12],
@@ -303,21 +366,29 @@ fn diff(args: DiffArgs) -> Result<(), Box<dyn std::error::Error>> {
         let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
             lines.iter().map(|l| l.amount).sum()
         };
+        let candidate = match (&d.candidate_lines, d.delta) {
+            (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
+            _ => format!(
+                "FAILED: {}",
+                d.candidate_error.as_deref().unwrap_or("no decision")
+            ),
+        };
         println!(
-            "  receipt {} ({} {}, service {}): stored {} -> candidate {} (delta {})",
+            "  receipt {} ({} {}, service {}): stored {} -> candidate {candidate}",
             d.receipt_id,
             d.hook,
             d.at.format("%Y-%m-%d"),
             d.service_id,
             total(&d.stored_lines),
-            d.candidate_lines.as_deref().map_or_else(
-                || format!("error: {}", d.candidate_error.clone().unwrap_or_default()),
-                |l| total(l).to_string()
-            ),
-            d.delta
         );
     }
-    Ok(())
+    if report.failed > 0 {
+        eprintln!(
+            "rulesd: the candidate failed on {} decision(s)",
+            report.failed
+        );
+    }
+    Ok(status)
 }
 
 /// SIGTERM or ctrl-c.

@@ -4,10 +4,10 @@
 use crate::api::{self, ApiError, App, Options};
 use crate::clock::TestClock;
 use crate::rules::{self, Registry};
-use crate::runtime::{Limits, LoadError, ModuleSource, Runtime};
+use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
 use crate::store::{Store, StoreError, Writer};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -15,13 +15,17 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Holds the redb file and the compile cache.
     pub data_dir: PathBuf,
-    /// Rule modules to watch; None serves the embedded defaults only.
+    /// Rule modules to watch (an existing directory: see [`check_rules_dir`]);
+    /// None serves the embedded defaults only.
     pub rules_dir: Option<PathBuf>,
     pub limits: Limits,
     /// Start with a settable clock at this time instead of the system clock.
     pub test_clock: Option<chrono::DateTime<chrono::Utc>>,
     /// The provider's API key for a new data directory (otherwise one is
-    /// generated and shown once). Ignored when the store already has a provider.
+    /// generated and shown once); at least [`api::MIN_CHOSEN_SECRET`]
+    /// characters. A store that already has a provider keeps its keys: a key
+    /// given for it is never added, and if it is not one of the provider's
+    /// live keys the daemon warns ([`Daemon::ignored_provider_key`]).
     pub provider_key: Option<String>,
     pub options: Options,
     /// Most jobs per write transaction; 1 disables group commit.
@@ -63,8 +67,12 @@ const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Limits(#[from] LimitsError),
     #[error("creating the provider account: {0}")]
     Bootstrap(ApiError),
+    #[error(transparent)]
+    ProviderKey(#[from] api::ChosenKeyError),
     #[error("the embedded default rules failed to load (a build problem): {0}")]
     Embedded(LoadError),
     #[error(transparent)]
@@ -84,6 +92,10 @@ pub struct Daemon {
     pub app: Arc<App>,
     /// The provider key generated for a new data directory; shown once.
     pub generated_provider_key: Option<String>,
+    /// Why `Config::provider_key` was ignored: the store already had a
+    /// provider and the key is not one of its live keys (also logged as a
+    /// warning at start).
+    pub ignored_provider_key: Option<IgnoredKey>,
     _watcher: Option<notify::RecommendedWatcher>,
     /// The periodic tasks (pruning, the daily job); they hold the app while
     /// they run, so [`Daemon::close`] stops them before letting go of it.
@@ -106,12 +118,27 @@ impl Daemon {
     /// Build everything and do the first load of the rules directory. Must run
     /// inside a tokio runtime (the watcher spawns a task).
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
+        // Everything the config can get wrong is checked before the store is
+        // opened or created: a refused start changes nothing.
+        config.limits.validate()?;
+        if let Some(key) = &config.provider_key {
+            api::check_chosen_secret(key.trim())?;
+        }
+        if let Some(dir) = &config.rules_dir {
+            check_rules_dir(dir)?;
+        }
         let store = if config.durable {
             Store::open(&config.data_dir)?
         } else {
             Store::open_scratch(&config.data_dir)?
         };
-        let generated_provider_key = bootstrap_provider(&store, config)?;
+        let (generated_provider_key, ignored_provider_key) = bootstrap_provider(&store, config)?;
+        if let Some(why) = &ignored_provider_key {
+            tracing::warn!(
+                data_dir = %config.data_dir.display(),
+                "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
+            );
+        }
         let today = config
             .test_clock
             .unwrap_or_else(chrono::Utc::now)
@@ -136,12 +163,6 @@ impl Daemon {
                 ModuleSource::Embedded,
             )
             .map_err(StartError::Embedded)?;
-        if let Some(dir) = &config.rules_dir {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::RulesDir {
-                path: dir.clone(),
-                detail: e.to_string(),
-            })?;
-        }
         let registry = Arc::new(Registry::new(
             runtime,
             Arc::new(default),
@@ -172,27 +193,79 @@ impl Daemon {
         Ok(Daemon {
             app,
             generated_provider_key,
+            ignored_provider_key,
             _watcher: watcher,
             background,
         })
     }
 }
 
-/// Create the provider account with its key on a new data directory. Returns
-/// the key if it was generated (the caller shows it once).
-fn bootstrap_provider(store: &Store, config: &Config) -> Result<Option<String>, StartError> {
+/// A rules directory must already exist: one created for a mistyped path
+/// would be empty, so the daemon (or a replay testing a candidate) would run
+/// on the embedded defaults and look like a success.
+pub fn check_rules_dir(dir: &Path) -> Result<(), StartError> {
+    let detail = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => "is not a directory".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(StartError::RulesDir {
+        path: dir.to_path_buf(),
+        detail,
+    })
+}
+
+/// Why a provider key given for a store that already has a provider was
+/// ignored. The key only bootstraps a new data directory: adding it to an
+/// existing store would let whoever sets the daemon's environment mint a
+/// provider key outside the API, so it is never added (keys are managed
+/// through `/v1/api-keys`); saying so keeps a mistyped or stale key from
+/// failing later as a puzzling 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IgnoredKey {
+    #[error(
+        "the store already has a provider and this is not one of its keys; \
+         it was not added (manage keys with /v1/api-keys)"
+    )]
+    Unknown,
+    #[error("it is a key of this store but was revoked; it stays revoked")]
+    Revoked,
+    #[error("it is a reseller's key of this store, not the provider's")]
+    NotProvider,
+}
+
+/// Create the provider account with its key on a new data directory.
+/// Returns the key if it was generated (the caller shows it once), and on a
+/// store that already has a provider, why a given key was ignored.
+fn bootstrap_provider(
+    store: &Store,
+    config: &Config,
+) -> Result<(Option<String>, Option<IgnoredKey>), StartError> {
+    let given = config.provider_key.as_deref().map(str::trim);
     if api::accounts::has_provider(store).map_err(StartError::Bootstrap)? {
-        return Ok(None);
+        let Some(given) = given else {
+            return Ok((None, None));
+        };
+        let ignored = match api::find_key(store, given)? {
+            None => Some(IgnoredKey::Unknown),
+            Some(key) if key.revoked_at.is_some() => Some(IgnoredKey::Revoked),
+            Some(key) if key.role != crate::domain::accounts::Role::Provider => {
+                Some(IgnoredKey::NotProvider)
+            }
+            Some(_) => None,
+        };
+        return Ok((None, ignored));
     }
-    let (secret, generated) = match &config.provider_key {
-        Some(key) if !key.trim().is_empty() => (key.trim().to_string(), false),
-        _ => (api::generate_secret(), true),
+    let (secret, generated) = match given {
+        Some(key) => (key.to_string(), false),
+        None => (api::generate_secret(), true),
     };
     let now = config.test_clock.unwrap_or_else(chrono::Utc::now);
     let txn = store.begin_write()?;
     api::accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
     txn.commit().map_err(StoreError::from)?;
-    Ok(generated.then_some(secret))
+    Ok((generated.then_some(secret), None))
 }
 
 fn spawn_pruning(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {

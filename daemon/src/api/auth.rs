@@ -62,8 +62,68 @@ pub fn generate_secret() -> String {
     format!("rk_{}", hex::encode(bytes))
 }
 
+/// The shortest provider key a person may choose. Generated keys are 67
+/// characters; a short chosen one could be guessed.
+pub const MIN_CHOSEN_SECRET: usize = 16;
+
+/// The longest provider key a person may choose (it travels in a header).
+pub const MAX_CHOSEN_SECRET: usize = 256;
+
+/// At most this many characters of a secret are kept as its prefix.
+const PREFIX_LEN: usize = 7;
+
+/// Why a provider key chosen by a person (`--provider-key`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChosenKeyError {
+    #[error(
+        "the provider key has {0} characters; it must have at least {MIN_CHOSEN_SECRET} \
+         (or leave it out and one is generated)"
+    )]
+    TooShort(usize),
+    #[error("the provider key has {0} characters; it must have at most {MAX_CHOSEN_SECRET}")]
+    TooLong(usize),
+    #[error(
+        "the provider key must be visible ASCII characters only (no spaces or control \
+         characters): it is sent as `Authorization: Bearer <key>`"
+    )]
+    BadCharacter,
+}
+
+/// Check a provider key a person chose (surrounding whitespace is not part
+/// of it: the caller trims).
+pub fn check_chosen_secret(secret: &str) -> Result<(), ChosenKeyError> {
+    if !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ChosenKeyError::BadCharacter);
+    }
+    match secret.len() {
+        n if n < MIN_CHOSEN_SECRET => Err(ChosenKeyError::TooShort(n)),
+        n if n > MAX_CHOSEN_SECRET => Err(ChosenKeyError::TooLong(n)),
+        _ => Ok(()),
+    }
+}
+
+/// The part of a secret kept in clear to recognise its key by: at most
+/// [`PREFIX_LEN`] characters and at most half of the secret, so the stored
+/// and listed prefix never gives the secret away.
+fn prefix(secret: &str) -> String {
+    let len = PREFIX_LEN.min(secret.chars().count() / 2);
+    secret.chars().take(len).collect()
+}
+
 fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
+}
+
+/// The stored key whose secret is `secret`, revoked or not.
+pub fn find_key(store: &store::Store, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+    let read = store.read()?;
+    let Some(hashes) = store::table_if_exists(&read, API_KEY_HASHES)? else {
+        return Ok(None);
+    };
+    let Some(id) = hashes.get(hash(secret).as_slice())?.map(|v| v.value()) else {
+        return Ok(None);
+    };
+    store::get_json(&read.open_table(API_KEYS)?, "api_keys", id)
 }
 
 /// Store a key for `account` inside `txn`; returns its record.
@@ -79,7 +139,7 @@ pub fn insert_key(
         id,
         account_id: account.id,
         role,
-        prefix: secret.chars().take(7).collect(),
+        prefix: prefix(secret),
         created_at: now,
         revoked_at: None,
     };
@@ -137,17 +197,21 @@ impl KeyCache {
     }
 }
 
+/// The token of a `Bearer` credential. The scheme is matched without regard
+/// to case (RFC 9110 section 11.1: `bearer`, `BEARER` are the same scheme).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 impl App {
     /// Resolve an `Authorization` header value to the caller.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, ApiError> {
         let unauthorized = || {
             ApiError::Unauthorized("send a valid API key as `Authorization: Bearer <key>`".into())
         };
-        let secret = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(unauthorized)?;
+        let secret = header.and_then(bearer_token).ok_or_else(unauthorized)?;
         let hash = hash(secret);
         if let Some(caller) = self.keys.get(&hash) {
             return Ok(caller);
@@ -184,6 +248,41 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer k1", "bearer k1", "BEARER k1", "bEaReR   k1 "] {
+            assert_eq!(bearer_token(header), Some("k1"), "{header:?}");
+        }
+        for header in ["Basic k1", "Bearer", "Bearer ", "Bearerk1", "k1"] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn a_chosen_key_is_long_enough_and_its_prefix_never_the_secret() {
+        assert_eq!(check_chosen_secret("x"), Err(ChosenKeyError::TooShort(1)));
+        assert_eq!(
+            check_chosen_secret("fifteen-chars-x"),
+            Err(ChosenKeyError::TooShort(15))
+        );
+        assert_eq!(check_chosen_secret("sixteen-chars-xx"), Ok(()));
+        assert_eq!(
+            check_chosen_secret("sixteen chars xx"),
+            Err(ChosenKeyError::BadCharacter)
+        );
+        assert_eq!(
+            check_chosen_secret(&"k".repeat(257)),
+            Err(ChosenKeyError::TooLong(257))
+        );
+        assert_eq!(prefix("sixteen-chars-xx"), "sixteen");
+        assert_eq!(prefix(&generate_secret()).len(), 7);
+        // Whatever reaches it, the prefix is at most half the secret.
+        for secret in ["x", "ab", "abcdefgh", "abcdefghijklm"] {
+            let p = prefix(secret);
+            assert!(p.len() * 2 <= secret.len(), "{secret:?} -> {p:?}");
+        }
+    }
 
     #[test]
     fn an_answer_read_before_an_invalidation_is_never_cached_after_it() {

@@ -17,7 +17,10 @@ pub mod quotes;
 pub mod services;
 pub mod tariffs;
 
-pub use auth::{Caller, generate_secret, insert_key};
+pub use auth::{
+    Caller, ChosenKeyError, MIN_CHOSEN_SECRET, check_chosen_secret, find_key, generate_secret,
+    insert_key,
+};
 pub use error::ApiError;
 pub use idempotency::{Idempotency, Reply};
 

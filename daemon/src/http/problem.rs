@@ -44,7 +44,15 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(kind = self.kind(), error = %self, "request failed");
         }
-        problem(status, self.kind(), self.title(), self.to_string())
+        let mut response = problem(status, self.kind(), self.title(), self.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 section 11.6.1: a 401 names the scheme that would work.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"rulesd\""),
+            );
+        }
+        response
     }
 }
 

@@ -7,18 +7,28 @@ mod run;
 mod scenario;
 
 pub use matcher::Mismatch;
-pub use run::{Failure, Outcome, Problem, ReplayError, RunOptions, run};
+pub use run::{Failure, Outcome, Problem, ReplayError, RunOptions, check_keep_data, run};
 pub use scenario::{Expect, Scenario, ScenarioError, Step};
 
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// The scenario files named: files as given, directories searched
-/// recursively for `*.toml`, in name order.
+/// recursively for `*.toml`, in name order. A directory without any is an
+/// error: a mistyped or empty directory must not pass as "0 scenarios, all ok".
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
+            let before = out.len();
             walk(path, &mut out)?;
+            if out.len() == before {
+                return Err(ScenarioError {
+                    file: path.clone(),
+                    line: 0,
+                    message: "no scenario files (*.toml) in this directory".into(),
+                });
+            }
         } else {
             out.push(path.clone());
         }
@@ -44,6 +54,47 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
+}
+
+/// What became of one scenario file, as `rulesd replay --json` prints it:
+/// every file named appears, including those that could not run, tagged by
+/// `status`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Report {
+    /// It ran and every expectation held.
+    Ok(Outcome),
+    /// It ran and stopped at the failing step in `failure`.
+    Fail(Outcome),
+    /// It could not run: the file does not parse or cannot be read, a bound
+    /// module does not load, the store could not be set up.
+    Error {
+        file: PathBuf,
+        /// The line the problem is on, when it is tied to one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+impl Report {
+    /// The report of `file`, from loading and running it.
+    pub fn new(file: &Path, result: Result<Outcome, ReplayError>) -> Report {
+        match result {
+            Ok(o) if o.failure.is_some() => Report::Fail(o),
+            Ok(o) => Report::Ok(o),
+            Err(ReplayError::Scenario(e)) => Report::Error {
+                file: e.file,
+                line: (e.line > 0).then_some(e.line),
+                message: e.message,
+            },
+            Err(e) => Report::Error {
+                file: file.to_path_buf(),
+                line: None,
+                message: e.to_string(),
+            },
+        }
+    }
 }
 
 /// A failure as text a person reads: the step, its line, and each field

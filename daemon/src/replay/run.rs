@@ -17,15 +17,17 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
-/// The provider key of every scratch store.
-const KEY: &str = "rk_replay";
+/// The provider key of every scratch store (long enough for the check on
+/// chosen keys).
+const KEY: &str = "rk_replay_provider_key";
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Serve every hook from this rules directory instead of the scenario's bindings.
     pub rules_dir: Option<PathBuf>,
-    /// Keep the store here (a new directory) instead of a temporary one, e.g.
-    /// to run `rulesd diff` on it afterwards.
+    /// Keep the store here (a new or empty directory, see
+    /// [`check_keep_data`]) instead of a temporary one, e.g. to run
+    /// `rulesd diff` on it afterwards.
     pub data_dir: Option<PathBuf>,
     /// A compile cache shared by the scenarios of one run (a directory this
     /// process created), so each module is compiled once, not per scenario.
@@ -83,6 +85,29 @@ pub enum ReplayError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Setup(String),
+    /// The directory to keep the store in is not new (see [`check_keep_data`]).
+    #[error("cannot keep the store in {path}: {detail}")]
+    KeepData { path: PathBuf, detail: String },
+}
+
+/// The directory a replay keeps its store in must be new or empty: a replay
+/// into an existing store would start from that store's history (failing
+/// confusingly and changing it), and a daemon's data directory would be
+/// written by a scenario.
+pub fn check_keep_data(dir: &Path) -> Result<(), ReplayError> {
+    let refuse = |detail: String| ReplayError::KeepData {
+        path: dir.to_path_buf(),
+        detail,
+    };
+    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refuse(
+            "the directory exists and is not empty; name a new directory".into(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) if !dir.is_dir() => Err(refuse("it exists and is not a directory".into())),
+        Err(e) => Err(refuse(e.to_string())),
+    }
 }
 
 /// A rules directory holding the scenario's bound modules and a manifest.
@@ -218,6 +243,9 @@ impl Runner {
 /// Run one scenario to its end or its first failing step.
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, ReplayError> {
     let started = Instant::now();
+    if let Some(dir) = &options.data_dir {
+        check_keep_data(dir)?;
+    }
     let scratch = tempfile::tempdir()
         .map_err(|e| ReplayError::Setup(format!("no temporary directory: {e}")))?;
     let data_dir = options

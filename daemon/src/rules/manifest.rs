@@ -5,9 +5,12 @@
 //! [hooks]
 //! pricing = "my-pricing.wasm"
 //!
-//! [resellers.r-42]
+//! [resellers.42]
 //! pricing = "reseller-42.wasm"
 //! ```
+//!
+//! A reseller is named by its id (`[resellers.42]` binds reseller 42's
+//! requests); any other key is an error, since it could never match.
 //!
 //! Without a manifest, a file named after a hook (`pricing.wasm`,
 //! `tariff-change.wasm`, ...) serves that hook. Any hook left unbound is served
@@ -26,7 +29,9 @@ pub struct Manifest {
     /// Global bindings: hook -> module file name in the rules directory.
     #[serde(default)]
     pub hooks: BTreeMap<Hook, String>,
-    /// Per-reseller bindings, which take precedence for that reseller's requests.
+    /// Per-reseller bindings, which take precedence for that reseller's
+    /// requests; keyed by reseller id, written as a decimal string (as
+    /// requests look them up, see `api::pricing::binding`).
     #[serde(default)]
     pub resellers: BTreeMap<String, BTreeMap<Hook, String>>,
 }
@@ -53,6 +58,17 @@ impl Manifest {
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, String> {
         let manifest: Manifest =
             toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+        // A key that is not a reseller id would be listed and never used:
+        // refuse it, so the mistake shows in /v1/rules.
+        for key in manifest.resellers.keys() {
+            if !is_reseller_id(key) {
+                return Err(format!(
+                    "{}: [resellers.{key}]: a reseller is named by its id, a positive \
+                     integer without leading zeros, e.g. [resellers.42]",
+                    path.display()
+                ));
+            }
+        }
         for file in manifest
             .hooks
             .values()
@@ -69,6 +85,12 @@ impl Manifest {
     }
 }
 
+/// Whether `key` is a reseller id exactly as `u64::to_string` writes it.
+fn is_reseller_id(key: &str) -> bool {
+    key.parse::<u64>()
+        .is_ok_and(|id| id > 0 && id.to_string() == key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,11 +99,27 @@ mod tests {
     fn parses_global_and_reseller_bindings() {
         let m = Manifest::parse(
             Path::new("rules.toml"),
-            "[hooks]\npricing = \"a.wasm\"\n[resellers.r1]\nwholesale = \"b.wasm\"\n",
+            "[hooks]\npricing = \"a.wasm\"\n[resellers.1]\nwholesale = \"b.wasm\"\n",
         )
         .unwrap();
         assert_eq!(m.hooks[&Hook::Pricing], "a.wasm");
-        assert_eq!(m.resellers["r1"][&Hook::Wholesale], "b.wasm");
+        assert_eq!(m.resellers["1"][&Hook::Wholesale], "b.wasm");
+    }
+
+    #[test]
+    fn a_reseller_key_must_be_a_reseller_id() {
+        for key in ["r-42", "0", "042", "-1", "\"\""] {
+            let e = Manifest::parse(
+                Path::new("rules.toml"),
+                &format!("[resellers.{key}]\npricing = \"b.wasm\"\n"),
+            )
+            .unwrap_err();
+            assert!(
+                e.contains("a reseller is named by its id") && e.starts_with("rules.toml: "),
+                "{key}: {e}"
+            );
+        }
+        assert!(Manifest::parse(Path::new("rules.toml"), "[resellers.42]\n").is_ok());
     }
 
     #[test]

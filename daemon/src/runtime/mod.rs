@@ -11,7 +11,7 @@ mod limits;
 mod module;
 
 pub use error::{CallError, LoadError};
-pub use limits::{EPOCH_TICK, Limits, MemoryLimitExceeded};
+pub use limits::{EPOCH_TICK, Limits, LimitsError, MemoryLimitExceeded};
 pub use module::{Called, ModuleSource, RuleModule};
 
 use sha2::{Digest, Sha256};

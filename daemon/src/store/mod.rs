@@ -37,6 +37,9 @@ pub enum StoreError {
          version {SCHEMA_VERSION}; use the rulesd release that wrote it"
     )]
     UnknownSchema { path: PathBuf, found: u64 },
+    /// The data directory's path names a file (or something else).
+    #[error("the data directory {path} is not a directory")]
+    NotADirectory { path: PathBuf },
     #[error("storage error: {0}")]
     Storage(String),
     #[error("corrupt record in {table} for key {key}: {detail}")]
@@ -96,6 +99,7 @@ impl Store {
     /// Open an existing store without creating anything (for tools that
     /// only read, like `rulesd diff`). Fails clearly if a daemon holds it.
     pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
+        check_not_a_file(dir)?;
         let path = dir.join(FILE_NAME);
         // A small page cache: a tool streams through the file once, and
         // redb's default cache (up to 1 GiB) would grow with the history read.
@@ -131,6 +135,7 @@ impl Store {
             path: path.clone(),
             detail,
         };
+        check_not_a_file(dir)?;
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let db = Database::create(&path).map_err(|e| open_err(e.to_string()))?;
         let found = {
@@ -202,6 +207,16 @@ impl Store {
         let read = self.read()?;
         let table = read.open_table(META)?;
         Ok(table.get(SCHEMA_KEY)?.map(|v| v.value()))
+    }
+}
+
+/// A data directory path that exists must be a directory: otherwise creating
+/// it fails with a bare "File exists (os error 17)" that names neither the
+/// path nor the problem.
+fn check_not_a_file(dir: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(StoreError::NotADirectory { path: dir.into() }),
+        _ => Ok(()),
     }
 }
 
@@ -281,6 +296,23 @@ mod tests {
         assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
         drop(store);
         assert!(Store::open(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn a_data_directory_that_is_a_file_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data");
+        std::fs::write(&file, "").unwrap();
+        for err in [
+            Store::open(&file).err().unwrap(),
+            Store::open_existing(&file).err().unwrap(),
+        ] {
+            assert!(
+                matches!(&err, StoreError::NotADirectory { path } if *path == file),
+                "{err}"
+            );
+            assert!(err.to_string().ends_with("is not a directory"), "{err}");
+        }
     }
 
     #[test]

@@ -46,3 +46,115 @@ fn serve_on_embedded_defaults_answers_and_stops_on_sigterm() {
     let exit = daemon.child.wait().unwrap();
     assert!(exit.success(), "rulesd exited with {exit}");
 }
+
+/// `rulesd serve` with `args` (after `serve`), expected to refuse to start:
+/// its exit code and stderr.
+fn refused_serve(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rulesd"))
+        .arg("serve")
+        .args(args)
+        .env_remove("RULESD_RULES_DIR")
+        .env_remove("RULESD_PROVIDER_KEY")
+        .env_remove("RULESD_DATA_DIR")
+        .env("RULESD_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn serve_refuses_bad_settings_before_creating_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let a_file = tmp.path().join("a-file");
+    std::fs::write(&a_file, "").unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let base = |data: &std::path::Path| {
+        vec![
+            os("--listen"),
+            os("127.0.0.1:0"),
+            os("--data-dir"),
+            data.as_os_str().to_owned(),
+        ]
+    };
+    let cases: Vec<(Vec<std::ffi::OsString>, Option<i32>, Vec<&str>)> = vec![
+        // An explicitly named rules directory must exist (the daemon has no
+        // default one to create).
+        (
+            [
+                base(&data),
+                vec![os("--rules-dir"), tmp.path().join("no-such-rules").into()],
+            ]
+            .concat(),
+            Some(1),
+            vec!["no-such-rules", "does not exist"],
+        ),
+        (
+            [base(&data), vec![os("--rules-dir"), a_file.clone().into()]].concat(),
+            Some(1),
+            vec!["a-file", "is not a directory"],
+        ),
+        (
+            base(&a_file),
+            Some(1),
+            vec!["data directory", "a-file", "is not a directory"],
+        ),
+        // Limits out of range are refused when the command line is parsed,
+        // naming the flag and the accepted range.
+        (
+            [base(&data), vec![os("--rule-fuel"), os("0")]].concat(),
+            Some(2),
+            vec!["--rule-fuel", "1000000..=1000000000000"],
+        ),
+        (
+            [base(&data), vec![os("--rule-memory-mib"), os("0")]].concat(),
+            Some(2),
+            vec!["--rule-memory-mib", "1..=4096"],
+        ),
+        (
+            [base(&data), vec![os("--rule-timeout-ms"), os("0")]].concat(),
+            Some(2),
+            vec!["--rule-timeout-ms", "10..=60000"],
+        ),
+        // A chosen provider key is long enough not to be guessed.
+        (
+            [base(&data), vec![os("--provider-key"), os("x")]].concat(),
+            Some(2),
+            vec!["--provider-key", "at least 16"],
+        ),
+    ];
+    for (args, code, says) in cases {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let (status, stderr) = refused_serve(&args);
+        assert_eq!(status, code, "{args:?}: {stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{args:?}: {s:?} not in {stderr}");
+        }
+        assert!(!data.exists(), "{args:?} created the data directory");
+    }
+}
+
+#[test]
+fn serve_on_a_taken_port_creates_no_data_directory_and_no_key() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d2");
+    let (status, stderr) = refused_serve(&[
+        "--listen".as_ref(),
+        addr.as_ref(),
+        "--data-dir".as_ref(),
+        data.as_os_str(),
+        "--provider-key".as_ref(),
+        "a-provider-key-long-enough".as_ref(),
+    ]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(!data.exists(), "the data directory was created");
+}

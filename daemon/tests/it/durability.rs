@@ -64,6 +64,40 @@ async fn concurrent_writers_all_acknowledged_writes_survive_a_restart() {
     assert_eq!(clients.len(), acked.len(), "no duplicates");
 }
 
+/// The provider key only bootstraps a new store: a restart with another key
+/// never adds it (it is ignored, with a reason), and the stored key keeps
+/// working.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_another_provider_key_does_not_add_it() {
+    use rulesd::server::IgnoredKey;
+    let data = tempfile::tempdir().unwrap();
+    let restart = async |key: &str| {
+        let mut c = config(data.path());
+        c.provider_key = Some(key.into());
+        let daemon = Daemon::build(&c).unwrap();
+        let ignored = daemon.ignored_provider_key;
+        let answers = [PROVIDER_KEY, key].map(|k| {
+            daemon
+                .app
+                .authenticate(Some(&format!("Bearer {k}")))
+                .is_ok()
+        });
+        let app = daemon.app.clone();
+        daemon.close().await;
+        drop(app);
+        (ignored, answers)
+    };
+    // The first start creates the provider with the given key.
+    assert_eq!(restart(PROVIDER_KEY).await, (None, [true, true]));
+    // The same key again: nothing to say.
+    assert_eq!(restart(PROVIDER_KEY).await, (None, [true, true]));
+    // Another key: ignored, not added.
+    assert_eq!(
+        restart("rk_another_provider_key").await,
+        (Some(IgnoredKey::Unknown), [true, false])
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_request_does_not_spoil_its_batch() {
     let data = tempfile::tempdir().unwrap();

@@ -119,4 +119,28 @@ async fn manifest_binds_hooks_per_reseller() {
         })
         .await;
     assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
+
+    // A reseller key that is not a reseller id could never bind anything:
+    // it is a manifest error too, and the previous bindings stay.
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[resellers.r-1]\npricing = \"cheap.wasm\"\n",
+    );
+    let report = server
+        .wait_for_rules("the reseller key error", |r| {
+            r["errors"].as_array().unwrap().iter().any(|e| {
+                e["file"] == "rules.toml"
+                    && e["error"]
+                        .as_str()
+                        .unwrap()
+                        .contains("[resellers.r-1]: a reseller is named by its id")
+            })
+        })
+        .await;
+    assert!(
+        !report.to_string().contains("\"reseller\":\"r-1\""),
+        "{report:#}"
+    );
+    assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
 }

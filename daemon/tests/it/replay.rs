@@ -131,6 +131,122 @@ fn malformed_scenarios_name_the_file_line_and_problem() {
     }
 }
 
+/// Every scenario named appears in `--json`, those that could not run too,
+/// with where and why.
+#[test]
+fn replay_json_reports_every_scenario_including_those_that_could_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]\n",
+    )
+    .unwrap();
+    let failing = dir.path().join("failing.toml");
+    std::fs::write(&failing, FAILING).unwrap();
+    let missing = dir.path().join("none.toml");
+    let arg = |p: &Path| p.to_str().unwrap().to_string();
+    let out = rulesd(&[
+        "replay",
+        "--json",
+        &arg(&bad),
+        &arg(&failing),
+        &arg(&missing),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = json.as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{json:#}");
+    assert_eq!(entries[0]["status"], "error");
+    assert_eq!(entries[0]["file"], arg(&bad));
+    assert_eq!(entries[0]["line"], 3);
+    assert!(
+        entries[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unclosed array table"),
+        "{json:#}"
+    );
+    assert_eq!(entries[1]["status"], "fail");
+    assert_eq!(entries[1]["failure"]["line"], 14);
+    assert_eq!(entries[2]["status"], "error");
+    assert_eq!(entries[2]["file"], arg(&missing));
+    assert!(
+        entries[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read"),
+        "{json:#}"
+    );
+
+    let out = rulesd(&["replay", "--json", &arg(&missing)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["status"], "error", "{json:#}");
+}
+
+/// Arguments that would make a replay pass or write where it should not are
+/// refused before anything runs, and leave everything as it was.
+#[test]
+fn replay_refuses_missing_rules_old_stores_and_empty_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("failing.toml");
+    std::fs::write(&file, FAILING).unwrap();
+    let scenario = file.to_str().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    let new = dir.path().join("new");
+    std::fs::write(kept.join("rulesd.redb"), "an old store").unwrap();
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (
+            vec!["--rules", missing.to_str().unwrap(), scenario],
+            vec![
+                "--rules".into(),
+                format!("{}: does not exist", missing.display()),
+            ],
+        ),
+        (
+            vec!["--rules", scenario, scenario],
+            vec![format!("{scenario}: is not a directory")],
+        ),
+        (
+            vec!["--keep-data", kept.to_str().unwrap(), scenario],
+            vec![
+                "--keep-data".into(),
+                kept.display().to_string(),
+                "exists and is not empty".into(),
+            ],
+        ),
+        (
+            vec!["--keep-data", new.to_str().unwrap(), scenario, scenario],
+            vec!["--keep-data needs exactly one scenario; 2 were named".into()],
+        ),
+        (
+            vec![empty.to_str().unwrap()],
+            vec![format!("{}: no scenario files (*.toml)", empty.display())],
+        ),
+    ];
+    for (args, says) in cases {
+        let out = rulesd(&[&["replay"][..], &args].concat());
+        let report = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {report}");
+        for s in says {
+            assert!(report.contains(&s), "{args:?}: {s:?} not in {report}");
+        }
+        assert!(!report.contains("scenario(s)"), "{args:?} ran: {report}");
+    }
+    assert!(!missing.exists(), "--rules created the directory");
+    assert!(!new.exists());
+    assert_eq!(
+        std::fs::read(kept.join("rulesd.redb")).unwrap(),
+        b"an old store"
+    );
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+}
+
 fn scenario(dir: &Path) -> Scenario {
     let text = r#"name = "orders on two tariffs"
 start = 2026-01-01T00:00:00Z
@@ -215,7 +331,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert_eq!(streamed, 2);
     assert_eq!(cheaper.delta["EUR"], Decimal::new(-200, 2));
     for d in &cheaper.differences {
-        assert_eq!(d.delta, Decimal::new(-100, 2));
+        assert_eq!(d.delta, Some(Decimal::new(-100, 2)));
         assert_eq!(
             d.candidate_lines.as_ref().unwrap()[0].amount.to_string(),
             "9.00"
@@ -233,6 +349,23 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     )
     .unwrap();
     assert_eq!((since.examined, since.changed), (1, 1));
+
+    // A candidate that traps changes nothing: it fails, and a failure is not
+    // a change with a zero delta.
+    let trapping = diff(&store, &load("panic"), &options, |_| {}).unwrap();
+    assert_eq!(
+        (trapping.examined, trapping.changed, trapping.failed),
+        (3, 0, 3),
+        "{trapping:?}"
+    );
+    assert!(trapping.delta.is_empty(), "{trapping:?}");
+    for d in &trapping.differences {
+        assert_eq!((&d.candidate_lines, d.delta), (&None, None));
+        assert!(
+            d.candidate_error.as_deref().unwrap().contains("trapped"),
+            "{d:?}"
+        );
+    }
     drop(store);
 
     // The command line gives the same answer.
@@ -249,6 +382,26 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(report.contains("3 decision(s) re-run"), "{report}");
     assert!(report.contains("2 would change"), "{report}");
     assert!(report.contains("total delta EUR: -2.00"), "{report}");
+
+    // A trapping candidate: the failures are reported as such, no delta is
+    // made up for them, and the exit status says something failed.
+    std::fs::write(dir.path().join("trapping.wasm"), fixture("panic")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("trapping.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("0 would change, 3 failed"), "{report}");
+    assert!(!report.contains("total delta"), "{report}");
+    assert!(report.contains("-> candidate FAILED: rule"), "{report}");
+    assert!(
+        report.contains("the candidate failed on 3 decision(s)"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -295,6 +448,26 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
     assert_eq!(events[1]["type"], "summary");
     assert_eq!(events[1]["changed"], 1);
     assert_eq!(events[1]["delta"]["EUR"], "-6.00");
+
+    // A candidate that traps: the summary counts the failure apart from the
+    // changes, and the failure carries no delta.
+    let r = send(&s.client, fixture("panic")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["type"], "difference");
+    assert!(events[0].get("delta").is_none(), "{text}");
+    assert!(events[0]["candidate_error"].is_string(), "{text}");
+    assert_eq!(events[1]["type"], "summary");
+    assert_eq!(
+        (&events[1]["changed"], &events[1]["failed"]),
+        (&0.into(), &1.into())
+    );
+    assert_eq!(events[1]["delta"], serde_json::json!({}), "{text}");
 
     assert_eq!(
         send(&s.client, b"not wasm".to_vec())

@@ -1,7 +1,7 @@
 //! Tenancy: a reseller sees and changes only its own objects; another tenant's
 //! object is a 404 exactly like a missing one; revoked keys stop at once.
 
-use crate::support::{TestServer, client_with_key, order};
+use crate::support::{PROVIDER_KEY, TestServer, client_with_key, order};
 use serde_json::{Value, json};
 
 fn ids(list: &Value) -> Vec<u64> {
@@ -198,6 +198,48 @@ async fn missing_bad_and_revoked_keys_are_refused_at_once() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
+}
+
+/// RFC 9110: the auth scheme is case-insensitive, and a 401 says which
+/// scheme to use (`WWW-Authenticate`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bearer_scheme_is_case_insensitive_and_401_names_it() {
+    let s = TestServer::start(None).await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let r = reqwest::Client::new()
+            .get(s.url("/v1/clients"))
+            .header("authorization", format!("{scheme} {PROVIDER_KEY}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{scheme}");
+    }
+    for auth in [None, Some("Bearer rk_nope"), Some("Basic dXNlcjpwYXNz")] {
+        let mut req = reqwest::Client::new().get(s.url("/v1/clients"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{auth:?}");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer realm=\"rulesd\"",
+            "{auth:?}"
+        );
+    }
+}
+
+/// The listed prefix of a key is never the secret, nor most of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listed_key_prefix_is_at_most_half_the_secret() {
+    let s = TestServer::start(None).await;
+    let keys = s.get("/v1/api-keys").await.1;
+    let prefix = keys[0]["prefix"].as_str().unwrap();
+    assert!(PROVIDER_KEY.starts_with(prefix), "{keys:#}");
+    assert!(
+        prefix.len() <= 8 && prefix.len() * 2 <= PROVIDER_KEY.len(),
+        "{keys:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
