@@ -186,15 +186,29 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
         .insert(service.id, store::encode(service).as_slice())?
         .map(|old| store::decode::<Placed>("services", service.id, old.value()))
         .transpose()?;
-    if let Some(old) = previous
-        && let Some(index) = index_of(old.status, old.daily, old.suspended_by)
-    {
-        txn.open_table(index.table())?
-            .remove((old.expires.num_days_from_ce(), service.id))?;
-    }
-    if let Some(index) = expiry_index(service) {
-        txn.open_table(index.table())?
-            .insert((service.expires.num_days_from_ce(), service.id), ())?;
+    let old = previous.and_then(|old| {
+        index_of(old.status, old.daily, old.suspended_by)
+            .map(|index| (index, (old.expires.num_days_from_ce(), service.id)))
+    });
+    let new = expiry_index(service)
+        .map(|index| (index, (service.expires.num_days_from_ce(), service.id)));
+    match (old, new) {
+        // The usual case (a renewal): one index, opened once.
+        (Some((from, old_key)), Some((to, new_key))) if from == to => {
+            let mut table = txn.open_table(to.table())?;
+            if old_key != new_key {
+                table.remove(old_key)?;
+                table.insert(new_key, ())?;
+            }
+        }
+        (old, new) => {
+            if let Some((index, key)) = old {
+                txn.open_table(index.table())?.remove(key)?;
+            }
+            if let Some((index, key)) = new {
+                txn.open_table(index.table())?.insert(key, ())?;
+            }
+        }
     }
     Ok(())
 }

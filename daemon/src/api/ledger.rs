@@ -44,8 +44,17 @@ pub(crate) fn record(
     target: Target<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<LedgerEntry>, ApiError> {
+    let lines = decision.output.lines();
+    // Both sequences from one open of the counters table.
+    let (receipt_id, first) = {
+        let mut counters = txn.open_table(store::COUNTERS)?;
+        (
+            store::next_ids_in(&mut counters, "receipts", 1)?,
+            store::next_ids_in(&mut counters, "ledger", lines.len() as u64)?,
+        )
+    };
     let receipt = Receipt {
-        id: store::next_id(txn, "receipts")?,
+        id: receipt_id,
         at: decision_time(&decision.input)?,
         hook: decision.hook,
         module: decision.module.clone(),
@@ -59,8 +68,6 @@ pub(crate) fn record(
     };
     txn.open_table(RECEIPTS)?
         .insert(receipt.id, store::encode(&receipt).as_slice())?;
-    let lines = decision.output.lines();
-    let first = store::next_ids(txn, "ledger", lines.len() as u64)?;
     let entries: Vec<LedgerEntry> = (first..)
         .zip(lines)
         .map(|(id, line)| LedgerEntry {
@@ -102,6 +109,7 @@ fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<(), ApiErro
         }
     }
     // (account, balance) per account and currency the lines touch.
+    let mut table = txn.open_table(BALANCES)?;
     let mut balances: Vec<(u64, Balance)> = Vec::new();
     for entry in entries {
         let found = balances
@@ -110,14 +118,13 @@ fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<(), ApiErro
         let i = match found {
             Some(i) => i,
             None => {
-                let balance = balance_in(txn, entry.account_id, &entry.currency)?;
+                let balance = balance_of(&table, entry.account_id, &entry.currency)?;
                 balances.push((entry.account_id, balance));
                 balances.len() - 1
             }
         };
         balances[i].1.add(entry.line.amount);
     }
-    let mut table = txn.open_table(BALANCES)?;
     for (account, balance) in &balances {
         table.insert(
             (*account, balance.currency.as_str()),
@@ -133,7 +140,15 @@ pub(crate) fn balance_in(
     account: u64,
     currency: &str,
 ) -> Result<Balance, ApiError> {
-    let table = txn.open_table(BALANCES)?;
+    balance_of(&txn.open_table(BALANCES)?, account, currency)
+}
+
+/// An account's balance in a currency, read from the open balances table.
+fn balance_of(
+    table: &impl ReadableTable<(u64, &'static str), &'static [u8]>,
+    account: u64,
+    currency: &str,
+) -> Result<Balance, ApiError> {
     let found = table.get((account, currency))?;
     Ok(match found {
         Some(v) => store::decode("balances", account, v.value())?,

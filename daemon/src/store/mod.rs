@@ -279,7 +279,16 @@ pub fn next_id(txn: &WriteTransaction, sequence: &str) -> Result<u64, StoreError
 
 /// Hand out `n` consecutive ids of a sequence at once; returns the first.
 pub fn next_ids(txn: &WriteTransaction, sequence: &str, n: u64) -> Result<u64, StoreError> {
-    let mut counters: Table<&str, u64> = txn.open_table(COUNTERS)?;
+    next_ids_in(&mut txn.open_table(COUNTERS)?, sequence, n)
+}
+
+/// [`next_ids`] with the counters table already open (several sequences in
+/// one operation open it once).
+pub fn next_ids_in(
+    counters: &mut Table<&str, u64>,
+    sequence: &str,
+    n: u64,
+) -> Result<u64, StoreError> {
     let first = counters.get(sequence)?.map_or(0, |v| v.value()) + 1;
     counters.insert(sequence, first + n.saturating_sub(1))?;
     Ok(first)
