@@ -186,10 +186,17 @@ impl Daemon {
             writer,
             config.options.clone(),
         ));
-        let background = vec![
-            spawn_pruning(Arc::downgrade(&app)),
-            spawn_daily_job(Arc::downgrade(&app)),
-        ];
+        // A scratch store (a replay) has no periodic tasks: its test clock
+        // moves only through the API, which runs the daily job itself, and a
+        // task's writes would interleave with the steps at random.
+        let background = if config.durable {
+            vec![
+                spawn_pruning(Arc::downgrade(&app)),
+                spawn_daily_job(Arc::downgrade(&app)),
+            ]
+        } else {
+            Vec::new()
+        };
         Ok(Daemon {
             app,
             generated_provider_key,

@@ -22,9 +22,12 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// What every problem `type` starts with; the rest is the kind.
+pub const PROBLEM_URN: &str = "urn:rulesd:problem:";
+
 pub fn problem(status: StatusCode, kind: &str, title: &str, detail: String) -> Response {
     let body = Problem {
-        kind: format!("urn:rulesd:problem:{kind}"),
+        kind: format!("{PROBLEM_URN}{kind}"),
         title: title.into(),
         status: status.as_u16(),
         detail,

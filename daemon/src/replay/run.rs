@@ -7,6 +7,7 @@ use super::matcher::{Mismatch, Saved, compare};
 use super::scenario::{Scenario, ScenarioError, Step};
 use crate::api::Caller;
 use crate::api::clock::ClockState;
+use crate::http::problem::PROBLEM_URN;
 use crate::server::{Config, Daemon};
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -197,16 +198,19 @@ impl Runner {
             .send(&step.method, &path, body.as_ref())
             .await
             .map_err(reference)?;
-        let status_ok = match step.expect.status {
-            Some(s) => s == status,
-            None => (200..300).contains(&status),
+        // No status named: a success, or any error if an error kind is named.
+        let status_ok = match (step.expect.status, &step.expect.error) {
+            (Some(s), _) => s == status,
+            (None, None) => (200..300).contains(&status),
+            (None, Some(_)) => status >= 400,
         };
         if !status_ok {
             return Err(Problem::Status {
-                expected: step
-                    .expect
-                    .status
-                    .map_or_else(|| "2xx".into(), |s| s.to_string()),
+                expected: match (step.expect.status, &step.expect.error) {
+                    (Some(s), _) => s.to_string(),
+                    (None, None) => "2xx".into(),
+                    (None, Some(_)) => "an error (4xx or 5xx)".into(),
+                },
                 actual: status,
                 body: parse_body(&bytes),
             });
@@ -218,8 +222,14 @@ impl Runner {
         }
         let actual = parse_body(&bytes);
         if let Some(kind) = &step.expect.error {
-            let got = actual.get("kind").and_then(Value::as_str);
-            if got != Some(kind.as_str()) {
+            // A problem document names its kind in `type`, as a URN; the
+            // scenario may give the URN or just its last part.
+            let got = actual
+                .get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.strip_prefix(PROBLEM_URN).unwrap_or(t));
+            let wanted = kind.strip_prefix(PROBLEM_URN).unwrap_or(kind);
+            if got != Some(wanted) {
                 return Err(Problem::Error {
                     expected: kind.clone(),
                     actual: got.map(str::to_string),

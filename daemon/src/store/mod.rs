@@ -163,7 +163,9 @@ impl Store {
     }
 
     /// A write transaction outside the writer, for work done once at start
-    /// (before the writer runs): durable when `commit` returns (fsync'd, with
+    /// (before the writer and any task run: on a scratch store, a session
+    /// opened again between its commit here and this transaction would keep
+    /// it waiting): durable when `commit` returns (fsync'd, with
     /// redb's two-phase commit so a torn write of the commit slot cannot be
     /// mistaken for a valid one), or for a scratch store not fsync'd at all
     /// (its session's writes so far are committed first).
@@ -182,11 +184,10 @@ impl Store {
     /// Make every write so far durable (the session's commit, then one empty
     /// durable commit).
     pub fn flush(&self) -> Result<(), StoreError> {
-        if let Some(session) = &self.session {
-            session.commit()?;
+        match &self.session {
+            Some(session) => session.flush(),
+            None => Ok(begin_durable(&self.db)?.commit()?),
         }
-        begin_durable(&self.db)?.commit()?;
-        Ok(())
     }
 
     /// A consistent view for reading: a snapshot of the last commit, or a
@@ -221,7 +222,7 @@ fn check_not_a_file(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// A write transaction that is durable when `commit` returns.
-fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
+pub(super) fn begin_durable(db: &Database) -> Result<WriteTransaction, StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(redb::Durability::Immediate)?;
     txn.set_two_phase_commit(true);

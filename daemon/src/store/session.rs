@@ -165,6 +165,17 @@ impl Session {
     pub fn commit(&self) -> Result<(), StoreError> {
         self.lock()?.0.commit()
     }
+
+    /// Commit every write so far and make it durable. Both under the lock:
+    /// had the lock been let go between them, another thread (a request, a
+    /// daemon task) could open the session's transaction again, and the
+    /// durable transaction would wait for it forever (redb has one writer).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let (mut state, _held) = self.lock()?;
+        state.commit()?;
+        super::begin_durable(&self.db)?.commit()?;
+        Ok(())
+    }
 }
 
 impl Drop for Session {
@@ -308,6 +319,37 @@ mod tests {
         }
         assert_eq!(get(&store, "d"), Some(COMMIT_EVERY as u64 + 2));
         assert_eq!(get(&store, "a"), Some(1));
+    }
+
+    /// A read on another thread between the session's commit and the
+    /// durable commit of a flush used to open the session's transaction
+    /// again, and the flush then waited for it forever (a replay hung).
+    #[test]
+    fn a_flush_is_not_stalled_by_reads_on_another_thread() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (_dir, store, session) = scratch();
+        session.write(set("n", 1)).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (store, stop) = (store.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(get(&store, "n"), Some(1));
+                }
+            })
+        };
+        let (done, flushed) = std::sync::mpsc::channel();
+        let flusher = store.clone();
+        std::thread::spawn(move || {
+            for _ in 0..300 {
+                flusher.flush().unwrap();
+            }
+            done.send(()).unwrap();
+        });
+        let outcome = flushed.recv_timeout(std::time::Duration::from_secs(60));
+        stop.store(true, Ordering::Relaxed);
+        reader.join().unwrap();
+        outcome.expect("a flush waited for the session a reader had opened again");
     }
 
     #[test]

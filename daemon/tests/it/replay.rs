@@ -88,6 +88,60 @@ fn a_failing_scenario_prints_a_field_by_field_diff_and_exits_nonzero() {
     assert_eq!(json[0]["failure"]["problem"]["kind"], "fields");
 }
 
+const ERROR_KINDS: &str = r#"name = "error kinds"
+start = 2026-07-01T00:00:00Z
+
+[[setup]]
+op = "POST /v1/clients"
+body = { name = "carol" }
+save = "carol"
+
+[[setup]]
+op = "POST /v1/tariffs"
+body = { name = "Quarterly", currency = "EUR", prices = [{ months = 3, price = "30.00" }] }
+save = "t"
+
+[[step]]
+at = 2026-07-02T00:00:00Z
+op = "POST /v1/services"
+body = { client_id = "${carol.id}", tariff_id = "${t.id}", months = 1 }
+expect = { error = "policy-violation" }
+
+[[step]]
+op = "GET /v1/services/999"
+expect = { status = 404, error = "urn:rulesd:problem:not-found" }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scenarios_expect_error_kinds() {
+    let run = |text: &str| {
+        let scenario = Scenario::parse(Path::new("kinds.toml"), text).unwrap();
+        async move {
+            replay::run(&scenario, &RunOptions::default())
+                .await
+                .unwrap()
+        }
+    };
+    let passed = run(ERROR_KINDS).await;
+    assert!(
+        passed.failure.is_none(),
+        "{}",
+        replay::describe(passed.failure.as_ref().unwrap())
+    );
+    // The wrong kind fails, naming both.
+    let wrong = ERROR_KINDS.replacen(
+        r#"expect = { error = "policy-violation" }"#,
+        r#"expect = { error = "not-found" }"#,
+        1,
+    );
+    let failed = run(&wrong).await;
+    let text = replay::describe(failed.failure.as_ref().expect("a wrong kind passed"));
+    assert!(
+        text.contains("not-found") && text.contains("policy-violation"),
+        "{text}"
+    );
+}
+
 #[test]
 fn malformed_scenarios_name_the_file_line_and_problem() {
     let dir = tempfile::tempdir().unwrap();
