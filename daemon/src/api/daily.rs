@@ -31,15 +31,17 @@ use crate::store::{
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// Where the last completed day is kept (days since 0001-01-01).
 const LAST_DAY_KEY: &str = "daily_job_last_day";
 /// Services handled per write transaction.
 const CHUNK: usize = 512;
-/// Passes over a day while services keep changing under the job.
-const PASSES: usize = 3;
+/// Passes over a day at most. A pass charges a daily service one day, so a
+/// service behind by several days (its rule failed before) takes one pass
+/// per day; services that change under the job are looked at again too.
+const PASSES: usize = 400;
 /// Rule calls between yields to the reactor while a chunk is priced (a
 /// default decision is ~10 us, so about half a millisecond).
 const YIELD_EVERY: usize = 50;
@@ -55,7 +57,8 @@ pub struct DailyReport {
     pub reactivated: u64,
     pub suspended: u64,
     pub deleted: u64,
-    /// Services the rule could not price (logged; retried the next day).
+    /// Services the rule could not price (logged). The day stays unpaid and
+    /// the service is charged it first by the next run that can price it.
     pub failed: u64,
 }
 
@@ -206,13 +209,18 @@ impl App {
     }
 
     async fn run_day(&self, day: NaiveDate, report: &mut DailyReport) -> Result<(), ApiError> {
+        // Services this run is done with although they are still due: their
+        // rule failed, or they stay as they are (unpaid and still not
+        // covered). Looking at them again in the same run changes nothing.
+        let mut settled = HashSet::new();
         for _ in 0..PASSES {
-            let work = self.due(day)?;
+            let work = self.due(day, &settled)?;
             if work.is_empty() {
                 return Ok(());
             }
-            let conflicts = self.apply(day, work, report).await?;
-            if conflicts == 0 {
+            let pass = self.apply(day, work, report).await?;
+            settled.extend(pass.settled);
+            if pass.changed == 0 && pass.conflicts == 0 {
                 return Ok(());
             }
         }
@@ -229,8 +237,9 @@ impl App {
             .min()
     }
 
-    /// Everything due on `day`, from one read transaction.
-    fn due(&self, day: NaiveDate) -> Result<Vec<Work>, ApiError> {
+    /// Everything due on `day`, from one read transaction, except the
+    /// `settled` services.
+    fn due(&self, day: NaiveDate, settled: &HashSet<u64>) -> Result<Vec<Work>, ApiError> {
         let read = self.store.read()?;
         let Some(services) = store::table_if_exists(&read, SERVICES)? else {
             return Ok(vec![]);
@@ -260,7 +269,7 @@ impl App {
             let Some(service) = store::get_json::<Service>(&services, "services", id)? else {
                 continue;
             };
-            if service.status == ServiceStatus::Deleted {
+            if service.status == ServiceStatus::Deleted || settled.contains(&service.id) {
                 continue;
             }
             let tariff = tariffs.get(&service.tariff_id).ok_or_else(|| {
@@ -290,13 +299,23 @@ impl App {
                     Some(SuspendedBy::Client | SuspendedBy::Expiry)
                 );
             if service.daily && chargeable {
+                // A daily service pays its days in order: the first unpaid
+                // one is its expiry, which is before today only if an
+                // earlier run could not charge it (the rule failed). One
+                // suspended as unpaid was not provided meanwhile: it pays
+                // from today, when it comes back.
+                let charged_day = if service.suspended_by == Some(SuspendedBy::Expiry) {
+                    day
+                } else {
+                    service.expires
+                };
                 let request = price_request(
                     pricing::Operation::Daily,
                     &tariff.spec.terms(Some(tariff.id)),
                     service.months,
                     &service.addons,
                     Some(&service.facts()),
-                    start_of(day),
+                    start_of(charged_day),
                 );
                 work.push(Work::Charge {
                     keep_on_unpaid: !self.suspends_on(tariff, day),
@@ -317,19 +336,19 @@ impl App {
         Ok(work)
     }
 
-    /// Price what needs pricing, then write in chunks. Returns how many
-    /// services changed under the job (to be looked at again).
+    /// Price what needs pricing, then write in chunks.
     async fn apply(
         &self,
         day: NaiveDate,
         work: Vec<Work>,
         report: &mut DailyReport,
-    ) -> Result<usize, ApiError> {
-        let mut conflicts = 0;
+    ) -> Result<Pass, ApiError> {
+        let mut pass = Pass::default();
         let mut work = work.into_iter().peekable();
         while work.peek().is_some() {
             let chunk: Vec<Work> = work.by_ref().take(CHUNK).collect();
-            let decided = self.price_chunk(chunk, report).await?;
+            let (decided, failed) = self.price_chunk(chunk, report).await?;
+            pass.settled.extend(failed);
             let now = self.clock.now();
             let (outcomes, skipped) = self
                 .writer
@@ -350,8 +369,13 @@ impl App {
                                 apply_expiry(txn, service, *outcome, day)
                             }
                         };
+                        let id = match item {
+                            Decided::Charge { service, .. } | Decided::Expire { service, .. } => {
+                                service.id
+                            }
+                        };
                         match result {
-                            Ok(o) => outcomes.push(o),
+                            Ok(o) => outcomes.push((id, o)),
                             Err(ApiError::Conflict(_)) => skipped += 1,
                             Err(e) => return Err(WriteError::Rejected(e)),
                         }
@@ -359,23 +383,30 @@ impl App {
                     Ok((outcomes, skipped))
                 })
                 .await?;
-            conflicts += skipped;
-            for o in outcomes {
+            pass.conflicts += skipped;
+            for (id, o) in outcomes {
+                if o == DayOutcome::Unchanged {
+                    pass.settled.push(id);
+                } else {
+                    pass.changed += 1;
+                }
                 report.count(o);
             }
         }
-        Ok(conflicts)
+        Ok(pass)
     }
 
     /// Ask the pricing rules for the chunk's daily charges, on the blocking
     /// pool, one module resolution per reseller binding.
+    /// Returns the decisions and the services the rule could not price.
     async fn price_chunk(
         &self,
         chunk: Vec<Work>,
         report: &mut DailyReport,
-    ) -> Result<Vec<Decided>, ApiError> {
+    ) -> Result<(Vec<Decided>, Vec<u64>), ApiError> {
         let mut by_binding: HashMap<Option<u64>, Vec<Charge>> = HashMap::new();
         let mut decided = Vec::with_capacity(chunk.len());
+        let mut failed = Vec::new();
         for item in chunk {
             match item {
                 Work::Expire { service, outcome } => {
@@ -419,6 +450,7 @@ impl App {
                     }),
                     Err(e) => {
                         report.failed += 1;
+                        failed.push(service.id);
                         tracing::warn!(
                             service = service.id,
                             binding = ?binding(reseller),
@@ -429,8 +461,19 @@ impl App {
                 }
             }
         }
-        Ok(decided)
+        Ok((decided, failed))
     }
+}
+
+/// What one pass over a day did.
+#[derive(Default)]
+struct Pass {
+    /// Services written (charged, reactivated, suspended, deleted).
+    changed: usize,
+    /// Services that changed under the job: looked at again.
+    conflicts: usize,
+    /// Services done with for this run though still due (see `run_day`).
+    settled: Vec<u64>,
 }
 
 /// A daily charge waiting for its price: the service, the request, and

@@ -1,7 +1,7 @@
 //! Tariffs, orders, renewals, suspension, the ledger and the daily job, end
 //! to end over HTTP on a test clock.
 
-use crate::support::TestServer;
+use crate::support::{TestServer, fixture, write_atomically};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rulesd::server::Config;
 use serde_json::{Value, json};
@@ -391,6 +391,80 @@ async fn quotes_agree_with_the_lines_the_operation_records() {
         );
         assert_eq!(quote["expires"], renewed["service"]["expires"]);
     }
+}
+
+/// A day the rule could not price stays unpaid and is charged first, in
+/// order, as soon as the rule answers again: the service never gets it free.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_charge_the_rule_failed_is_made_up_when_it_answers_again() {
+    let rules = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.test_clock = Some("2026-01-04T06:00:00Z".parse().unwrap());
+    config.rules_dir = Some(rules.path().to_path_buf());
+    let s = TestServer::start_config(config, data).await;
+    let client = s.client("alice", None).await;
+    s.fund(client, "10.00").await;
+    let t = s
+        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
+        .await;
+    let id = s
+        .ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await["services"][0]["id"]
+        .as_u64()
+        .unwrap();
+
+    // The pricing rule traps for two daily runs.
+    write_atomically(rules.path(), "panic.wasm", &fixture("panic"));
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[hooks]\npricing = \"panic.wasm\"\n",
+    );
+    s.wait_for_rules("the trapping module", |r| {
+        r["bindings"].to_string().contains("panic.wasm")
+    })
+    .await;
+    let moved = s
+        .ok("/v1/clock", json!({"now": "2026-01-06T06:00:00Z"}))
+        .await;
+    assert_eq!(moved["daily"]["failed"], 2, "{moved:#}");
+    let (_, service) = s.get(&format!("/v1/services/{id}")).await;
+    assert_eq!(
+        service["expires"], "2026-01-05",
+        "the failed days stay unpaid: {service:#}"
+    );
+
+    // The rule answers again: the 5th and 6th are charged before the 7th.
+    write_atomically(rules.path(), "rules.toml", b"");
+    s.wait_for_rules("the default module", |r| {
+        !r["bindings"].to_string().contains("panic.wasm")
+    })
+    .await;
+    let moved = s
+        .ok("/v1/clock", json!({"now": "2026-01-07T06:00:00Z"}))
+        .await;
+    assert_eq!(moved["daily"]["charged"], 3, "{moved:#}");
+    let (_, service) = s.get(&format!("/v1/services/{id}")).await;
+    assert_eq!(
+        (service["status"].as_str(), service["expires"].as_str()),
+        (Some("active"), Some("2026-01-08"))
+    );
+    let days: Vec<String> = s
+        .ledger(&format!("service_id={id}"))
+        .await
+        .iter()
+        .filter(|l| l["kind"] == "daily")
+        .map(|l| l["period_start"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        days,
+        ["2026-01-04", "2026-01-05", "2026-01-06", "2026-01-07"],
+        "every day charged once, in order"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
