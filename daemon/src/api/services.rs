@@ -376,10 +376,14 @@ impl App {
             if req.by == Actor::Client {
                 client_may_suspend_with(&read, &tariff, &seen)?;
             }
+            // The downtime is the days wholly inside the suspension: the
+            // suspension day and the resume day were partly in use, and
+            // are paid like any day the service was up.
+            let today = now.date_naive();
             let downtime = match (by, seen.daily, seen.suspended_at) {
                 (SuspendedBy::Client, true, Some(since)) => Some((
-                    (now.date_naive() - since).num_days().max(0) as u32,
-                    daily_charged_since(&read, &seen, since)?,
+                    ((today - since).num_days() - 1).max(0) as u32,
+                    daily_charged_between(&read, &seen, since, today)?,
                 )),
                 _ => None,
             };
@@ -415,6 +419,15 @@ impl App {
                 None => vec![],
             };
             service.activate();
+            // A daily service the provider suspended was not charged
+            // meanwhile, so its first unpaid day may be in the past: those
+            // days were not provided and are not owed. It owes from today,
+            // which the daily job charges next (it charges a daily service's
+            // unpaid days in order).
+            let today = now.date_naive();
+            if service.daily && service.expires < today {
+                service.expires = today;
+            }
             save(txn, &mut service)?;
             Ok(Changed { service, lines })
         })
@@ -504,10 +517,13 @@ fn client_may_suspend_with(
 
 /// The daily lines recorded for a service for the days after `since` (the
 /// day of the suspension was paid before it).
-fn daily_charged_since(
+/// The daily charges of `service` for the days strictly between `from` and
+/// `to`.
+fn daily_charged_between(
     read: &store::View<'_>,
     service: &Service,
-    since: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
 ) -> Result<Decimal, ApiError> {
     let index = read.open_table(LEDGER_BY_ACCOUNT)?;
     let ledger = read.open_table(LEDGER)?;
@@ -517,7 +533,7 @@ fn daily_charged_since(
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
             && e.service_id == Some(service.id)
             && e.line.kind == LineKind::Daily
-            && e.line.period_start.is_some_and(|d| d > since)
+            && e.line.period_start.is_some_and(|d| from < d && d < to)
         {
             sum += e.line.amount;
         }

@@ -467,10 +467,47 @@ async fn a_daily_charge_the_rule_failed_is_made_up_when_it_answers_again() {
     );
 }
 
+/// The provider's suspension of a daily service is not charged; once it
+/// resumes, the service owes from that day on, no earlier and no later.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_service_the_provider_resumes_pays_from_that_day() {
+    let s = server_at("2026-01-08T06:00:00Z").await;
+    let client = s.client("alice", None).await;
+    s.fund(client, "10.00").await;
+    let t = s
+        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
+        .await;
+    let id = s
+        .ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await["services"][0]["id"]
+        .as_u64()
+        .unwrap();
+    s.ok(&format!("/v1/services/{id}/suspend"), json!({})).await;
+    s.set_clock("2026-01-10T10:00:00Z").await;
+    let resumed = s.ok(&format!("/v1/services/{id}/resume"), json!({})).await;
+    assert_eq!(resumed["service"]["expires"], "2026-01-10", "{resumed:#}");
+    s.set_clock("2026-01-11T06:00:00Z").await;
+    let days: Vec<String> = s
+        .ledger(&format!("service_id={id}"))
+        .await
+        .iter()
+        .filter(|l| l["kind"] == "daily")
+        .map(|l| l["period_start"].as_str().unwrap().to_string())
+        .collect();
+    // The 9th was suspended: not charged. The 10th (resumed) and 11th are.
+    assert_eq!(days, ["2026-01-08", "2026-01-10", "2026-01-11"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn client_suspended_daily_downtime_is_refunded_or_charged_on_resume() {
     let s = server_at("2026-01-01T08:00:00Z").await;
-    for (round, (charge_downtime, expected_refund)) in [(false, Some("-0.50")), (true, None)]
+    // Suspended on day 1 at 08:00, resumed on day 6 at 08:00: days 2 to 6 are
+    // charged while suspended; days 2 to 5 are wholly inside the suspension
+    // and refunded, day 6 is in use from 08:00 and paid (as day 1 was).
+    for (round, (charge_downtime, expected_refund)) in [(false, Some("-0.40")), (true, None)]
         .into_iter()
         .enumerate()
     {
