@@ -8,7 +8,9 @@
 //!   suspended as unpaid. A daily service suspended as unpaid is charged and
 //!   reactivated on the first day the balance covers again;
 //! - a period service past its expiry is suspended (weekend policy permitting);
-//! - a service suspended as unpaid for the auto-deletion period is deleted.
+//! - a service suspended as unpaid for the auto-deletion period is deleted
+//!   (a period service counts as unpaid from its expiry, whoever suspended
+//!   it).
 //!
 //! Each step re-checks the service in the write transaction, so the job is
 //! idempotent per service: a crash half way through a day repeats only what
@@ -275,7 +277,12 @@ impl App {
             let tariff = tariffs.get(&service.tariff_id).ok_or_else(|| {
                 ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
             })?;
-            let unpaid = service.suspended_by == Some(SuspendedBy::Expiry);
+            // Unpaid: suspended for want of money, or a period service
+            // whose paid time ran out while it was suspended for another
+            // reason (by the provider, say): its expiry passed unpaid all the
+            // same, and it is deleted on the same day it would have been.
+            let unpaid = service.suspended_by == Some(SuspendedBy::Expiry)
+                || (!service.daily && service.status == ServiceStatus::Suspended);
             let delete_after = tariff
                 .spec
                 .auto_delete_days

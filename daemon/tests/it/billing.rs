@@ -941,22 +941,37 @@ async fn unpaid_services_are_deleted_after_the_daemons_default_period_or_kept() 
             )
             .await;
         let id = order["services"][0]["id"].as_u64().unwrap();
+        // Another, suspended by the provider before it expires: its paid
+        // time runs out unpaid all the same, so it goes on the same day.
+        let other = s
+            .ok(
+                "/v1/services",
+                json!({"client_id": client, "tariff_id": plain, "months": 1}),
+            )
+            .await["services"][0]["id"]
+            .as_u64()
+            .unwrap();
+        s.ok(&format!("/v1/services/{other}/suspend"), json!({}))
+            .await;
         // Expires Thursday 2026-02-05: suspended that day.
         s.set_clock("2026-02-05T06:00:00Z").await;
         assert_eq!(service_status(&s, id).await, "suspended");
         s.set_clock("2026-02-07T06:00:00Z").await;
         assert_eq!(service_status(&s, id).await, "suspended");
+        assert_eq!(service_status(&s, other).await, "suspended");
         s.set_clock("2026-02-08T06:00:00Z").await;
         let expected = if default_days.is_some() {
             "deleted"
         } else {
             "suspended"
         };
-        assert_eq!(
-            service_status(&s, id).await,
-            expected,
-            "default {default_days:?}"
-        );
+        for service in [id, other] {
+            assert_eq!(
+                service_status(&s, service).await,
+                expected,
+                "service {service}, default {default_days:?}"
+            );
+        }
         s.set_clock("2027-02-08T06:00:00Z").await;
         assert_eq!(
             service_status(&s, id).await,
