@@ -45,6 +45,12 @@ impl<S: Send + Sync> FromRequest<S> for Mutation {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
+        if req.headers().get_all("idempotency-key").iter().count() > 1 {
+            return Err(
+                ApiError::Malformed("send one Idempotency-Key header, not several".into())
+                    .into_response(),
+            );
+        }
         let key = match req.headers().get("idempotency-key") {
             None => None,
             Some(v) => Some(v.to_str().map(str::to_string).map_err(|_| {

@@ -205,6 +205,8 @@ impl Scenario {
         let steps = |raw: Vec<Spanned<RawStep>>, setup: bool| -> Result<Vec<Step>, ScenarioError> {
             let mut out = Vec::with_capacity(raw.len());
             let mut last = start;
+            // Whether a step before this one named its time.
+            let mut timed = false;
             for spanned in raw {
                 let span = spanned.span();
                 let step = spanned.into_inner();
@@ -221,14 +223,18 @@ impl Scenario {
                     Some(at) => {
                         let t = instant(at.get_ref()).map_err(|m| error(Some(at.span()), m))?;
                         if t < last {
+                            let before = if timed {
+                                "the previous step's"
+                            } else {
+                                "the scenario's start,"
+                            };
                             return Err(error(
                                 Some(at.span()),
-                                format!(
-                                    "time goes backwards: {t} is before the previous step's {last}"
-                                ),
+                                format!("time goes backwards: {t} is before {before} {last}"),
                             ));
                         }
                         last = t;
+                        timed = true;
                         Some(t)
                     }
                 };
@@ -340,7 +346,15 @@ expect = { status = 201, body = { total = "20.00" } }
         )
         .unwrap_err();
         assert_eq!(e.line, 7);
-        assert!(e.message.contains("time goes backwards"), "{e}");
+        assert!(
+            e.message.contains("time goes backwards") && e.message.contains("previous step's"),
+            "{e}"
+        );
+        let e = parse(
+            "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[step]]\nat = 2026-06-30T00:00:00Z\nop = \"GET /v1/x\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("before the scenario's start"), "{e}");
 
         let e = parse("name = \"x\"\n[[step]]\nop = \"GET /v1/x\"\n").unwrap_err();
         assert!(e.message.contains("start"), "{e}");

@@ -49,6 +49,26 @@ async fn same_key_same_request_replays_the_stored_response() {
     assert!(String::from_utf8_lossy(&problem).contains("idempotency-key-reused"));
     assert_eq!(client_count(&s).await, 1);
 
+    // Two keys on one request: which one counts? Refused, nothing created.
+    let r = s
+        .client
+        .post(s.url("/v1/clients"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "k-3")
+        .header("idempotency-key", "k-4")
+        .body(r#"{"name": "Two keys"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("one Idempotency-Key header")
+    );
+    assert_eq!(client_count(&s).await, 1);
+
     // Keys are per caller: a reseller using "k-1" gets its own effect.
     let (_, ka) = s.reseller("R").await;
     let (st, replayed, _) = raw_post(&s, &ka, "k-1", body).await;
