@@ -82,8 +82,8 @@ struct ServeArgs {
     #[arg(long, env = "RULESD_DATA_DIR", default_value = "rulesd-data")]
     data_dir: PathBuf,
     /// Directory of rule modules (*.wasm, optional rules.toml), watched for
-    /// changes; it must exist. Without it the embedded default rules serve
-    /// every hook.
+    /// changes; it must exist, and every file its rules.toml binds must be there at start.
+    /// Without it the embedded default rules serve every hook.
     #[arg(long, env = "RULESD_RULES_DIR")]
     rules_dir: Option<PathBuf>,
     /// Fuel (instruction budget) per rule call, 1000000 to 1000000000000.

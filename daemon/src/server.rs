@@ -79,6 +79,17 @@ pub enum StartError {
     Runtime(LoadError),
     #[error("rules directory {path}: {detail}")]
     RulesDir { path: PathBuf, detail: String },
+    /// The manifest binds a file that is not in the rules directory (see
+    /// [`Registry::missing_bound_files`]).
+    #[error(
+        "rules directory {path}: {}; refusing to start, since those hooks would be served \
+         by the embedded default rules: add the file or change rules.toml",
+        .errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>().join("; ")
+    )]
+    Rules {
+        path: PathBuf,
+        errors: Vec<rules::LoadFailure>,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -127,23 +138,6 @@ impl Daemon {
         if let Some(dir) = &config.rules_dir {
             check_rules_dir(dir)?;
         }
-        let store = if config.durable {
-            Store::open(&config.data_dir)?
-        } else {
-            Store::open_scratch(&config.data_dir)?
-        };
-        let (generated_provider_key, ignored_provider_key) = bootstrap_provider(&store, config)?;
-        if let Some(why) = &ignored_provider_key {
-            tracing::warn!(
-                data_dir = %config.data_dir.display(),
-                "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
-            );
-        }
-        let today = config
-            .test_clock
-            .unwrap_or_else(chrono::Utc::now)
-            .date_naive();
-        api::daily::initialize(&store, today)?;
         let runtime = Arc::new(
             Runtime::new(
                 config.limits,
@@ -168,11 +162,40 @@ impl Daemon {
             Arc::new(default),
             config.rules_dir.clone(),
         ));
+        // The first load happens before the store is opened: a start refused
+        // because the manifest binds a missing file leaves the store
+        // untouched (and generates no provider key).
         registry.reload();
+        if let Some(dir) = &config.rules_dir {
+            let errors = registry.missing_bound_files();
+            if !errors.is_empty() {
+                return Err(StartError::Rules {
+                    path: dir.clone(),
+                    errors,
+                });
+            }
+        }
         let watcher = rules::watch(registry.clone()).map_err(|e| StartError::RulesDir {
             path: config.rules_dir.clone().unwrap_or_default(),
             detail: format!("cannot watch: {e}"),
         })?;
+        let store = if config.durable {
+            Store::open(&config.data_dir)?
+        } else {
+            Store::open_scratch(&config.data_dir)?
+        };
+        let (generated_provider_key, ignored_provider_key) = bootstrap_provider(&store, config)?;
+        if let Some(why) = &ignored_provider_key {
+            tracing::warn!(
+                data_dir = %config.data_dir.display(),
+                "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
+            );
+        }
+        let today = config
+            .test_clock
+            .unwrap_or_else(chrono::Utc::now)
+            .date_naive();
+        api::daily::initialize(&store, today)?;
         let test_clock = config
             .test_clock
             .map(|start| Arc::new(TestClock::new(start)));

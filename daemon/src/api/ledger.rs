@@ -183,6 +183,7 @@ pub struct NewAdjustment {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// Only this account's lines.
@@ -196,8 +197,10 @@ pub struct LedgerQuery {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BalanceQuery {
+    /// The account whose balances to show (required).
     pub account_id: u64,
 }
 

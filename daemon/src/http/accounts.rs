@@ -16,10 +16,21 @@ use std::sync::Arc;
 type AppState = State<Arc<App>>;
 
 /// Create a reseller (provider only). The response carries its API key, shown only here.
-#[utoipa::path(post, path = "/v1/resellers", request_body = NewReseller,
+#[utoipa::path(
+    post,
+    path = "/v1/resellers",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CreatedReseller), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
+    request_body = NewReseller,
+    responses(
+        (status = 201, description = "The reseller and its API key", body = CreatedReseller),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 403, description = "Provider only", body = Problem),
+        (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewReseller>(&caller) {
         Ok((req, idem)) => reply(app.create_reseller(caller, req, idem).await),
@@ -28,7 +39,14 @@ pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) 
 }
 
 /// Resellers the caller may see (a reseller sees itself).
-#[utoipa::path(get, path = "/v1/resellers", responses((status = 200, body = [Account])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/resellers",
+    responses(
+        (status = 200, description = "Resellers the caller may see", body = [Account]),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_resellers(
     State(app): AppState,
     caller: Caller,
@@ -36,8 +54,16 @@ pub async fn list_resellers(
     app.list_resellers(&caller).map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/resellers/{id}", params(("id" = u64, Path)),
-    responses((status = 200, body = Account), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/resellers/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The reseller", body = Account),
+        (status = 404, description = "No such reseller (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_reseller(
     State(app): AppState,
     caller: Caller,
@@ -47,10 +73,21 @@ pub async fn get_reseller(
 }
 
 /// Create a client of the provider or of a reseller (a reseller's key creates its own).
-#[utoipa::path(post, path = "/v1/clients", request_body = NewClient,
+#[utoipa::path(
+    post,
+    path = "/v1/clients",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Account), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "The client", body = Account),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "The reseller or client group does not exist", body = Problem),
+        (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewClient>(&caller) {
         Ok((req, idem)) => reply(app.create_client(caller, req, idem).await),
@@ -58,7 +95,14 @@ pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) ->
     }
 }
 
-#[utoipa::path(get, path = "/v1/clients", responses((status = 200, body = [Account])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/clients",
+    responses(
+        (status = 200, description = "Clients the caller may see", body = [Account]),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_clients(
     State(app): AppState,
     caller: Caller,
@@ -66,8 +110,16 @@ pub async fn list_clients(
     app.list_clients(&caller).map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/clients/{id}", params(("id" = u64, Path)),
-    responses((status = 200, body = Account), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/clients/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The client", body = Account),
+        (status = 404, description = "No such client (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_client(
     State(app): AppState,
     caller: Caller,
@@ -76,9 +128,20 @@ pub async fn get_client(
     app.get_client(&caller, id).map(Json)
 }
 
-#[utoipa::path(post, path = "/v1/client-groups", request_body = NewClientGroup,
+#[utoipa::path(
+    post,
+    path = "/v1/client-groups",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = ClientGroup), (status = 422, body = Problem)), security(("bearer" = [])))]
+    request_body = NewClientGroup,
+    responses(
+        (status = 201, description = "The client group", body = ClientGroup),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewClientGroup>(&caller) {
         Ok((req, idem)) => reply(app.create_client_group(caller, req, idem).await),
@@ -86,7 +149,14 @@ pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutati
     }
 }
 
-#[utoipa::path(get, path = "/v1/client-groups", responses((status = 200, body = [ClientGroup])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/client-groups",
+    responses(
+        (status = 200, description = "Client groups the caller may see", body = [ClientGroup]),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_client_groups(
     State(app): AppState,
     caller: Caller,
@@ -94,8 +164,16 @@ pub async fn list_client_groups(
     app.list_client_groups(&caller).map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/client-groups/{id}", params(("id" = u64, Path)),
-    responses((status = 200, body = ClientGroup), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/client-groups/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The client group", body = ClientGroup),
+        (status = 404, description = "No such client group (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_client_group(
     State(app): AppState,
     caller: Caller,
@@ -106,9 +184,21 @@ pub async fn get_client_group(
 
 /// Create an API key for the caller's account (or, as the provider, for a
 /// reseller). The body is optional: none is a key for the caller's account.
-#[utoipa::path(post, path = "/v1/api-keys", request_body = NewApiKey,
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CreatedApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
+    request_body(content = Option<NewApiKey>, description = "Optional: an empty body means the defaults"),
+    responses(
+        (status = 201, description = "The key, with its secret shown only here", body = CreatedApiKey),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "The account does not exist (or is not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse_or_default::<NewApiKey>(&caller) {
         Ok((req, idem)) => reply(app.create_api_key(caller, req, idem).await),
@@ -117,7 +207,14 @@ pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -
 }
 
 /// API keys the caller may see (never their secrets).
-#[utoipa::path(get, path = "/v1/api-keys", responses((status = 200, body = [ApiKey])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    responses(
+        (status = 200, description = "Keys the caller may see, without secrets", body = [ApiKey]),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_api_keys(
     State(app): AppState,
     caller: Caller,
@@ -126,9 +223,19 @@ pub async fn list_api_keys(
 }
 
 /// Revoke an API key; it stops working for the next request.
-#[utoipa::path(delete, path = "/v1/api-keys/{id}", params(("id" = u64, Path),
-    ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = ApiKey), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 200, description = "The revoked key", body = ApiKey),
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 404, description = "No such API key (or not visible to the caller)", body = Problem),
+        (status = 422, description = "The key cannot be revoked, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn revoke_api_key(
     State(app): AppState,
     caller: Caller,
@@ -142,14 +249,35 @@ pub async fn revoke_api_key(
 }
 
 /// The test clock (only in test-clock mode).
-#[utoipa::path(get, path = "/v1/clock", responses((status = 200, body = ClockState), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/clock",
+    responses(
+        (status = 200, description = "The test clock", body = ClockState),
+        (status = 404, description = "The daemon runs on the system clock (no --test-clock)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<ClockState>, ApiError> {
     app.get_clock(&caller).map(Json)
 }
 
 /// Move the test clock forward (provider only; only in test-clock mode).
-#[utoipa::path(post, path = "/v1/clock", request_body = ClockState,
-    responses((status = 200, body = ClockSet), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/clock",
+    request_body = ClockState,
+    responses(
+        (status = 200, description = "The new time and the daily jobs run for the days passed", body = ClockSet),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 403, description = "Provider only", body = Problem),
+        (status = 404, description = "The daemon runs on the system clock (no --test-clock)", body = Problem),
+        (status = 422, description = "Invalid time: backwards, or too far at once", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set_clock(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     let to = match m.json::<ClockState>() {
         Ok(to) => to,

@@ -18,10 +18,20 @@ use utoipa::IntoParams;
 type AppState = State<Arc<App>>;
 
 /// Create a tariff: the provider's own, or a reseller's retail plan.
-#[utoipa::path(post, path = "/v1/tariffs", request_body = TariffSpec,
+#[utoipa::path(
+    post,
+    path = "/v1/tariffs",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Tariff), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
+    request_body = TariffSpec,
+    responses(
+        (status = 201, description = "The tariff", body = Tariff),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 422, description = "Invalid tariff, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_tariff(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<TariffSpec>(&caller) {
         Ok((spec, idem)) => reply(app.create_tariff(caller, spec, idem).await),
@@ -29,7 +39,14 @@ pub async fn create_tariff(State(app): AppState, caller: Caller, m: Mutation) ->
     }
 }
 
-#[utoipa::path(get, path = "/v1/tariffs", responses((status = 200, body = [Tariff])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/tariffs",
+    responses(
+        (status = 200, description = "Tariffs the caller may see", body = [Tariff]),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_tariffs(
     State(app): AppState,
     caller: Caller,
@@ -37,8 +54,16 @@ pub async fn list_tariffs(
     app.list_tariffs(&caller).map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/tariffs/{id}", params(("id" = u64, Path)),
-    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/tariffs/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The tariff", body = Tariff),
+        (status = 404, description = "No such tariff (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_tariff(
     State(app): AppState,
     caller: Caller,
@@ -48,8 +73,19 @@ pub async fn get_tariff(
 }
 
 /// Enable a tariff (it takes orders again).
-#[utoipa::path(post, path = "/v1/tariffs/{id}/enable", params(("id" = u64, Path)),
-    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/tariffs/{id}/enable",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 200, description = "The tariff", body = Tariff),
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 404, description = "No such tariff (or not visible to the caller)", body = Problem),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn enable_tariff(
     State(app): AppState,
     caller: Caller,
@@ -63,8 +99,19 @@ pub async fn enable_tariff(
 }
 
 /// Disable a tariff: no new orders; existing services keep renewing.
-#[utoipa::path(post, path = "/v1/tariffs/{id}/disable", params(("id" = u64, Path)),
-    responses((status = 200, body = Tariff), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/tariffs/{id}/disable",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 200, description = "The tariff", body = Tariff),
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 404, description = "No such tariff (or not visible to the caller)", body = Problem),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn disable_tariff(
     State(app): AppState,
     caller: Caller,
@@ -79,10 +126,24 @@ pub async fn disable_tariff(
 
 /// Order services: every tariff policy is checked (422 names the one broken),
 /// the pricing rule prices the order, and the lines are recorded.
-#[utoipa::path(post, path = "/v1/services", request_body = OrderRequest,
+#[utoipa::path(
+    post,
+    path = "/v1/services",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Ordered), (status = 404, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)),
-    security(("bearer" = [])))]
+    request_body = OrderRequest,
+    responses(
+        (status = 201, description = "The services and the lines recorded", body = Ordered),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "The client, tariff or reseller does not exist (or is not visible to the caller)", body = Problem),
+        (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
+        (status = 422, description = "Invalid request, a tariff policy forbids it, the rule refused it, or the Idempotency-Key was used with another request", body = Problem),
+        (status = 502, description = "The rule module failed: trapped, ran out of fuel, time or memory, or answered nonsense", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn order(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<OrderRequest>(&caller) {
         Ok((req, idem)) => reply(app.order(caller, req, idem).await),
@@ -91,13 +152,24 @@ pub async fn order(State(app): AppState, caller: Caller, m: Mutation) -> Respons
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceQuery {
     /// Only this client's services.
     pub client_id: Option<u64>,
 }
 
-#[utoipa::path(get, path = "/v1/services", params(ServiceQuery), responses((status = 200, body = [Service])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/services",
+    params(ServiceQuery),
+    responses(
+        (status = 200, description = "Services the caller may see", body = [Service]),
+        (status = 404, description = "The client does not exist (or is not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid query string", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_services(
     State(app): AppState,
     caller: Caller,
@@ -106,8 +178,16 @@ pub async fn list_services(
     app.list_services(&caller, q.client_id).map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/services/{id}", params(("id" = u64, Path)),
-    responses((status = 200, body = Service), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/services/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The service", body = Service),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_service(
     State(app): AppState,
     caller: Caller,
@@ -117,8 +197,24 @@ pub async fn get_service(
 }
 
 /// Renew for another period (body optional: `{"months": 12}`).
-#[utoipa::path(post, path = "/v1/services/{id}/renew", params(("id" = u64, Path)), request_body = RenewRequest,
-    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/services/{id}/renew",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = Option<RenewRequest>, description = "Optional: an empty body means the defaults"),
+    responses(
+        (status = 200, description = "The service and the lines recorded", body = Changed),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
+        (status = 422, description = "Invalid request, a policy forbids it, the rule refused it, or the Idempotency-Key was used with another request", body = Problem),
+        (status = 502, description = "The rule module failed: trapped, ran out of fuel, time or memory, or answered nonsense", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<RenewRequest>(&caller) {
         Ok((req, idem)) => reply(app.renew(caller, id, req, idem).await),
@@ -127,8 +223,22 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
 }
 
 /// Suspend (body optional: `{"by": "client"}` applies the client's permissions).
-#[utoipa::path(post, path = "/v1/services/{id}/suspend", params(("id" = u64, Path)), request_body = ActRequest,
-    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/services/{id}/suspend",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
+    responses(
+        (status = 200, description = "The service", body = Changed),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
+        (status = 422, description = "Invalid request, the service is not active, a policy forbids it, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(app.suspend(caller, id, req, idem).await),
@@ -137,8 +247,24 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
 }
 
 /// Resume a suspended service.
-#[utoipa::path(post, path = "/v1/services/{id}/resume", params(("id" = u64, Path)), request_body = ActRequest,
-    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    post,
+    path = "/v1/services/{id}/resume",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
+    responses(
+        (status = 200, description = "The service and any downtime lines", body = Changed),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
+        (status = 422, description = "Invalid request, the service is not suspended, a policy or the rule forbids it, or the Idempotency-Key was used with another request", body = Problem),
+        (status = 502, description = "The rule module failed: trapped, ran out of fuel, time or memory, or answered nonsense", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(app.resume(caller, id, req, idem).await),
@@ -147,8 +273,22 @@ pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutatio
 }
 
 /// Delete a service (final).
-#[utoipa::path(delete, path = "/v1/services/{id}", params(("id" = u64, Path)), request_body = ActRequest,
-    responses((status = 200, body = Changed), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    delete,
+    path = "/v1/services/{id}",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
+    responses(
+        (status = 200, description = "The deleted service", body = Changed),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
+        (status = 422, description = "Invalid request, already deleted, a policy forbids it, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete_service(
     State(app): AppState,
     caller: Caller,
@@ -162,7 +302,17 @@ pub async fn delete_service(
 }
 
 /// Ledger lines, oldest first.
-#[utoipa::path(get, path = "/v1/ledger", params(LedgerQuery), responses((status = 200, body = [LedgerEntry])), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/ledger",
+    params(LedgerQuery),
+    responses(
+        (status = 200, description = "Ledger lines, oldest first", body = [LedgerEntry]),
+        (status = 404, description = "The account or service does not exist (or is not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid query string (e.g. a limit that is not a number, 0 or above 1000)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_ledger(
     State(app): AppState,
     caller: Caller,
@@ -172,7 +322,17 @@ pub async fn list_ledger(
 }
 
 /// An account's balances, one per currency (derived from its ledger lines).
-#[utoipa::path(get, path = "/v1/ledger/balances", params(BalanceQuery), responses((status = 200, body = [Balance]), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/ledger/balances",
+    params(BalanceQuery),
+    responses(
+        (status = 200, description = "One balance per currency", body = [Balance]),
+        (status = 404, description = "The account does not exist (or is not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid query string (account_id is required)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn balances(
     State(app): AppState,
     caller: Caller,
@@ -182,9 +342,21 @@ pub async fn balances(
 }
 
 /// Record a manual adjustment: a negative amount credits the account (funds received).
-#[utoipa::path(post, path = "/v1/ledger/adjustments", request_body = NewAdjustment,
+#[utoipa::path(
+    post,
+    path = "/v1/ledger/adjustments",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = LedgerEntry), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    request_body = NewAdjustment,
+    responses(
+        (status = 201, description = "The ledger line", body = LedgerEntry),
+        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 404, description = "The account or service does not exist (or is not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid adjustment, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn adjust(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewAdjustment>(&caller) {
         Ok((req, idem)) => reply(app.adjust(caller, req, idem).await),

@@ -101,7 +101,15 @@ async fn healthz() -> Json<Health> {
 }
 
 /// The module serving each hook, every loaded module, and load errors (provider only).
-#[utoipa::path(get, path = "/v1/rules", responses((status = 200, body = RulesReport), (status = 403, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(
+    get,
+    path = "/v1/rules",
+    responses(
+        (status = 200, description = "Bindings, modules and load errors", body = RulesReport),
+        (status = 403, description = "Provider only", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
 async fn list_rules(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -115,10 +123,14 @@ async fn list_rules(
     path = "/v1/quotes",
     request_body = QuoteRequest,
     responses(
-        (status = 200, body = Quote),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid request or denied by the rule", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The rule module failed", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The price the rule would charge", body = Quote),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 404, description = "The tariff, client or reseller does not exist (or is not visible to the caller)", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 422, description = "Invalid request, or denied by the rule", body = Problem),
+        (status = 502, description = "The rule module failed: trapped, ran out of fuel, time or memory, or answered nonsense", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; retry", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -131,6 +143,7 @@ async fn create_quote(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DiffQuery {
     /// Only decisions made on or after this day.
@@ -145,8 +158,12 @@ struct DiffQuery {
 /// `{"type":"summary",...}`. Provider only; writes nothing; never blocks writers.
 #[utoipa::path(post, path = "/v1/rules/diff", params(DiffQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
-    responses((status = 200, description = "NDJSON stream of differences, then a summary", content_type = "application/x-ndjson"),
-        (status = 403, body = Problem), (status = 422, description = "Not a loadable rule module", body = Problem)),
+    responses(
+        (status = 200, description = "NDJSON stream of differences, then a summary", content_type = "application/x-ndjson"),
+        (status = 403, description = "Provider only", body = Problem),
+        (status = 413, description = "The module is larger than 64 MiB", body = Problem),
+        (status = 422, description = "Not a loadable rule module, or an invalid query string", body = Problem),
+    ),
     security(("bearer" = [])))]
 async fn rules_diff(
     State(app): State<Arc<App>>,

@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types.
 
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -29,7 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::billing::list_ledger, super::billing::balances, super::billing::adjust,
     ),
     components(schemas(super::problem::Problem)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &Problems)
 )]
 pub struct ApiDoc;
 
@@ -43,6 +46,86 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// What every operation shares, added here rather than repeated on each
+/// handler (where one would be forgotten): errors are
+/// `application/problem+json` documents; a secured operation answers 401
+/// without a valid key (the `Caller` extractor) and 503 when the store
+/// fails (every one reads it, if only to check the key). Also: an optional
+/// request body is written `request_body(content = Option<T>)` on the handler
+/// (utoipa then leaves `required` out), but utoipa also lets it be JSON
+/// `null`, which `Mutation::parse_or_default` refuses: the body, when there
+/// is one, is a `T`.
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                problems(op);
+            }
+        }
+    }
+}
+
+fn problems(op: &mut Operation) {
+    if let Some(body) = &mut op.request_body {
+        for content in body.content.values_mut() {
+            if let Some(RefOr::T(Schema::OneOf(one))) = &content.schema
+                && let [a, b] = one.items.as_slice()
+            {
+                match (is_null(a), is_null(b)) {
+                    (true, false) => content.schema = Some(b.clone()),
+                    (false, true) => content.schema = Some(a.clone()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let responses = &mut op.responses.responses;
+    if secured {
+        for (status, description) in [
+            ("401", "No valid API key in `Authorization: Bearer <key>`"),
+            ("503", "The store failed; nothing changed, retry"),
+        ] {
+            responses.entry(status.into()).or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/problem+json",
+                            Content::new(Some(Ref::from_schema_name("Problem"))),
+                        )
+                        .build(),
+                )
+            });
+        }
+    }
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if status.parse::<u16>().is_ok_and(|s| s >= 400)
+            && let Some(content) = response.content.shift_remove("application/json")
+        {
+            response
+                .content
+                .insert("application/problem+json".into(), content);
+        }
+    }
+}
+
+fn is_null(schema: &RefOr<Schema>) -> bool {
+    matches!(schema, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null))
 }
 
 /// The document as served at `/v1/openapi.json`.

@@ -191,6 +191,24 @@ impl Registry {
         }
     }
 
+    /// The bindings to files that are not in the rules directory. The daemon
+    /// refuses to start while there are any (see `server::Daemon::build`):
+    /// at start no earlier version of the file was loaded, so the hook would
+    /// be served by the embedded default rules, and a manifest naming a file
+    /// that does not exist is a configuration mistake (like a mistyped rules
+    /// directory, which is refused too). A file that is there but fails to
+    /// load is a problem with its contents: it is reported, and the start goes
+    /// on.
+    pub fn missing_bound_files(&self) -> Vec<LoadFailure> {
+        let state = self.snapshot();
+        state
+            .binding_failures
+            .iter()
+            .filter(|f| !state.files.contains_key(&f.file))
+            .cloned()
+            .collect()
+    }
+
     /// Rescan the rules directory: load new or changed modules, drop removed
     /// ones, re-read the manifest and swap in the new bindings. Blocking and
     /// CPU-bound (it may compile): run it off the async reactor.
@@ -238,6 +256,20 @@ impl Registry {
             let previous = old.resellers.get(reseller).cloned().unwrap_or_default();
             let bound = bind(hooks, &next.files, &previous, &mut failures);
             next.resellers.insert(reseller.clone(), bound);
+        }
+        for failure in &mut failures {
+            // A problem that persists across rescans is the same problem: keep
+            // when it started and log it once.
+            match old
+                .binding_failures
+                .iter()
+                .find(|o| o.file == failure.file && o.error == failure.error)
+            {
+                Some(seen) => failure.at = seen.at,
+                None => {
+                    tracing::warn!(file = %failure.file, error = %failure.error, "rule binding cannot be served as written")
+                }
+            }
         }
         next.binding_failures = failures;
 
@@ -294,9 +326,17 @@ impl Registry {
             }
         };
         let sha = crate::runtime::sha256_hex(&bytes);
-        if state.module.as_ref().is_some_and(|m| m.sha256 == sha)
-            || state.failed_sha.as_deref() == Some(sha.as_str())
-        {
+        if state.module.as_ref().is_some_and(|m| m.sha256 == sha) {
+            // The file holds the version already serving again (a bad
+            // version was put back): its earlier failure no longer describes
+            // the file, so it must not stay listed in /v1/rules.
+            if state.failure.take().is_some() {
+                tracing::info!(file = name, sha256 = %sha, "rule module restored to the serving version; its load error is cleared");
+            }
+            state.failed_sha = None;
+            return state;
+        }
+        if state.failed_sha.as_deref() == Some(sha.as_str()) {
             return state;
         }
         let started = std::time::Instant::now();
@@ -326,10 +366,13 @@ impl Registry {
     }
 }
 
-/// Resolve hook -> file bindings to modules. A binding whose file exists but
-/// has no working version, or does not export the hook, keeps the previous
-/// module for that hook; a binding to a file that is gone falls back to the
-/// default. Both are reported.
+/// Resolve hook -> file bindings to modules. A binding whose file has no
+/// working version, does not export the hook, or is gone from the directory
+/// keeps the previous module for that hook (the default only if nothing else
+/// served it), and the problem is reported. A deleted file is treated like a
+/// corrupt one because a deploy that removes and then copies a module, or a
+/// slip of `rm`, must not reprice everything at the embedded defaults: only
+/// the manifest (unbinding the hook) moves a hook back to the default.
 fn bind(
     wanted: &BTreeMap<Hook, String>,
     files: &BTreeMap<String, FileState>,
@@ -344,10 +387,22 @@ fn bind(
             at: Utc::now(),
         };
         match files.get(file) {
-            None => failures.push(fail(format!(
-                "{file} is bound to the {hook} hook but is not in the rules directory; \
-                 the embedded default serves {hook}"
-            ))),
+            None => match previous.get(hook) {
+                Some(m) => {
+                    failures.push(fail(format!(
+                        "{file} is bound to the {hook} hook but is not in the rules directory; \
+                         {} (sha256 {}) keeps serving {hook} until the file is back or \
+                         rules.toml stops binding it",
+                        m.name,
+                        short_sha(&m.sha256)
+                    )));
+                    bound.insert(*hook, m.clone());
+                }
+                None => failures.push(fail(format!(
+                    "{file} is bound to the {hook} hook but is not in the rules directory; \
+                     the embedded default serves {hook}"
+                ))),
+            },
             Some(FileState { module: None, .. }) => {
                 if let Some(m) = previous.get(hook) {
                     bound.insert(*hook, m.clone());
@@ -376,4 +431,9 @@ fn bind(
         }
     }
     bound
+}
+
+/// The first 12 hex digits of a sha256, enough to tell versions apart in a message.
+fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }

@@ -149,14 +149,48 @@ fn compile(
     name: &str,
     bytes: &[u8],
 ) -> Result<wasmtime::component::Component, LoadError> {
+    // Say what is wrong with a file that is not WebAssembly at all ourselves:
+    // the parser's message carries a multi-line dump of the expected bytes.
+    if bytes.len() < 8 || bytes[..4] != *b"\0asm" {
+        return Err(LoadError::Invalid {
+            name: name.into(),
+            reason: not_wasm_reason(bytes),
+        });
+    }
     // A core module has version 1 in its header; a component has layer 1.
-    if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [1, 0, 0, 0] {
+    if bytes[4..8] == [1, 0, 0, 0] {
         return Err(LoadError::CoreModule { name: name.into() });
     }
     wasmtime::component::Component::new(engine, bytes).map_err(|e| LoadError::Invalid {
         name: name.into(),
-        reason: format!("{e:#}"),
+        reason: one_line(&format!("{e:#}")),
     })
+}
+
+/// Why bytes without a WebAssembly header are not a module, in one line.
+fn not_wasm_reason(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "the file is empty".into();
+    }
+    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() < 8 {
+        return format!(
+            "the file is only {} bytes long ({}); a component starts with the 8-byte \
+             header 00 61 73 6d 0d 00 01 00 (\"\\0asm\", layer 1)",
+            bytes.len(),
+            head.join(" ")
+        );
+    }
+    format!(
+        "the file starts with bytes {} (expected 00 61 73 6d, \"\\0asm\")",
+        head[..4].join(" ")
+    )
+}
+
+/// Collapse a message onto one line: load errors are shown in `/v1/rules`
+/// and logs, where a multi-line dump is hard to read and to grep.
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn write_cache(component: &wasmtime::component::Component, path: &Path) -> std::io::Result<()> {
@@ -214,4 +248,43 @@ fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
             }
         })
         .expect("spawning the epoch ticker thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_error(bytes: &[u8]) -> String {
+        let runtime = Runtime::new(Limits::default(), None).unwrap();
+        runtime
+            .load("x.wasm", bytes, ModuleSource::Embedded)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_file_that_is_not_wasm_gets_a_one_line_error_naming_its_first_bytes() {
+        assert_eq!(
+            load_error(b"abcdefgh"),
+            "x.wasm: not a WebAssembly component: the file starts with bytes 61 62 63 64 \
+             (expected 00 61 73 6d, \"\\0asm\")"
+        );
+        assert_eq!(
+            load_error(b""),
+            "x.wasm: not a WebAssembly component: the file is empty"
+        );
+        let short = load_error(b"abc");
+        assert!(short.contains("only 3 bytes long (61 62 63)"), "{short}");
+    }
+
+    #[test]
+    fn parser_errors_are_one_line() {
+        // A component header followed by garbage: wasmtime's own message.
+        let e = load_error(b"\0asm\x0d\0\x01\0 truncated garbage");
+        assert!(
+            e.starts_with("x.wasm: not a WebAssembly component: "),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+    }
 }

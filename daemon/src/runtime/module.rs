@@ -151,7 +151,7 @@ impl RuleModule {
             move |e: wasmtime::Error| LoadError::Mismatch {
                 name: self.name.clone(),
                 hook,
-                reason: format!("{e:#}"),
+                reason: super::one_line(&format!("{e:#}")),
             }
         };
         if let Some(i) = &self.hooks.pricing {
@@ -386,7 +386,7 @@ impl RuleModule {
 fn instantiate_err(name: &str, e: wasmtime::Error) -> LoadError {
     LoadError::Instantiate {
         name: name.into(),
-        reason: format!("{e:#}"),
+        reason: super::one_line(&format!("{e:#}")),
     }
 }
 

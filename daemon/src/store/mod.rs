@@ -12,7 +12,7 @@ pub use tables::*;
 pub use view::{View, ViewTable};
 pub use writer::{WriteError, Writer};
 
-use redb::{Database, ReadableDatabase, ReadableTable, Table, WriteTransaction};
+use redb::{Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, Table, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,9 @@ pub enum StoreError {
     },
     #[error("the store writer has stopped")]
     WriterGone,
+    /// A write to a store opened read-only ([`Store::open_existing`]).
+    #[error("the store is open read-only (for a tool that only reads); nothing was written")]
+    ReadOnly,
 }
 
 macro_rules! storage_errors {
@@ -73,13 +76,43 @@ storage_errors!(
 
 /// The redb database. On a durable store, reads open their own read
 /// transaction and never wait for the writer, and all writes go through the
-/// [`Writer`]; on a scratch store both go through its [`Session`].
+/// [`Writer`]; on a scratch store both go through its [`Session`]; a store
+/// opened by a read-only tool refuses every write.
 #[derive(Clone)]
 pub struct Store {
     /// Declared before `db`: dropping the last handle commits the session
     /// before the database closes.
     session: Option<Arc<Session>>,
-    db: Arc<Database>,
+    db: Db,
+}
+
+/// The database of a [`Store`]: writable (the daemon, replay), or opened
+/// read-only so that a tool like `rulesd diff` works on a backup without
+/// changing a byte of it (a writable redb file is rewritten on open and on
+/// close, even when nothing is written in between).
+#[derive(Clone)]
+enum Db {
+    Writable(Arc<Database>),
+    ReadOnly(Arc<ReadOnlyDatabase>),
+    /// A file that needed redb's repair, read into memory and repaired
+    /// there (see [`Store::open_existing`]); read-only like `ReadOnly`.
+    RepairedCopy(Arc<Database>),
+}
+
+impl Db {
+    fn writable(&self) -> Result<&Database, StoreError> {
+        match self {
+            Db::Writable(db) => Ok(db),
+            Db::ReadOnly(_) | Db::RepairedCopy(_) => Err(StoreError::ReadOnly),
+        }
+    }
+
+    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::Writable(db) | Db::RepairedCopy(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+    }
 }
 
 impl Store {
@@ -96,30 +129,49 @@ impl Store {
         Store::open_with(dir, false)
     }
 
-    /// Open an existing store without creating anything (for tools that
-    /// only read, like `rulesd diff`). Fails clearly if a daemon holds it.
+    /// Open an existing store read-only, creating and changing nothing (for
+    /// tools that only read, like `rulesd diff`, which promise to leave a
+    /// backup as it was: its bytes stay the same, and a file without write
+    /// permission, or an immutable one, works). Every write is refused with
+    /// [`StoreError::ReadOnly`]. Fails clearly if a daemon holds the file.
+    ///
+    /// A file that was not closed cleanly (copied while a daemon had it
+    /// open, or left by a crash) needs redb's repair, which writes: such a
+    /// file is read into memory and repaired there, so the tool still works
+    /// and the file is still not touched, at the cost of memory the size of
+    /// the file.
     pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
         check_not_a_file(dir)?;
         let path = dir.join(FILE_NAME);
+        let open_err = |e: redb::DatabaseError| StoreError::Open {
+            path: path.clone(),
+            detail: match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    "it is open in another process (a running daemon?); use a copy or a backup"
+                        .into()
+                }
+                e => e.to_string(),
+            },
+        };
         // A small page cache: a tool streams through the file once, and
         // redb's default cache (up to 1 GiB) would grow with the history read.
-        let db = redb::Builder::new()
-            .set_cache_size(READ_TOOL_CACHE)
-            .open(&path)
-            .map_err(|e| StoreError::Open {
-                path: path.clone(),
-                detail: match e {
-                    redb::DatabaseError::DatabaseAlreadyOpen => {
-                        "it is open in another process (a running daemon?); use a copy or a backup"
-                            .into()
-                    }
-                    e => e.to_string(),
-                },
-            })?;
-        let store = Store {
-            session: None,
-            db: Arc::new(db),
+        let mut builder = redb::Builder::new();
+        builder.set_cache_size(READ_TOOL_CACHE);
+        let db = match builder.open_read_only(&path) {
+            Ok(db) => Db::ReadOnly(Arc::new(db)),
+            Err(redb::DatabaseError::RepairAborted) => {
+                tracing::info!(path = %path.display(), "the store was not closed cleanly; repairing a copy in memory (the file is not written)");
+                let copy = read_into_memory(&path).map_err(|e| StoreError::Open {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?;
+                Db::RepairedCopy(Arc::new(
+                    builder.create_with_backend(copy).map_err(open_err)?,
+                ))
+            }
+            Err(e) => return Err(open_err(e)),
         };
+        let store = Store { session: None, db };
         match store.schema_version()? {
             Some(SCHEMA_VERSION) => Ok(store),
             found => Err(StoreError::UnknownSchema {
@@ -158,7 +210,7 @@ impl Store {
         let db = Arc::new(db);
         Ok(Store {
             session: (!durable).then(|| Arc::new(Session::new(db.clone()))),
-            db,
+            db: Db::Writable(db),
         })
     }
 
@@ -171,10 +223,10 @@ impl Store {
     /// (its session's writes so far are committed first).
     pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         match &self.session {
-            None => begin_durable(&self.db),
+            None => begin_durable(self.db.writable()?),
             Some(session) => {
                 session.commit()?;
-                let mut txn = self.db.begin_write()?;
+                let mut txn = self.db.writable()?.begin_write()?;
                 txn.set_durability(redb::Durability::None)?;
                 Ok(txn)
             }
@@ -186,7 +238,7 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         match &self.session {
             Some(session) => session.flush(),
-            None => Ok(begin_durable(&self.db)?.commit()?),
+            None => Ok(begin_durable(self.db.writable()?)?.commit()?),
         }
     }
 
@@ -218,6 +270,25 @@ fn check_not_a_file(dir: &Path) -> Result<(), StoreError> {
     match std::fs::metadata(dir) {
         Ok(m) if !m.is_dir() => Err(StoreError::NotADirectory { path: dir.into() }),
         _ => Ok(()),
+    }
+}
+
+/// The bytes of a store file in a redb in-memory backend.
+fn read_into_memory(path: &Path) -> std::io::Result<redb::backends::InMemoryBackend> {
+    use redb::StorageBackend;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let backend = redb::backends::InMemoryBackend::new();
+    backend.set_len(file.metadata()?.len())?;
+    let mut chunk = vec![0; 1 << 20];
+    let mut offset = 0;
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(backend);
+        }
+        backend.write(offset, &chunk[..n])?;
+        offset += n as u64;
     }
 }
 
@@ -323,6 +394,57 @@ mod tests {
             );
             assert!(err.to_string().ends_with("is not a directory"), "{err}");
         }
+    }
+
+    #[test]
+    fn open_existing_is_read_only_and_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let file = dir.path().join(FILE_NAME);
+        let before = std::fs::read(&file).unwrap();
+        let mut permissions = std::fs::metadata(&file).unwrap().permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(&file, permissions).unwrap();
+
+        for _ in 0..2 {
+            let store = Store::open_existing(dir.path()).unwrap();
+            assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+            assert!(matches!(store.begin_write(), Err(StoreError::ReadOnly)));
+            assert!(matches!(store.flush(), Err(StoreError::ReadOnly)));
+        }
+        assert!(std::fs::read(&file).unwrap() == before, "the file changed");
+    }
+
+    #[test]
+    fn open_existing_repairs_an_unclean_copy_in_memory_only() {
+        // A copy taken while a daemon has the store open was not closed
+        // cleanly: redb must repair it, which would write the file.
+        let live = tempfile::tempdir().unwrap();
+        let store = Store::open(live.path()).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(live.path().join(FILE_NAME), copy.path().join(FILE_NAME)).unwrap();
+        drop(store);
+        assert!(matches!(
+            redb::ReadOnlyDatabase::open(copy.path().join(FILE_NAME)),
+            Err(redb::DatabaseError::RepairAborted)
+        ));
+        let before = std::fs::read(copy.path().join(FILE_NAME)).unwrap();
+        let store = Store::open_existing(copy.path()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+        assert!(matches!(store.begin_write(), Err(StoreError::ReadOnly)));
+        drop(store);
+        assert!(std::fs::read(copy.path().join(FILE_NAME)).unwrap() == before);
+    }
+
+    #[test]
+    fn open_existing_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        assert!(matches!(
+            Store::open_existing(&missing),
+            Err(StoreError::Open { .. })
+        ));
+        assert!(!missing.exists());
     }
 
     #[test]

@@ -293,3 +293,157 @@ async fn openapi_document_is_served_in_sync_and_complete() {
         }
     }
 }
+
+/// The document says what the API does, for the facts a review found wrong:
+/// query parameters are in the query, bodies that may be left out are
+/// optional, and the error statuses the API answers are listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_document_declares_query_parameters_optional_bodies_and_errors() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config =
+        rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.test_clock = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    let server = TestServer::start_config(config, data).await;
+    let doc = server.get("/v1/openapi.json").await.1;
+    let op = |method: &str, path: &str| doc["paths"][path][method].clone();
+
+    for (method, path, names) in [
+        (
+            "get",
+            "/v1/ledger",
+            &["account_id", "service_id", "after", "limit"][..],
+        ),
+        ("get", "/v1/ledger/balances", &["account_id"]),
+        ("get", "/v1/services", &["client_id"]),
+        ("post", "/v1/rules/diff", &["since", "show"]),
+    ] {
+        let params = op(method, path)["parameters"].as_array().unwrap().clone();
+        for name in names {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == *name)
+                .unwrap_or_else(|| panic!("{method} {path}: no parameter {name}"));
+            assert_eq!(p["in"], "query", "{method} {path} {name}");
+            // Only a balance cannot do without its account.
+            let required = path == "/v1/ledger/balances";
+            assert_eq!(p["required"] == true, required, "{method} {path} {name}");
+        }
+    }
+    // Every path parameter names a segment of its path.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let segment = format!("{{{}}}", p["name"].as_str().unwrap());
+                    assert!(path.contains(&segment), "{method} {path}: {p}");
+                }
+            }
+        }
+    }
+
+    // Bodies that may be left out are optional; one that is sent is an object.
+    for (method, path) in [
+        ("post", "/v1/services/{id}/renew"),
+        ("post", "/v1/services/{id}/suspend"),
+        ("post", "/v1/services/{id}/resume"),
+        ("delete", "/v1/services/{id}"),
+        ("post", "/v1/api-keys"),
+    ] {
+        let body = op(method, path)["requestBody"].clone();
+        assert_ne!(body["required"], true, "{method} {path}: {body}");
+        assert!(
+            body["content"]["application/json"]["schema"]["$ref"].is_string(),
+            "{method} {path}: {body}"
+        );
+    }
+    assert_eq!(op("post", "/v1/services")["requestBody"]["required"], true);
+
+    // Statuses the API answers are listed for their operation, as problem
+    // documents.
+    let (_, reseller) = server.reseller("r").await;
+    let anonymous = reqwest::Client::new();
+    let send =
+        |req: reqwest::RequestBuilder| async move { req.send().await.unwrap().status().as_u16() };
+    let answered = [
+        (
+            "get",
+            "/v1/ledger",
+            404,
+            send(server.client.get(server.url("/v1/ledger?account_id=999"))).await,
+        ),
+        (
+            "get",
+            "/v1/ledger",
+            422,
+            send(server.client.get(server.url("/v1/ledger?limit=abc"))).await,
+        ),
+        (
+            "get",
+            "/v1/ledger/balances",
+            422,
+            send(server.client.get(server.url("/v1/ledger/balances"))).await,
+        ),
+        (
+            "get",
+            "/v1/services",
+            404,
+            send(server.client.get(server.url("/v1/services?client_id=999"))).await,
+        ),
+        (
+            "post",
+            "/v1/clock",
+            403,
+            send(
+                reseller
+                    .post(server.url("/v1/clock"))
+                    .json(&json!({"now": "2026-02-01T00:00:00Z"})),
+            )
+            .await,
+        ),
+        (
+            "get",
+            "/v1/tariffs",
+            401,
+            send(anonymous.get(server.url("/v1/tariffs"))).await,
+        ),
+        // No body at all: accepted as such, so the unknown service is the answer.
+        (
+            "post",
+            "/v1/services/{id}/renew",
+            404,
+            send(server.client.post(server.url("/v1/services/999/renew"))).await,
+        ),
+    ];
+    for (method, path, expected, status) in answered {
+        assert_eq!(status, expected, "{method} {path}");
+        let response = &op(method, path)["responses"][status.to_string()];
+        assert!(
+            response["content"]["application/problem+json"]["schema"]["$ref"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("/Problem")),
+            "{method} {path} does not list {status}: {response}"
+        );
+    }
+    // A rule-calling operation lists the rule's failure and a full pool.
+    for (method, path) in [
+        ("post", "/v1/services"),
+        ("post", "/v1/services/{id}/renew"),
+        ("post", "/v1/services/{id}/resume"),
+        ("post", "/v1/quotes"),
+    ] {
+        for status in ["502", "503"] {
+            assert!(
+                op(method, path)["responses"][status].is_object(),
+                "{method} {path} does not list {status}"
+            );
+        }
+    }
+    // Every secured operation lists 401.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["security"].is_array() {
+                assert!(op["responses"]["401"].is_object(), "{method} {path}");
+            }
+        }
+    }
+}

@@ -144,3 +144,158 @@ async fn manifest_binds_hooks_per_reseller() {
     );
     assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
 }
+
+/// The load errors listed for `file` in a `/v1/rules` report.
+fn errors_of(report: &serde_json::Value, file: &str) -> Vec<String> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["file"] == file)
+        .map(|e| e["error"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bound_module_whose_file_disappears_keeps_serving_until_the_manifest_unbinds_it() {
+    let rules = tempfile::tempdir().unwrap();
+    let (v1, v2) = (fixture(""), fixture("v2"));
+    write_atomically(rules.path(), "mine.wasm", &v1);
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[hooks]\npricing = \"mine.wasm\"\n",
+    );
+    let server = TestServer::start(Some(rules.path())).await;
+    assert_eq!(server.quote(&order(None)).await.1["total"], "1.00");
+
+    // A deploy that removes the file before copying the new one, or a slip
+    // of rm: the last loaded version keeps serving, and the problem shows.
+    std::fs::remove_file(rules.path().join("mine.wasm")).unwrap();
+    let report = server
+        .wait_for_rules("the missing file's error", |r| {
+            errors_of(r, "mine.wasm")
+                .iter()
+                .any(|e| e.contains("is not in the rules directory"))
+        })
+        .await;
+    assert_eq!(bound_sha(&report, "pricing"), sha256(&v1), "{report:#}");
+    let error = &errors_of(&report, "mine.wasm")[0];
+    assert!(error.contains("keeps serving pricing"), "{error}");
+    assert_eq!(server.quote(&order(None)).await.1["total"], "1.00");
+
+    // Still so after another rescan (a change elsewhere in the directory).
+    write_atomically(rules.path(), "unrelated.wasm", &v2);
+    server
+        .wait_for_rules("the unrelated module", |r| {
+            r["modules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == "unrelated.wasm")
+        })
+        .await;
+    assert_eq!(server.quote(&order(None)).await.1["total"], "1.00");
+
+    // The new version arrives: it serves, and the error is gone.
+    write_atomically(rules.path(), "mine.wasm", &v2);
+    let report = server
+        .wait_for_rules("v2 to be bound", |r| bound_sha(r, "pricing") == sha256(&v2))
+        .await;
+    assert!(errors_of(&report, "mine.wasm").is_empty(), "{report:#}");
+    assert_eq!(server.quote(&order(None)).await.1["total"], "2.00");
+
+    // Only the manifest moves the hook back to the default: remove the file
+    // again, then unbind the hook.
+    std::fs::remove_file(rules.path().join("mine.wasm")).unwrap();
+    server
+        .wait_for_rules("the missing file's error", |r| {
+            !errors_of(r, "mine.wasm").is_empty()
+        })
+        .await;
+    assert_eq!(server.quote(&order(None)).await.1["total"], "2.00");
+    write_atomically(rules.path(), "rules.toml", b"[hooks]\n");
+    let report = server
+        .wait_for_rules("the default to be bound", |r| {
+            r["bindings"][0]["module"]["source"] == "embedded"
+        })
+        .await;
+    assert!(errors_of(&report, "mine.wasm").is_empty(), "{report:#}");
+    assert_eq!(server.quote(&order(None)).await.1["total"], "15.00");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restoring_the_serving_version_clears_its_load_error() {
+    let rules = tempfile::tempdir().unwrap();
+    let v1 = fixture("");
+    write_atomically(rules.path(), "mine.wasm", &v1);
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[hooks]\npricing = \"mine.wasm\"\n",
+    );
+    let server = TestServer::start(Some(rules.path())).await;
+
+    write_atomically(rules.path(), "mine.wasm", b"abcdefgh not wasm at all");
+    let report = server
+        .wait_for_rules("the garbage file's error", |r| {
+            !errors_of(r, "mine.wasm").is_empty()
+        })
+        .await;
+    assert_eq!(bound_sha(&report, "pricing"), sha256(&v1));
+    // A readable one-line error, not a dump of the expected bytes.
+    assert_eq!(
+        errors_of(&report, "mine.wasm"),
+        [
+            "mine.wasm: not a WebAssembly component: the file starts with bytes 61 62 63 64 \
+          (expected 00 61 73 6d, \"\\0asm\")"
+        ]
+    );
+
+    // The serving bytes are back: nothing is wrong with the file any more.
+    write_atomically(rules.path(), "mine.wasm", &v1);
+    let report = server
+        .wait_for_rules("the error to clear", |r| {
+            errors_of(r, "mine.wasm").is_empty()
+        })
+        .await;
+    assert_eq!(bound_sha(&report, "pricing"), sha256(&v1));
+    assert!(
+        report["errors"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+}
+
+/// With nothing loaded before, a hook bound to a file that is not there
+/// would be served by the embedded default rules: the daemon refuses to
+/// start, before it opens the store. (A bound file that is there but does not
+/// load is reported and the start goes on: see sandbox.rs.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_refuses_to_start_when_the_manifest_binds_a_missing_file() {
+    for manifest in [
+        &b"[hooks]\npricing = \"mine.wasm\"\n"[..],
+        b"[resellers.7]\npricing = \"mine.wasm\"\n",
+    ] {
+        let rules = tempfile::tempdir().unwrap();
+        write_atomically(rules.path(), "rules.toml", manifest);
+        write_atomically(rules.path(), "other.wasm", &fixture(""));
+        let keep = tempfile::tempdir().unwrap();
+        let data = keep.path().join("data");
+        let mut config = rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), data.clone());
+        config.rules_dir = Some(rules.path().to_path_buf());
+        let err = match rulesd::server::Daemon::build(&config) {
+            Ok(_) => panic!("the daemon started"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(
+                "mine.wasm is bound to the pricing hook but is not in the rules directory"
+            ) && err.contains("refusing to start"),
+            "{err}"
+        );
+        assert!(
+            !data.join(rulesd::store::FILE_NAME).exists(),
+            "the store was created"
+        );
+    }
+}

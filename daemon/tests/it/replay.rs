@@ -361,6 +361,16 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(outcome.failure.is_none(), "{outcome:?}");
     drop(outcome);
 
+    // diff promises to write nothing: the store's bytes stay as they were
+    // through every run below, and a store file without write permission
+    // (a backup kept as it should be) works. Tests may run as root, which
+    // writes through permissions: the unchanged bytes are the real check.
+    let store_file = data.join(rulesd::store::FILE_NAME);
+    let before = crate::support::sha256(&std::fs::read(&store_file).unwrap());
+    let mut permissions = std::fs::metadata(&store_file).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&store_file, permissions).unwrap();
+
     let runtime = Runtime::new(Limits::default(), None).unwrap();
     let store = Store::open_existing(&data).unwrap();
     let load = |features: &str| {
@@ -455,6 +465,12 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(
         report.contains("the candidate failed on 3 decision(s)"),
         "{report}"
+    );
+
+    assert_eq!(
+        crate::support::sha256(&std::fs::read(&store_file).unwrap()),
+        before,
+        "diff changed the store file"
     );
 }
 
