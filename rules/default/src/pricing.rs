@@ -207,7 +207,14 @@ fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
     let (start, fee) = match service.expires {
         Some(expires) if expires >= today => (expires, None),
         Some(expires) => {
-            let late = late_fee::late_renewal(tariff, req.months, full_amount, expires, today)?;
+            let late = late_fee::late_renewal(
+                tariff,
+                req.months,
+                full_amount,
+                expires,
+                service.suspended_at,
+                today,
+            )?;
             (late.start, late.fee)
         }
         None => (today, None),
