@@ -162,6 +162,7 @@ struct DiffQuery {
         (status = 200, description = "NDJSON stream of differences, then a summary", content_type = "application/x-ndjson"),
         (status = 403, description = "Provider only", body = Problem),
         (status = 413, description = "The module is larger than 64 MiB", body = Problem),
+        (status = 415, description = "The body is not sent as application/wasm (or application/octet-stream)", body = Problem),
         (status = 422, description = "Not a loadable rule module, or an invalid query string", body = Problem),
     ),
     security(("bearer" = [])))]
@@ -169,8 +170,26 @@ async fn rules_diff(
     State(app): State<Arc<App>>,
     caller: Caller,
     extract::Params(q): extract::Params<DiffQuery>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // A module is binary: a JSON or form body here is a client mix-up, better
+    // named as such than reported as "not a WebAssembly component".
+    let binary = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/wasm")
+                || v.eq_ignore_ascii_case("application/octet-stream")
+        });
+    if !binary {
+        return ApiError::UnsupportedMediaType(
+            "send the candidate module as `Content-Type: application/wasm`".into(),
+        )
+        .into_response();
+    }
     let options = crate::diff::DiffOptions {
         since: q.since,
         show: q.show.unwrap_or(10),

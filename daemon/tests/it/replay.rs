@@ -504,6 +504,16 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
             .body(body)
             .send()
     };
+    // A module sent as something else is refused for what it is.
+    let r = s
+        .client
+        .post(s.url("/v1/rules/diff"))
+        .header("content-type", "application/json")
+        .body(fixture("pro-discount"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
     // The default rules charged 10.00 + 5.00 setup; the candidate only 9.00.
     let r = send(&s.client, fixture("pro-discount")).await.unwrap();
     assert_eq!(r.status(), 200);
