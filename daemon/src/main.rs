@@ -381,6 +381,17 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             d.service_id,
             total(&d.stored_lines),
         );
+        // The lines that differ: a change that moves no money (another
+        // period, another description) is a change all the same.
+        if let Some(lines) = &d.candidate_lines {
+            for i in 0..d.stored_lines.len().max(lines.len()) {
+                let (stored, candidate) = (d.stored_lines.get(i), lines.get(i));
+                if stored != candidate {
+                    println!("    line {}: - {}", i + 1, describe_line(stored));
+                    println!("    line {}: + {}", i + 1, describe_line(candidate));
+                }
+            }
+        }
     }
     if report.failed > 0 {
         eprintln!(
@@ -389,6 +400,25 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
     Ok(status)
+}
+
+/// One ledger line on one line of text, for `rulesd diff`.
+fn describe_line(line: Option<&rulesd::domain::ledger::Line>) -> String {
+    let Some(l) = line else {
+        return "(none)".into();
+    };
+    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), |d| d.to_string());
+    format!(
+        "{} {} [{}..{}) {:?}",
+        serde_json::to_value(l.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        l.amount,
+        day(l.period_start),
+        day(l.period_end),
+        l.description
+    )
 }
 
 /// SIGTERM or ctrl-c.

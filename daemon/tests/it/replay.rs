@@ -446,6 +446,11 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     assert!(report.contains("3 decision(s) re-run"), "{report}");
     assert!(report.contains("2 would change"), "{report}");
     assert!(report.contains("total delta EUR: -2.00"), "{report}");
+    // Each change shows the lines that differ, stored then candidate.
+    assert!(
+        report.contains("line 1: - ") && report.contains("line 1: + "),
+        "{report}"
+    );
 
     // A trapping candidate: the failures are reported as such, no delta is
     // made up for them, and the exit status says something failed.
