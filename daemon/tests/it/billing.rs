@@ -52,6 +52,32 @@ impl TestServer {
         .await;
     }
 
+    /// A daily service (0.10 a day) of a new client with 10.00 on account.
+    async fn funded_daily_service(&self) -> u64 {
+        let client = self.client("alice", None).await;
+        self.fund(client, "10.00").await;
+        let t = self
+            .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
+            .await;
+        self.ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": t, "months": 1}),
+        )
+        .await["services"][0]["id"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// The days a service was charged as a daily service, in ledger order.
+    async fn daily_days(&self, id: u64) -> Vec<String> {
+        self.ledger(&format!("service_id={id}"))
+            .await
+            .iter()
+            .filter(|l| l["kind"] == "daily")
+            .map(|l| l["period_start"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Every ledger line, all pages.
     async fn ledger(&self, query: &str) -> Vec<Value> {
         let mut out: Vec<Value> = Vec::new();
@@ -403,19 +429,7 @@ async fn a_daily_charge_the_rule_failed_is_made_up_when_it_answers_again() {
     config.test_clock = Some("2026-01-04T06:00:00Z".parse().unwrap());
     config.rules_dir = Some(rules.path().to_path_buf());
     let s = TestServer::start_config(config, data).await;
-    let client = s.client("alice", None).await;
-    s.fund(client, "10.00").await;
-    let t = s
-        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
-        .await;
-    let id = s
-        .ok(
-            "/v1/services",
-            json!({"client_id": client, "tariff_id": t, "months": 1}),
-        )
-        .await["services"][0]["id"]
-        .as_u64()
-        .unwrap();
+    let id = s.funded_daily_service().await;
 
     // The pricing rule traps for two daily runs.
     write_atomically(rules.path(), "panic.wasm", &fixture("panic"));
@@ -453,13 +467,7 @@ async fn a_daily_charge_the_rule_failed_is_made_up_when_it_answers_again() {
         (service["status"].as_str(), service["expires"].as_str()),
         (Some("active"), Some("2026-01-08"))
     );
-    let days: Vec<String> = s
-        .ledger(&format!("service_id={id}"))
-        .await
-        .iter()
-        .filter(|l| l["kind"] == "daily")
-        .map(|l| l["period_start"].as_str().unwrap().to_string())
-        .collect();
+    let days = s.daily_days(id).await;
     assert_eq!(
         days,
         ["2026-01-04", "2026-01-05", "2026-01-06", "2026-01-07"],
@@ -472,31 +480,13 @@ async fn a_daily_charge_the_rule_failed_is_made_up_when_it_answers_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_service_the_provider_resumes_pays_from_that_day() {
     let s = server_at("2026-01-08T06:00:00Z").await;
-    let client = s.client("alice", None).await;
-    s.fund(client, "10.00").await;
-    let t = s
-        .tariff(json!({"name": "Daily", "currency": "EUR", "prices": [{"months": 1, "price": "3.00"}], "daily": {"price": "0.10"}}))
-        .await;
-    let id = s
-        .ok(
-            "/v1/services",
-            json!({"client_id": client, "tariff_id": t, "months": 1}),
-        )
-        .await["services"][0]["id"]
-        .as_u64()
-        .unwrap();
+    let id = s.funded_daily_service().await;
     s.ok(&format!("/v1/services/{id}/suspend"), json!({})).await;
     s.set_clock("2026-01-10T10:00:00Z").await;
     let resumed = s.ok(&format!("/v1/services/{id}/resume"), json!({})).await;
     assert_eq!(resumed["service"]["expires"], "2026-01-10", "{resumed:#}");
     s.set_clock("2026-01-11T06:00:00Z").await;
-    let days: Vec<String> = s
-        .ledger(&format!("service_id={id}"))
-        .await
-        .iter()
-        .filter(|l| l["kind"] == "daily")
-        .map(|l| l["period_start"].as_str().unwrap().to_string())
-        .collect();
+    let days = s.daily_days(id).await;
     // The 9th was suspended: not charged. The 10th (resumed) and 11th are.
     assert_eq!(days, ["2026-01-08", "2026-01-10", "2026-01-11"]);
 }
