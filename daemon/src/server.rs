@@ -191,14 +191,13 @@ impl Daemon {
                 "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
             );
         }
-        let today = config
-            .test_clock
-            .unwrap_or_else(chrono::Utc::now)
-            .date_naive();
+        let test_start = match config.test_clock {
+            Some(start) => Some(resume_test_clock(&store, start)?),
+            None => None,
+        };
+        let today = test_start.unwrap_or_else(chrono::Utc::now).date_naive();
         api::daily::initialize(&store, today)?;
-        let test_clock = config
-            .test_clock
-            .map(|start| Arc::new(TestClock::new(start)));
+        let test_clock = test_start.map(|start| Arc::new(TestClock::new(start)));
         // Without fsync there is nothing for group commit to share: a
         // scratch store writes in its session.
         let writer = Writer::for_store(&store, config.max_batch);
@@ -296,6 +295,30 @@ fn bootstrap_provider(
     api::accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
     txn.commit().map_err(StoreError::from)?;
     Ok((generated.then_some(secret), None))
+}
+
+/// Where a test clock starts on `store`: at `start`, unless the store's daily
+/// job already ran for a later day (a restart with the same `--test-clock`
+/// after the clock was moved on). Time never goes back for what is stored:
+/// the clock then resumes at the first instant of that day, and the daily job
+/// would otherwise do nothing until the clock caught up, leaving services
+/// ordered meanwhile uncharged.
+fn resume_test_clock(
+    store: &Store,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, StartError> {
+    match api::daily::last_day(store)? {
+        Some(last) if start.date_naive() < last => {
+            let resumed = api::daily::start_of(last);
+            tracing::warn!(
+                %start,
+                %resumed,
+                "the store's daily job already ran through {last}: the test clock resumes there instead of going back"
+            );
+            Ok(resumed)
+        }
+        _ => Ok(start),
+    }
 }
 
 fn spawn_pruning(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {

@@ -96,6 +96,18 @@ fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
+/// The last day the job completed on `store`, if it ever ran.
+pub fn last_day(store: &store::Store) -> Result<Option<NaiveDate>, store::StoreError> {
+    let read = store.read()?;
+    let Some(meta) = store::table_if_exists(&read, META)? else {
+        return Ok(None);
+    };
+    Ok(meta
+        .get(LAST_DAY_KEY)?
+        .and_then(|v| i32::try_from(v.value()).ok())
+        .and_then(NaiveDate::from_num_days_from_ce_opt))
+}
+
 /// On a store where the job never ran, record `day - 1` as done, so the
 /// first run handles `day` and every day after it, however late the first
 /// tick comes. Called at start, before any request is served.
@@ -173,12 +185,7 @@ impl App {
 
     /// The last day the job completed, if it ever ran.
     pub fn last_daily_run(&self) -> Result<Option<NaiveDate>, ApiError> {
-        let read = self.store.read()?;
-        let meta = read.open_table(META)?;
-        Ok(meta
-            .get(LAST_DAY_KEY)?
-            .and_then(|v| i32::try_from(v.value()).ok())
-            .and_then(NaiveDate::from_num_days_from_ce_opt))
+        Ok(last_day(&self.store)?)
     }
 
     /// Run the job for every day after the last completed one through

@@ -193,6 +193,7 @@ pub struct LedgerQuery {
     /// Lines with an id greater than this (for paging).
     pub after: Option<u64>,
     /// At most this many lines (default 100, at most 1000).
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
 }
 
@@ -225,6 +226,10 @@ impl App {
         let after = q.after.unwrap_or(0);
         if let Some(account) = q.account_id {
             self.visible_account(caller, account)?;
+        }
+        // An unknown (or another tenant's) service is a 404, as for accounts.
+        if let Some(service) = q.service_id {
+            self.get_service(caller, service)?;
         }
         let read = self.store.read()?;
         let ledger = match read.open_table(LEDGER) {

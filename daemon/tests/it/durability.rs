@@ -98,6 +98,47 @@ async fn a_restart_with_another_provider_key_does_not_add_it() {
     );
 }
 
+/// A restart with the same `--test-clock START` after the clock was moved on
+/// resumes at the store's last daily-job day instead of going back (the job
+/// would do nothing until the clock caught up).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_never_moves_the_test_clock_back() {
+    use rulesd::api::clock::ClockState;
+    let data = tempfile::tempdir().unwrap();
+    let mut c = config(data.path());
+    c.test_clock = Some("2026-01-05T06:00:00Z".parse().unwrap());
+    let daemon = Daemon::build(&c).unwrap();
+    let caller = provider(&daemon.app);
+    let to = ClockState {
+        now: "2026-03-19T01:00:00Z".parse().unwrap(),
+    };
+    daemon.app.set_clock(&caller, to).await.unwrap();
+    let app = daemon.app.clone();
+    daemon.close().await;
+    drop(app);
+
+    let daemon = Daemon::build(&c).unwrap();
+    let now = daemon.app.get_clock(&provider(&daemon.app)).unwrap().now;
+    assert_eq!(
+        now,
+        "2026-03-19T00:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+    let app = daemon.app.clone();
+    daemon.close().await;
+    drop(app);
+
+    // A start after the stored days is taken as given.
+    c.test_clock = Some("2026-04-01T12:00:00Z".parse().unwrap());
+    let daemon = Daemon::build(&c).unwrap();
+    let now = daemon.app.get_clock(&provider(&daemon.app)).unwrap().now;
+    assert_eq!(now, c.test_clock.unwrap());
+    let app = daemon.app.clone();
+    daemon.close().await;
+    drop(app);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_request_does_not_spoil_its_batch() {
     let data = tempfile::tempdir().unwrap();

@@ -72,6 +72,7 @@ async fn resellers_are_confined_to_their_own_objects() {
         "/v1/clients/999999".to_string(),
         format!("/v1/services?client_id={bc}"),
         "/v1/services?client_id=999999".to_string(),
+        "/v1/ledger?service_id=999999".to_string(),
     ] {
         let (status, body) = s.get_as(&ka, &path).await;
         assert_eq!(status, 404, "{path}: {body:#}");
