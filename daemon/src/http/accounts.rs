@@ -23,9 +23,6 @@ type AppState = State<Arc<App>>;
     request_body = NewReseller,
     responses(
         (status = 201, description = "The reseller and its API key", body = CreatedReseller),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 403, description = "Provider only", body = Problem),
         (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
     ),
@@ -80,9 +77,6 @@ pub async fn get_reseller(
     request_body = NewClient,
     responses(
         (status = 201, description = "The client", body = Account),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "The reseller or client group does not exist", body = Problem),
         (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
     ),
@@ -135,9 +129,6 @@ pub async fn get_client(
     request_body = NewClientGroup,
     responses(
         (status = 201, description = "The client group", body = ClientGroup),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
     ),
     security(("bearer" = []))
@@ -191,9 +182,6 @@ pub async fn get_client_group(
     request_body(content = Option<NewApiKey>, description = "Optional: an empty body means the defaults"),
     responses(
         (status = 201, description = "The key, with its secret shown only here", body = CreatedApiKey),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "The account does not exist (or is not visible to the caller)", body = Problem),
         (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
     ),
@@ -269,9 +257,6 @@ pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<Cloc
     request_body = ClockState,
     responses(
         (status = 200, description = "The new time and the daily jobs run for the days passed", body = ClockSet),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 403, description = "Provider only", body = Problem),
         (status = 404, description = "The daemon runs on the system clock (no --test-clock)", body = Problem),
         (status = 422, description = "Invalid time: backwards, or too far at once", body = Problem),

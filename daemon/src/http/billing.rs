@@ -25,9 +25,6 @@ type AppState = State<Arc<App>>;
     request_body = TariffSpec,
     responses(
         (status = 201, description = "The tariff", body = Tariff),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 422, description = "Invalid tariff, or the Idempotency-Key was used with another request", body = Problem),
     ),
     security(("bearer" = []))
@@ -133,9 +130,6 @@ pub async fn disable_tariff(
     request_body = OrderRequest,
     responses(
         (status = 201, description = "The services and the lines recorded", body = Ordered),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "The client, tariff or reseller does not exist (or is not visible to the caller)", body = Problem),
         (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
         (status = 422, description = "Invalid request, a tariff policy forbids it, the rule refused it, or the Idempotency-Key was used with another request", body = Problem),
@@ -204,9 +198,6 @@ pub async fn get_service(
     request_body(content = Option<RenewRequest>, description = "Optional: an empty body means the defaults"),
     responses(
         (status = 200, description = "The service and the lines recorded", body = Changed),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
         (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
         (status = 422, description = "Invalid request, a policy forbids it, the rule refused it, or the Idempotency-Key was used with another request", body = Problem),
@@ -230,9 +221,6 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
         (status = 200, description = "The service", body = Changed),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
         (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
         (status = 422, description = "Invalid request, the service is not active, a policy forbids it, or the Idempotency-Key was used with another request", body = Problem),
@@ -254,9 +242,6 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
         (status = 200, description = "The service and any downtime lines", body = Changed),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
         (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
         (status = 422, description = "Invalid request, the service is not suspended, a policy or the rule forbids it, or the Idempotency-Key was used with another request", body = Problem),
@@ -280,9 +265,6 @@ pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutatio
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
         (status = 200, description = "The deleted service", body = Changed),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
         (status = 409, description = "The service kept changing while the request was decided; retry", body = Problem),
         (status = 422, description = "Invalid request, already deleted, a policy forbids it, or the Idempotency-Key was used with another request", body = Problem),
@@ -349,9 +331,6 @@ pub async fn balances(
     request_body = NewAdjustment,
     responses(
         (status = 201, description = "The ledger line", body = LedgerEntry),
-        (status = 400, description = "Malformed JSON body or Idempotency-Key", body = Problem),
-        (status = 413, description = "Request body too large", body = Problem),
-        (status = 415, description = "The body is not `application/json`", body = Problem),
         (status = 404, description = "The account or service does not exist (or is not visible to the caller)", body = Problem),
         (status = 422, description = "Invalid adjustment, or the Idempotency-Key was used with another request", body = Problem),
     ),

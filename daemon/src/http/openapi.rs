@@ -91,24 +91,39 @@ fn problems(op: &mut Operation) {
         }
     }
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
     let responses = &mut op.responses.responses;
-    if secured {
-        for (status, description) in [
-            ("401", "No valid API key in `Authorization: Bearer <key>`"),
-            ("503", "The store failed; nothing changed, retry"),
-        ] {
-            responses.entry(status.into()).or_insert_with(|| {
-                RefOr::T(
-                    ResponseBuilder::new()
-                        .description(description)
-                        .content(
-                            "application/problem+json",
-                            Content::new(Some(Ref::from_schema_name("Problem"))),
-                        )
-                        .build(),
-                )
-            });
-        }
+    // What every secured operation, and every one with a JSON body, can
+    // answer: listed here once instead of on each handler. A handler that
+    // says more about one of them keeps its own words.
+    let secured_answers = [
+        ("401", "No valid API key in `Authorization: Bearer <key>`"),
+        ("503", "The store failed; nothing changed, retry"),
+    ];
+    let json_answers = [
+        ("400", "Malformed JSON body or Idempotency-Key"),
+        ("413", "Request body too large"),
+        ("415", "The body is not `application/json`"),
+    ];
+    let defaults = secured_answers
+        .iter()
+        .filter(|_| secured)
+        .chain(json_answers.iter().filter(|_| json_body));
+    for &(status, description) in defaults {
+        responses.entry(status.into()).or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
+                    .build(),
+            )
+        });
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
