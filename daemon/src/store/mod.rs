@@ -94,9 +94,17 @@ pub struct Store {
 enum Db {
     Writable(Arc<Database>),
     ReadOnly(Arc<ReadOnlyDatabase>),
-    /// A file that needed redb's repair, read into memory and repaired
-    /// there (see [`Store::open_existing`]); read-only like `ReadOnly`.
-    RepairedCopy(Arc<Database>),
+    /// A file that needed redb's repair, copied to a temporary directory and
+    /// repaired there (see [`Store::open_existing`]); read-only like
+    /// `ReadOnly`.
+    RepairedCopy(Arc<RepairedCopy>),
+}
+
+/// A repaired copy of a store file and the directory that holds it.
+struct RepairedCopy {
+    /// Declared before `_dir`: the database closes before its file goes.
+    db: Database,
+    _dir: tempfile::TempDir,
 }
 
 impl Db {
@@ -109,7 +117,8 @@ impl Db {
 
     fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
         match self {
-            Db::Writable(db) | Db::RepairedCopy(db) => db.begin_read(),
+            Db::Writable(db) => db.begin_read(),
+            Db::RepairedCopy(copy) => copy.db.begin_read(),
             Db::ReadOnly(db) => db.begin_read(),
         }
     }
@@ -137,9 +146,11 @@ impl Store {
     ///
     /// A file that was not closed cleanly (copied while a daemon had it
     /// open, or left by a crash) needs redb's repair, which writes: such a
-    /// file is read into memory and repaired there, so the tool still works
-    /// and the file is still not touched, at the cost of memory the size of
-    /// the file.
+    /// file is copied to a temporary directory (`$TMPDIR`) and repaired
+    /// there, so the tool still works and the file is still not touched, at
+    /// the cost of disk the size of the file for as long as the store is
+    /// open. (Not memory: a tool streaming a history of millions of decisions
+    /// keeps its memory flat.)
     pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
         check_not_a_file(dir)?;
         let path = dir.join(FILE_NAME);
@@ -160,14 +171,15 @@ impl Store {
         let db = match builder.open_read_only(&path) {
             Ok(db) => Db::ReadOnly(Arc::new(db)),
             Err(redb::DatabaseError::RepairAborted) => {
-                tracing::info!(path = %path.display(), "the store was not closed cleanly; repairing a copy in memory (the file is not written)");
-                let copy = read_into_memory(&path).map_err(|e| StoreError::Open {
+                tracing::info!(path = %path.display(), "the store was not closed cleanly; repairing a temporary copy (the file is not written)");
+                let (dir, copy) = temporary_copy(&path).map_err(|e| StoreError::Open {
                     path: path.clone(),
-                    detail: e.to_string(),
+                    detail: format!("cannot copy it for repair: {e}"),
                 })?;
-                Db::RepairedCopy(Arc::new(
-                    builder.create_with_backend(copy).map_err(open_err)?,
-                ))
+                Db::RepairedCopy(Arc::new(RepairedCopy {
+                    db: builder.create(&copy).map_err(open_err)?,
+                    _dir: dir,
+                }))
             }
             Err(e) => return Err(open_err(e)),
         };
@@ -273,23 +285,12 @@ fn check_not_a_file(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// The bytes of a store file in a redb in-memory backend.
-fn read_into_memory(path: &Path) -> std::io::Result<redb::backends::InMemoryBackend> {
-    use redb::StorageBackend;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let backend = redb::backends::InMemoryBackend::new();
-    backend.set_len(file.metadata()?.len())?;
-    let mut chunk = vec![0; 1 << 20];
-    let mut offset = 0;
-    loop {
-        let n = file.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(backend);
-        }
-        backend.write(offset, &chunk[..n])?;
-        offset += n as u64;
-    }
+/// A copy of a store file in a new temporary directory.
+fn temporary_copy(path: &Path) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let copy = dir.path().join(FILE_NAME);
+    std::fs::copy(path, &copy)?;
+    Ok((dir, copy))
 }
 
 /// A write transaction that is durable when `commit` returns.
@@ -416,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn open_existing_repairs_an_unclean_copy_in_memory_only() {
+    fn open_existing_repairs_an_unclean_copy_elsewhere_only() {
         // A copy taken while a daemon has the store open was not closed
         // cleanly: redb must repair it, which would write the file.
         let live = tempfile::tempdir().unwrap();
