@@ -27,6 +27,11 @@ pub enum LoadError {
         hook: Hook,
         reason: String,
     },
+    #[error(
+        "{name}: needs more than the sandbox allows: {reason} (memory per instance is \
+         set with --rule-memory-mib)"
+    )]
+    OverLimits { name: String, reason: String },
     #[error("{name}: cannot be instantiated in the sandbox: {reason}")]
     Instantiate { name: String, reason: String },
     #[error("wasm engine configuration rejected: {0}")]

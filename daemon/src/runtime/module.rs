@@ -44,10 +44,12 @@ pub struct Called<T> {
     pub fuel_used: u64,
 }
 
-/// What the store of one call holds: only the limiter. No WASI context, no host
+/// What the store of one call holds: the limiter and, once the rule first
+/// calls WASI, the locked-down context of [`super::imports`]. No other host
 /// state: a rule has no ambient authority at all.
-struct Sandbox {
+pub(super) struct Sandbox {
     limiter: Limiter,
+    pub(super) wasi: Option<Box<super::imports::Wasi>>,
 }
 
 /// A compiled, validated module. Immutable; swapped as a whole on reload, so an
@@ -58,8 +60,9 @@ pub struct RuleModule {
     pub source: ModuleSource,
     pub loaded_at: DateTime<Utc>,
     /// What the component imports (WASI interfaces, for a module built with
-    /// std). Every import is a trap; each still costs a little wiring at
-    /// every instantiation, which is why the default module has none.
+    /// std or a language runtime). WASI is frozen (see `super::imports`), the
+    /// rest traps; each import still costs a little wiring at every
+    /// instantiation, which is why the default module has none.
     pub imports: Vec<String>,
     limits: Limits,
     pre: InstancePre<Sandbox>,
@@ -86,12 +89,11 @@ impl RuleModule {
         component: Component,
     ) -> Result<Self, LoadError> {
         let mut linker = Linker::<Sandbox>::new(engine);
-        // Components built for wasm32-wasip2 import WASI even when the rule never
-        // uses it. Those imports are defined as traps: a rule that really tries
-        // to read a clock, a file or randomness fails its call instead of
-        // getting ambient authority.
-        linker
-            .define_unknown_imports_as_traps(&component)
+        // Language runtimes import WASI and use some of it on their own; it
+        // is defined, frozen and powerless (see `super::imports`). Anything
+        // else a component imports is a trap: a rule that calls it fails its
+        // call instead of getting ambient authority.
+        super::imports::link(engine, &mut linker, &component)
             .map_err(|e| instantiate_err(name, e))?;
         let pre = linker
             .instantiate_pre(&component)
@@ -143,9 +145,8 @@ impl RuleModule {
     /// contract, so a mismatch is a load error and not a failure per request.
     fn probe(&self) -> Result<(), LoadError> {
         let mut store = self.store();
-        let instance = self
-            .pre
-            .instantiate(&mut store)
+        // Async like every call: WASI's host functions are async ones.
+        let instance = super::block_on(self.pre.instantiate_async(&mut store))
             .map_err(|e| instantiate_err(&self.name, e))?;
         let mismatch = |hook: Hook| {
             move |e: wasmtime::Error| LoadError::Mismatch {
@@ -214,6 +215,7 @@ impl RuleModule {
                 limiter: Limiter {
                     memory_bytes: self.limits.memory_bytes,
                 },
+                wasi: None,
             },
         );
         store.limiter(|s| &mut s.limiter);
@@ -296,8 +298,7 @@ impl RuleModule {
     /// fixed cost of every call, measured on its own by `benches/decision.rs`.
     pub fn instantiate_only(&self) -> Result<(), CallError> {
         let mut store = self.store();
-        self.pre
-            .instantiate(&mut store)
+        super::block_on(self.pre.instantiate_async(&mut store))
             .map(drop)
             .map_err(|e| self.classify(Hook::Pricing, e))
     }

@@ -13,7 +13,7 @@ const HOSTILE: &[(&str, u16, &str)] = &[
     ("panic", 502, "trapped"),
     ("negative", 502, "amount -5.00 is negative"),
     ("malformed", 502, "\"12,50 EUR\" is not a decimal amount"),
-    ("wasi-clock", 502, "trapped"),
+    ("foreign-import", 502, "trapped"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -151,15 +151,55 @@ fn a_long_rule_yields_so_a_quick_one_on_the_same_thread_finishes_first() {
     assert_eq!(*finished.lock().unwrap(), ["quick", "loop"]);
 }
 
+/// A rule that reads the clock, randomness, its environment and the file
+/// system, sleeps an hour and prints (what language runtimes do on their
+/// own) runs, at once, and sees the same frozen world on every call: over
+/// HTTP, and through `block_on` in another runtime as `rulesd diff` calls it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_using_wasi_sees_a_frozen_world_and_answers_at_once() {
+    let rules = tempfile::tempdir().unwrap();
+    let wasi = fixture("wasi");
+    std::fs::write(rules.path().join("pricing.wasm"), &wasi).unwrap();
+    let server = TestServer::start(Some(rules.path())).await;
+    // The rule sleeps for an hour of its own time; none of it may pass here.
+    let body = order(None);
+    let quote = || tokio::time::timeout(Duration::from_secs(60), server.quote(&body));
+    let (status, first) = quote().await.expect("a rule's sleep held up its call");
+    assert_eq!(status, 200, "{first:#}");
+    let line = first["lines"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(line.starts_with("clock 0 random "), "{line}");
+    assert!(line.ends_with(" env 0 file false slept 0"), "{line}");
+    let (_, second) = quote().await.expect("a rule's sleep held up its call");
+    assert_eq!(second["lines"], first["lines"]);
+
+    let rt = runtime(limits());
+    let module = rt
+        .load("pricing.wasm", &wasi, ModuleSource::Embedded)
+        .unwrap();
+    let a = block_on(module.price(&price_request())).unwrap();
+    let b = block_on(module.price(&price_request())).unwrap();
+    let lines = |c: &rulesd::runtime::Called<_>| match &c.value {
+        Ok(rulesd::runtime::bindings::pricing::PriceDecision { lines, .. }) => {
+            lines[0].description.clone()
+        }
+        Err(e) => panic!("{e:?}"),
+    };
+    assert_eq!(lines(&a), line);
+    assert_eq!(lines(&b), line);
+    assert_eq!(a.fuel_used, b.fuel_used);
+}
+
 #[test]
-fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_trapped() {
+fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_frozen() {
     let rt = runtime(limits());
     let default = default_module(&rt);
     // Only the contract's type definitions (no functions): no WASI wiring to
     // pay for at every instantiation (rules-sdk `no-std`).
     assert_eq!(default.imports, ["rulesd:rules/types@0.1.0"]);
-    // A module built with std imports WASI; it instantiates (the imports
-    // trap if called) and answers.
+    // A module built with std imports WASI; it instantiates and answers.
     let with_std = rt
         .load("v1.wasm", &fixture(""), ModuleSource::Embedded)
         .unwrap();
@@ -268,4 +308,26 @@ async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving(
     }
     let (status, quote) = server.quote(&order(None)).await;
     assert_eq!(status, 200, "{quote:#}");
+}
+
+/// A valid component that needs more than the sandbox gives (here: more
+/// initial memory than the limit, here less than its one 64 KiB page) is
+/// refused at load as such, not as a broken file, and the message names the
+/// setting to change.
+#[test]
+fn a_module_over_the_memory_limit_is_refused_at_load_naming_the_setting() {
+    let rt = runtime(rulesd::runtime::Limits {
+        memory_bytes: 16 << 10,
+        ..limits()
+    });
+    let err = rt
+        .load("big.wasm", &fixture(""), ModuleSource::Embedded)
+        .unwrap_err();
+    assert!(matches!(err, LoadError::OverLimits { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("big.wasm: needs more than the sandbox allows: "),
+        "{text}"
+    );
+    assert!(text.contains("--rule-memory-mib"), "{text}");
 }
