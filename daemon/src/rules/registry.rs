@@ -210,10 +210,14 @@ impl Registry {
     }
 
     /// Rescan the rules directory: load new or changed modules, drop removed
-    /// ones, re-read the manifest and swap in the new bindings. Blocking and
+    /// ones, re-read the manifest and swap in the new bindings; then drop the
+    /// compile cache's entries of modules no longer in use. Blocking and
     /// CPU-bound (it may compile): run it off the async reactor.
     pub fn reload(&self) {
-        let Some(dir) = &self.dir else { return };
+        let Some(dir) = &self.dir else {
+            self.runtime.prune_cache([self.default.sha256.as_str()]);
+            return;
+        };
         let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.snapshot();
         let mut next = State {
@@ -284,7 +288,21 @@ impl Registry {
                 tracing::info!(%hook, module, sha256 = after.unwrap_or(&self.default.sha256), "hook rebound");
             }
         }
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        let next = Arc::new(next);
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        self.runtime.prune_cache(
+            next.files
+                .values()
+                .filter_map(|f| f.module.as_deref())
+                .chain(next.global.values().map(|m| &**m))
+                .chain(
+                    next.resellers
+                        .values()
+                        .flat_map(|b| b.values().map(|m| &**m)),
+                )
+                .chain([&*self.default])
+                .map(|m| m.sha256.as_str()),
+        );
     }
 
     fn load_files(&self, dir: &Path, old: &State) -> BTreeMap<String, FileState> {

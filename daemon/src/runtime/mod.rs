@@ -110,6 +110,11 @@ impl Runtime {
                 }
             }
         }
+        tracing::info!(
+            file = name,
+            bytes = bytes.len(),
+            "compiling rule module (not in the compile cache; a language runtime takes seconds)"
+        );
         let component = compile(&self.engine, name, bytes)?;
         if let Some(path) = &cached
             && let Err(e) = write_cache(&component, path)
@@ -117,6 +122,40 @@ impl Runtime {
             tracing::warn!(path = %path.display(), error = %e, "could not write compile cache");
         }
         Ok(component)
+    }
+}
+
+impl Runtime {
+    /// Delete cached artifacts of modules not in `keep` (sha256s) and those
+    /// of other engine builds. A compiled Python or JavaScript rule is 40-80
+    /// MiB; without this, every version a provider ever tried would stay on
+    /// disk. Whatever is deleted is only recompiled if it comes back.
+    pub fn prune_cache<'a>(&self, keep: impl IntoIterator<Item = &'a str>) {
+        let Some(dir) = &self.cache_dir else { return };
+        let keep: std::collections::HashSet<String> = keep
+            .into_iter()
+            .map(|sha| format!("{sha}-{}.cwasm", self.engine_tag))
+            .collect();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Only what `write_cache` makes: "<sha>-<tag>.cwasm" and, from a
+            // write that was cut short, "<sha>-<tag>.tmp<pid>".
+            let ours = name.len() > 65
+                && name.as_bytes()[64] == b'-'
+                && name[..64].bytes().all(|b| b.is_ascii_hexdigit());
+            if !ours || keep.contains(&name) {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::debug!(file = %name, "removed unused compile cache entry"),
+                Err(e) => {
+                    tracing::warn!(file = %name, error = %e, "could not remove compile cache entry")
+                }
+            }
+        }
     }
 }
 

@@ -54,3 +54,66 @@ fn compiled_modules_are_cached_by_sha256_and_reused() {
         b"not a compiled artifact"
     );
 }
+
+/// A reload drops the cached artifacts of modules no longer in use (a
+/// compiled Python rule is tens of MiB: every version tried would pile up)
+/// and those of other engine builds, and keeps what serves and the default.
+#[test]
+fn a_reload_removes_cache_entries_of_modules_no_longer_in_use() {
+    let cache = tempfile::tempdir().unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    let runtime =
+        std::sync::Arc::new(Runtime::new(limits(), Some(cache.path().to_path_buf())).unwrap());
+    let default = runtime
+        .load(
+            rulesd::rules::DEFAULT_MODULE_NAME,
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    let registry = rulesd::rules::Registry::new(
+        runtime,
+        std::sync::Arc::new(default),
+        Some(rules.path().to_path_buf()),
+    );
+    let (v1, v2) = (fixture(""), fixture("v2"));
+    let default_sha = sha256(rulesd::rules::DEFAULT_MODULE);
+    // Not the daemon's: left alone. Another engine build's: removed.
+    std::fs::write(cache.path().join("README"), "notes").unwrap();
+    let stale = format!("{}-0123456789abcdef.cwasm", sha256(&v1));
+    std::fs::write(cache.path().join(&stale), "old engine").unwrap();
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let shas = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| n.ends_with(".cwasm"))
+            .map(|n| n[..64].to_owned())
+            .collect()
+    };
+
+    std::fs::write(rules.path().join("pricing.wasm"), &v1).unwrap();
+    registry.reload();
+    let after_v1 = names();
+    assert!(after_v1.contains(&"README".to_owned()), "{after_v1:?}");
+    assert!(!after_v1.contains(&stale), "{after_v1:?}");
+    let mut want = vec![sha256(&v1), default_sha.clone()];
+    want.sort();
+    let mut got = shas(&after_v1);
+    got.sort();
+    assert_eq!(got, want);
+
+    std::fs::write(rules.path().join("pricing.wasm"), &v2).unwrap();
+    registry.reload();
+    let mut want = vec![sha256(&v2), default_sha];
+    want.sort();
+    let mut got = shas(&names());
+    got.sort();
+    assert_eq!(got, want);
+}
