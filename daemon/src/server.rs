@@ -79,11 +79,11 @@ pub enum StartError {
     Runtime(LoadError),
     #[error("rules directory {path}: {detail}")]
     RulesDir { path: PathBuf, detail: String },
-    /// The manifest binds a file that is not in the rules directory (see
-    /// [`Registry::missing_bound_files`]).
+    /// A hook is bound to a file that is missing, does not load or does not
+    /// export it (see [`Registry::unservable_bindings`]).
     #[error(
         "rules directory {path}: {}; refusing to start, since those hooks would be served \
-         by the embedded default rules: add the file or change rules.toml",
+         by the embedded default rules: add or fix the file, or change rules.toml",
         .errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>().join("; ")
     )]
     Rules {
@@ -163,11 +163,11 @@ impl Daemon {
             config.rules_dir.clone(),
         ));
         // The first load happens before the store is opened: a start refused
-        // because the manifest binds a missing file leaves the store
+        // because a binding cannot be served leaves the store
         // untouched (and generates no provider key).
         registry.reload();
         if let Some(dir) = &config.rules_dir {
-            let errors = registry.missing_bound_files();
+            let errors = registry.unservable_bindings();
             if !errors.is_empty() {
                 return Err(StartError::Rules {
                     path: dir.clone(),

@@ -191,22 +191,42 @@ impl Registry {
         }
     }
 
-    /// The bindings to files that are not in the rules directory. The daemon
-    /// refuses to start while there are any (see `server::Daemon::build`):
-    /// at start no earlier version of the file was loaded, so the hook would
-    /// be served by the embedded default rules, and a manifest naming a file
-    /// that does not exist is a configuration mistake (like a mistyped rules
-    /// directory, which is refused too). A file that is there but fails to
-    /// load is a problem with its contents: it is reported, and the start goes
-    /// on.
-    pub fn missing_bound_files(&self) -> Vec<LoadFailure> {
+    /// The bindings that cannot be served as written: the bound file is not
+    /// in the rules directory, failed to load, or does not export the hook.
+    /// The daemon refuses to start while there are any (see
+    /// `server::Daemon::build`): at start no earlier version was loaded, so
+    /// such a hook would be served by the embedded default rules, repricing
+    /// it silently at prices the provider did not choose. Later, while it
+    /// runs, the same problems only keep the previous version serving (a bad
+    /// deploy must not take the daemon down), as nginx treats its
+    /// configuration: a reload keeps the old one, a start refuses a bad one.
+    pub fn unservable_bindings(&self) -> Vec<LoadFailure> {
         let state = self.snapshot();
-        state
-            .binding_failures
-            .iter()
-            .filter(|f| !state.files.contains_key(&f.file))
-            .cloned()
-            .collect()
+        let effective = state
+            .manifest
+            .clone()
+            .unwrap_or_else(|| Manifest::by_convention(state.files.keys().cloned()));
+        let bound = effective.hooks.values().chain(
+            effective
+                .resellers
+                .values()
+                .flat_map(|hooks| hooks.values()),
+        );
+        let mut out = state.binding_failures.clone();
+        for file in bound {
+            if let Some(FileState {
+                module: None,
+                failure: Some(failure),
+                ..
+            }) = state.files.get(file)
+                && !out
+                    .iter()
+                    .any(|f| f.file == failure.file && f.error == failure.error)
+            {
+                out.push(failure.clone());
+            }
+        }
+        out
     }
 
     /// Rescan the rules directory: load new or changed modules, drop removed

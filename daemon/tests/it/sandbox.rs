@@ -1,7 +1,7 @@
 //! Hostile and broken rule modules: each fails its own request or load with a
 //! clear error, the daemon keeps serving, and the next normal request succeeds.
 
-use crate::support::{TestServer, fixture, limits, order};
+use crate::support::{TestServer, fixture, limits, order, write_atomically};
 use rulesd::runtime::{CallError, LoadError, ModuleSource, Runtime, block_on};
 use serde_json::Value;
 use std::time::Duration;
@@ -268,28 +268,32 @@ fn garbage_core_modules_and_empty_components_are_rejected_at_load() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving() {
-    let rules = tempfile::tempdir().unwrap();
-    std::fs::write(
-        rules.path().join("pricing.wasm"),
-        b"garbage bytes, not a component",
-    )
-    .unwrap();
-    std::fs::write(rules.path().join("only-pricing.wasm"), fixture("")).unwrap();
-    std::fs::write(
-        rules.path().join("rules.toml"),
-        "[hooks]\npricing = \"pricing.wasm\"\nwholesale = \"only-pricing.wasm\"\n",
-    )
-    .unwrap();
-    let server = TestServer::start(Some(rules.path())).await;
-    let report = server.get("/v1/rules").await.1;
-    let errors: Vec<String> = report["errors"]
+const GARBAGE: &[u8] = b"garbage bytes, not a component";
+const WRONG_BINDINGS: &[u8] =
+    b"[hooks]\npricing = \"pricing.wasm\"\nwholesale = \"only-pricing.wasm\"\n";
+
+fn load_errors(report: &Value) -> Vec<String> {
+    report["errors"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| format!("{}: {}", e["file"], e["error"]))
-        .collect();
+        .collect()
+}
+
+/// While the daemon runs, a garbage file and a binding to a module that does
+/// not export the hook are reported, and what served before keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving() {
+    let rules = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Some(rules.path())).await;
+    write_atomically(rules.path(), "only-pricing.wasm", &fixture(""));
+    write_atomically(rules.path(), "pricing.wasm", GARBAGE);
+    write_atomically(rules.path(), "rules.toml", WRONG_BINDINGS);
+    let report = server
+        .wait_for_rules("both problems reported", |r| load_errors(r).len() == 2)
+        .await;
+    let errors = load_errors(&report);
     assert!(
         errors
             .iter()
@@ -308,6 +312,47 @@ async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving(
     }
     let (status, quote) = server.quote(&order(None)).await;
     assert_eq!(status, 200, "{quote:#}");
+}
+
+/// At start there is nothing earlier to keep serving: the same problems
+/// would silently reprice those hooks at the embedded defaults, so the
+/// daemon refuses to start, names each one, and creates no store.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_refuses_to_start_when_a_bound_module_cannot_serve() {
+    let rules = tempfile::tempdir().unwrap();
+    write_atomically(rules.path(), "only-pricing.wasm", &fixture(""));
+    write_atomically(rules.path(), "pricing.wasm", GARBAGE);
+    write_atomically(rules.path(), "rules.toml", WRONG_BINDINGS);
+    let keep = tempfile::tempdir().unwrap();
+    let data = keep.path().join("data");
+    let mut config = rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), data.clone());
+    config.rules_dir = Some(rules.path().to_path_buf());
+    let err = match rulesd::server::Daemon::build(&config) {
+        Ok(_) => panic!("the daemon started"),
+        Err(e) => e.to_string(),
+    };
+    for part in [
+        "pricing.wasm: not a WebAssembly component",
+        "does not export rulesd:rules/wholesale@0.1.0",
+        "refusing to start",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(
+        !data.join(rulesd::store::FILE_NAME).exists(),
+        "the store was created"
+    );
+
+    // An unbound broken file is only reported: nothing is served by it.
+    std::fs::remove_file(rules.path().join("rules.toml")).unwrap();
+    std::fs::rename(
+        rules.path().join("pricing.wasm"),
+        rules.path().join("spare.wasm"),
+    )
+    .unwrap();
+    if let Err(e) = rulesd::server::Daemon::build(&config) {
+        panic!("an unbound broken file stopped the start: {e}");
+    }
 }
 
 /// A valid component that needs more than the sandbox gives (here: more
