@@ -34,8 +34,10 @@ pub struct Config {
     /// which read and write through one open transaction on the caller's
     /// thread (`store::Session`), answering writes before their commit.
     pub durable: bool,
-    /// Where compiled modules are cached; default `data_dir/compiled`. Only
-    /// ever a directory this process alone writes: cached code is trusted.
+    /// Where compiled modules are cached; default `data_dir/compiled`, which
+    /// reloads prune (a given directory may be shared, so it is not). Only
+    /// ever a directory this process (or its replays) writes: cached code is
+    /// trusted.
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -138,18 +140,13 @@ impl Daemon {
         if let Some(dir) = &config.rules_dir {
             check_rules_dir(dir)?;
         }
-        let runtime = Arc::new(
-            Runtime::new(
-                config.limits,
-                Some(
-                    config
-                        .cache_dir
-                        .clone()
-                        .unwrap_or_else(|| config.data_dir.join("compiled")),
-                ),
-            )
-            .map_err(StartError::Runtime)?,
-        );
+        let runtime = match &config.cache_dir {
+            // Given from outside: maybe shared with other daemons.
+            Some(dir) => Runtime::new(config.limits, Some(dir.clone())),
+            None => Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
+                .map(Runtime::pruning_cache),
+        };
+        let runtime = Arc::new(runtime.map_err(StartError::Runtime)?);
         let default = runtime
             .load(
                 rules::DEFAULT_MODULE_NAME,

@@ -30,6 +30,8 @@ pub struct Runtime {
     /// Engine fingerprint, part of every cache file name: artifacts compiled by
     /// another wasmtime version or configuration are never loaded.
     engine_tag: String,
+    /// Whether [`Runtime::prune_cache`] may delete (see [`Runtime::pruning_cache`]).
+    prune: bool,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -55,8 +57,17 @@ impl Runtime {
             limits,
             cache_dir,
             engine_tag,
+            prune: false,
             stop_ticker,
         })
+    }
+
+    /// Let [`Runtime::prune_cache`] delete: only for a cache this runtime
+    /// alone uses (a data directory's own). In a cache shared by several (the
+    /// scenarios of one `rulesd replay`) it would delete the others' modules.
+    pub fn pruning_cache(mut self) -> Self {
+        self.prune = true;
+        self
     }
 
     pub fn limits(&self) -> &Limits {
@@ -131,7 +142,9 @@ impl Runtime {
     /// MiB; without this, every version a provider ever tried would stay on
     /// disk. Whatever is deleted is only recompiled if it comes back.
     pub fn prune_cache<'a>(&self, keep: impl IntoIterator<Item = &'a str>) {
-        let Some(dir) = &self.cache_dir else { return };
+        let Some(dir) = self.cache_dir.as_ref().filter(|_| self.prune) else {
+            return;
+        };
         let keep: std::collections::HashSet<String> = keep
             .into_iter()
             .map(|sha| format!("{sha}-{}.cwasm", self.engine_tag))

@@ -62,8 +62,11 @@ fn compiled_modules_are_cached_by_sha256_and_reused() {
 fn a_reload_removes_cache_entries_of_modules_no_longer_in_use() {
     let cache = tempfile::tempdir().unwrap();
     let rules = tempfile::tempdir().unwrap();
-    let runtime =
-        std::sync::Arc::new(Runtime::new(limits(), Some(cache.path().to_path_buf())).unwrap());
+    let runtime = std::sync::Arc::new(
+        Runtime::new(limits(), Some(cache.path().to_path_buf()))
+            .unwrap()
+            .pruning_cache(),
+    );
     let default = runtime
         .load(
             rulesd::rules::DEFAULT_MODULE_NAME,
