@@ -20,7 +20,8 @@
 //! A module may use std. It then imports a dozen WASI functions (std's panic
 //! messages, environment and exit), which the daemon defines frozen (the
 //! clock reads 1970-01-01, random bytes are a fixed sequence, there is no
-//! environment, file or network, output is discarded), and each import costs
+//! environment, file or network; a panic's message comes back with the
+//! call's error), and each import costs
 //! a little at every instantiation (one per decision).
 //! For the cheapest decisions, leave std out: start the crate with
 //! `#![cfg_attr(target_arch = "wasm32", no_std)]` and `extern crate alloc;`

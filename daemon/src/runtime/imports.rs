@@ -16,7 +16,9 @@
 //!   fiber on a host timer where neither fuel nor the epoch deadline reach;
 //! - random bytes are a fixed sequence, the same for every call;
 //! - no environment variables, arguments, preopened directories or network;
-//!   stdin is empty and stdout/stderr are discarded.
+//!   stdin is empty; stdout and stderr go to a small buffer of the call's
+//!   last output, shown with a failed call's error (a Python traceback, a
+//!   Rust panic message) and logged at debug level otherwise.
 //!
 //! The context is built on a call's first use of WASI only, so modules that
 //! never call it (the default module imports none of it) pay nothing.
@@ -26,14 +28,19 @@
 //! fails its call instead of getting ambient authority.
 
 use super::module::Sandbox;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::AsyncWrite;
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{
     Component, Linker, LinkerInstance, Resource, ResourceTable, ResourceType,
 };
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
-use wasmtime_wasi::p2::{DynPollable, Pollable};
+use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView,
     WasiView,
@@ -43,12 +50,16 @@ use wasmtime_wasi::{
 pub(super) struct Wasi {
     ctx: WasiCtx,
     table: ResourceTable,
+    output: Output,
 }
 
 impl Wasi {
     fn locked_down() -> Self {
+        let output = Output::default();
         let mut builder = WasiCtxBuilder::new();
         builder
+            .stdout(output.clone())
+            .stderr(output.clone())
             .wall_clock(Frozen)
             .monotonic_clock(Frozen)
             .secure_random(Deterministic::new(random_bytes()))
@@ -60,6 +71,7 @@ impl Wasi {
         Wasi {
             ctx: builder.build(),
             table: ResourceTable::new(),
+            output,
         }
     }
 }
@@ -156,6 +168,12 @@ impl Sandbox {
         self.wasi
             .get_or_insert_with(|| Box::new(Wasi::locked_down()))
     }
+
+    /// What the call wrote to stdout and stderr (the end of it), if anything.
+    pub(super) fn output(&self) -> Option<String> {
+        let tail = self.wasi.as_ref()?.output.tail();
+        (!tail.is_empty()).then_some(tail)
+    }
 }
 
 impl WasiView for Sandbox {
@@ -251,5 +269,83 @@ impl monotonic_clock::Host for FrozenClock<'_> {
         _duration: monotonic_clock::Duration,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         self.elapsed()
+    }
+}
+
+/// How much of a call's output is kept: the end of a Python traceback or a
+/// panic message, not a rule's whole chatter.
+const OUTPUT_TAIL: usize = 2048;
+
+/// stdout and stderr of one call, interleaved as a terminal would show them;
+/// only the last [`OUTPUT_TAIL`] bytes are kept. Writes never fail or block.
+#[derive(Clone, Default)]
+pub(super) struct Output(Arc<Mutex<Vec<u8>>>);
+
+impl Output {
+    fn push(&self, bytes: &[u8]) {
+        let mut buffer = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        buffer.extend_from_slice(bytes);
+        if buffer.len() > 2 * OUTPUT_TAIL {
+            let cut = buffer.len() - OUTPUT_TAIL;
+            buffer.drain(..cut);
+        }
+    }
+
+    /// The last output, trimmed, as text (lossy: a cut may split a character).
+    pub(super) fn tail(&self) -> String {
+        let buffer = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let tail = &buffer[buffer.len().saturating_sub(OUTPUT_TAIL)..];
+        String::from_utf8_lossy(tail).trim().to_owned()
+    }
+}
+
+impl IsTerminal for Output {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for Output {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl OutputStream for Output {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.push(&bytes);
+        Ok(())
+    }
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 << 10)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for Output {
+    async fn ready(&mut self) {}
+}
+
+impl AsyncWrite for Output {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.push(bytes);
+        Poll::Ready(Ok(bytes.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 }

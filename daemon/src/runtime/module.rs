@@ -246,10 +246,14 @@ impl RuleModule {
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| self.classify(hook, e))?;
-        let value = f(&mut store, &instance)
-            .await
-            .map_err(|e| self.classify(hook, e))?;
+            .map_err(|e| self.classify(hook, e, store.data().output()))?;
+        let value = match f(&mut store, &instance).await {
+            Ok(value) => value,
+            Err(e) => return Err(self.classify(hook, e, store.data().output())),
+        };
+        if let Some(output) = store.data().output() {
+            tracing::debug!(module = %self.name, %hook, %output, "rule output");
+        }
         let left = store.get_fuel().unwrap_or(0);
         Ok(Called {
             value,
@@ -257,8 +261,11 @@ impl RuleModule {
         })
     }
 
-    fn classify(&self, hook: Hook, e: wasmtime::Error) -> CallError {
+    /// Turn a failed call into its typed error; a trap carries the end of
+    /// what the rule printed (a Python traceback, a Rust panic message).
+    fn classify(&self, hook: Hook, e: wasmtime::Error, output: Option<String>) -> CallError {
         let module = self.name.clone();
+        let printed = output.map_or(String::new(), |o| format!("; the rule's last output: {o}"));
         if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
             return CallError::Memory {
                 module,
@@ -277,7 +284,7 @@ impl RuleModule {
             Some(Trap::UnreachableCodeReached) => CallError::Trap {
                 module,
                 detail: format!(
-                    "{hook}: wasm `unreachable` executed (a Rust rule panicked or aborted)"
+                    "{hook}: wasm `unreachable` executed (the rule panicked or aborted){printed}"
                 ),
             },
             _ => {
@@ -287,7 +294,7 @@ impl RuleModule {
                 } else {
                     CallError::Trap {
                         module,
-                        detail: format!("{hook}: {}", first_lines(&detail, 6)),
+                        detail: format!("{hook}: {}{printed}", first_lines(&detail, 6)),
                     }
                 }
             }
@@ -300,7 +307,7 @@ impl RuleModule {
         let mut store = self.store();
         super::block_on(self.pre.instantiate_async(&mut store))
             .map(drop)
-            .map_err(|e| self.classify(Hook::Pricing, e))
+            .map_err(|e| self.classify(Hook::Pricing, e, None))
     }
 
     fn indices<'a, T>(&self, hook: Hook, i: &'a Option<T>) -> Result<&'a T, CallError> {

@@ -10,7 +10,14 @@ use std::time::Duration;
 const HOSTILE: &[(&str, u16, &str)] = &[
     ("loop", 502, "ran out of fuel"),
     ("oom", 502, "exceeded its memory limit"),
-    ("panic", 502, "trapped"),
+    // The panic message reaches the error through the rule's stderr.
+    (
+        "panic",
+        502,
+        "trapped: pricing: wasm `unreachable` executed (the rule panicked or \
+     aborted); the rule's last output: ",
+    ),
+    ("panic", 502, "fixture panics on purpose for tariff"),
     ("negative", 502, "amount -5.00 is negative"),
     ("malformed", 502, "\"12,50 EUR\" is not a decimal amount"),
     ("foreign-import", 502, "trapped"),
