@@ -391,7 +391,7 @@ impl Registry {
                 }
             }
             Err(e) => {
-                tracing::error!(file = name, sha256 = %sha, error = %e, "rule module rejected; the previous version keeps serving");
+                tracing::error!(file = name, sha256 = %sha, error = %e, "rule module rejected; a version loaded before, if any, keeps serving");
                 state.failure = Some(LoadFailure {
                     file: name.into(),
                     error: e.to_string(),

@@ -40,6 +40,22 @@ fn the_seed_scenarios_pass_through_rulesd_replay() {
     );
 }
 
+/// The scenario the Python and JavaScript example rules are checked against
+/// (`examples/rules/check.sh`, which needs PyPI and npm) states the default
+/// rule's answers: it must keep passing on the default rule, or the examples'
+/// check would compare them with answers the daemon no longer gives.
+#[test]
+fn the_example_rules_scenario_passes_on_the_default_rules() {
+    let file = workspace().join("examples/rules/scenario.toml");
+    let out = rulesd(&["replay", file.to_str().unwrap()]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report.contains("1 scenario(s): 1 passed, 0 failed"),
+        "{report}"
+    );
+}
+
 const FAILING: &str = r#"name = "built to fail"
 start = 2026-07-01T00:00:00Z
 
