@@ -33,6 +33,7 @@ fn lines(raw: &[wit::Line], currency: &str) -> Result<Vec<Line>, String> {
             money::check(amount, refund || adjustment)
                 .and_then(|()| money::check_places(amount, currency))
                 .map_err(|m| format!("{f}: amount {m}"))?;
+            let amount = money::in_minor_units(amount, currency);
             if l.description.trim().is_empty() || l.description.chars().count() > 500 {
                 return Err(format!("{f}: description must be 1 to 500 characters"));
             }
@@ -114,21 +115,7 @@ pub fn check_price(
             "expires ({expires}) is not after period-start ({period_start})"
         )));
     }
-    // A renewal is paid for: it can only move the expiry forwards. (A late
-    // renewal starts again from the renewal or suspension date, both after
-    // the old expiry, so every policy of the seed passes this.)
-    if request.operation == pricing::Operation::Renewal
-        && let Some(current) = request
-            .service
-            .as_ref()
-            .and_then(|s| s.expires.as_deref())
-            .and_then(day::parse)
-        && expires <= current
-    {
-        return Err(invalid(format!(
-            "a renewal must move the expiry forwards: the service expires {current}, the decision says {expires}"
-        )));
-    }
+    check_period(request, period_start, expires, &lines).map_err(invalid)?;
     let total = lines
         .iter()
         .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
@@ -142,6 +129,81 @@ pub fn check_price(
         period_start,
         expires,
     })
+}
+
+/// Where an order or renewal may put the service's period, from the facts
+/// handed in: a rule that read the (frozen) clock instead of `at`, or that
+/// sells time already paid for, is refused rather than believed.
+///
+/// - An order starts today (the day of `at`).
+/// - A renewal starts at the current expiry when that is today or later
+///   (no day paid twice, none lost); an expired service restarts between its
+///   expiry and today (today, or the suspension date when renewing from
+///   suspension); a service never paid starts today.
+/// - So a renewal moves the expiry forwards (expires is after period-start).
+/// - Orders and renewals run at most `months` + 1 calendar months (a
+///   calendar-based first period adds the part of a month before its first
+///   full one), and every line's period lies within the days the decision
+///   could concern.
+fn check_period(
+    request: &pricing::PriceRequest,
+    period_start: NaiveDate,
+    expires: NaiveDate,
+    lines: &[Line],
+) -> Result<(), String> {
+    if request.operation == pricing::Operation::Daily {
+        return Ok(()); // checked day by day above
+    }
+    let today = request
+        .at
+        .get(..10)
+        .and_then(day::parse)
+        .ok_or_else(|| format!("the request's time {:?} has no date", request.at))?;
+    let current = request
+        .service
+        .as_ref()
+        .and_then(|s| s.expires.as_deref())
+        .and_then(day::parse);
+    let (earliest, latest) = match (request.operation, current) {
+        (pricing::Operation::Renewal, Some(current)) => (current, current.max(today)),
+        _ => (today, today),
+    };
+    if period_start < earliest || period_start > latest {
+        let what = if request.operation == pricing::Operation::Renewal {
+            "a renewal"
+        } else {
+            "an order"
+        };
+        let allowed = if earliest == latest {
+            format!("{earliest}")
+        } else {
+            format!("between {earliest} and {latest}")
+        };
+        return Err(format!(
+            "{what} on {today} must start {allowed}, the decision says period-start {period_start}"
+        ));
+    }
+    let longest = request.months.saturating_add(1);
+    let end = period_start
+        .checked_add_months(chrono::Months::new(longest))
+        .unwrap_or(NaiveDate::MAX);
+    if expires > end {
+        return Err(format!(
+            "{} month(s) from {period_start} cannot run until {expires} (at most {longest} calendar months, to {end})",
+            request.months
+        ));
+    }
+    let from = earliest.min(period_start);
+    for (i, line) in lines.iter().enumerate() {
+        let outside = |d: Option<NaiveDate>| d.is_some_and(|d| d < from || d > end);
+        if outside(line.period_start) || outside(line.period_end) {
+            return Err(format!(
+                "line {}: its period lies outside {from}..{end}, the days this decision can concern",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -214,22 +276,106 @@ mod tests {
         }
     }
 
+    fn at(mut r: pricing::PriceRequest, at: &str) -> pricing::PriceRequest {
+        r.at = format!("{at}T09:00:00Z");
+        r
+    }
+
     #[test]
-    fn a_renewal_only_moves_the_expiry_forwards() {
-        let r = renewal_of_service_expiring("2026-03-10");
-        // On time, and late from the renewal date: both after the old expiry.
-        assert!(check_price("m", &r, &period("2026-03-10", "2026-04-10")).is_ok());
-        assert!(check_price("m", &r, &period("2026-03-15", "2026-04-15")).is_ok());
-        for (start, expires) in [
-            ("2026-02-10", "2026-03-10"), // pays for the period already paid
-            ("2026-01-10", "2026-02-10"), // shortens the paid period
+    fn a_renewal_starts_where_the_paid_time_ends() {
+        let on_time = at(renewal_of_service_expiring("2026-03-10"), "2026-03-08");
+        assert!(check_price("m", &on_time, &period("2026-03-10", "2026-04-10")).is_ok());
+        // Expired on the 10th, renewed on the 15th: today, or the suspension
+        // date in between (renew from suspension).
+        let late = at(renewal_of_service_expiring("2026-03-10"), "2026-03-15");
+        assert!(check_price("m", &late, &period("2026-03-15", "2026-04-15")).is_ok());
+        assert!(check_price("m", &late, &period("2026-03-12", "2026-04-12")).is_ok());
+        for (r, start, expires, allowed) in [
+            // Sells days already paid for (the review's overlap).
+            (&on_time, "2026-02-10", "2026-03-11", "2026-03-10"),
+            (&on_time, "2026-03-08", "2026-04-08", "2026-03-10"),
+            // Leaves a gap after the paid time.
+            (&on_time, "2026-03-11", "2026-04-11", "2026-03-10"),
+            (
+                &late,
+                "2026-03-16",
+                "2026-04-16",
+                "between 2026-03-10 and 2026-03-15",
+            ),
+            // The frozen clock's 1970 instead of the request's time.
+            (
+                &late,
+                "1970-01-01",
+                "1970-02-01",
+                "between 2026-03-10 and 2026-03-15",
+            ),
         ] {
-            let err = check_price("m", &r, &period(start, expires)).unwrap_err();
+            let err = check_price("m", r, &period(start, expires))
+                .unwrap_err()
+                .to_string();
             assert!(
-                err.to_string()
-                    .contains("must move the expiry forwards: the service expires 2026-03-10"),
+                err.contains(&format!(
+                    "must start {allowed}, the decision says period-start {start}"
+                )),
                 "{start}..{expires}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn an_order_starts_today_and_runs_about_its_months() {
+        let order = pricing::PriceRequest {
+            operation: pricing::Operation::Order,
+            months: 1,
+            ..at(daily_request(), "2026-01-31")
+        };
+        assert!(check_price("m", &order, &period("2026-01-31", "2026-02-28")).is_ok());
+        // A calendar-based first period: the rest of February, then March.
+        assert!(check_price("m", &order, &period("2026-01-31", "2026-03-01")).is_ok());
+        let err = check_price("m", &order, &period("1970-01-01", "1970-02-01"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("an order on 2026-01-31 must start 2026-01-31"),
+            "{err}"
+        );
+        let err = check_price("m", &order, &period("2026-01-31", "9999-12-31"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 month(s) from 2026-01-31 cannot run until 9999-12-31"),
+            "{err}"
+        );
+        // A line cannot speak for days the decision has nothing to do with.
+        let mut wide = period("2026-01-31", "2026-02-28");
+        wide.lines[0].period_start = Some("1999-01-01".into());
+        wide.lines[0].period_end = Some("2099-01-01".into());
+        let err = check_price("m", &order, &wide).unwrap_err().to_string();
+        assert!(
+            err.contains("line 1: its period lies outside 2026-01-31..2026-03-31"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn amounts_are_written_with_the_currency_s_places() {
+        let order = pricing::PriceRequest {
+            operation: pricing::Operation::Order,
+            ..at(daily_request(), "2026-01-31")
+        };
+        for (currency, amount, written) in [
+            ("EUR", "10.000", "10.00"),
+            ("EUR", "10", "10.00"),
+            ("JPY", "1000.00", "1000"),
+            ("KWD", "1.5", "1.500"),
+        ] {
+            let mut r = order.clone();
+            r.tariff.currency = currency.into();
+            let mut d = period("2026-01-31", "2026-02-28");
+            d.lines[0].amount = amount.into();
+            let priced = check_price("m", &r, &d).unwrap();
+            assert_eq!(priced.lines[0].amount.to_string(), written);
+            assert_eq!(priced.total.to_string(), written);
         }
     }
 

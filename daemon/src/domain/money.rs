@@ -51,6 +51,14 @@ pub fn check_places(amount: Decimal, currency: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `amount`, already in whole minor units of `currency` (see
+/// [`check_places`]), written with exactly the currency's places: a rule's
+/// "10.000" or "10" EUR is stored and shown as "10.00", like every other.
+pub fn in_minor_units(mut amount: Decimal, currency: &str) -> Decimal {
+    amount.rescale(minor_units(currency));
+    amount
+}
+
 /// Parse a decimal string from a rule: plain notation only ("6.45", "-1.2").
 pub fn parse(text: &str) -> Result<Decimal, String> {
     let plain = !text.is_empty()
