@@ -35,8 +35,15 @@ pub struct Difference {
     /// The module that made the stored decision.
     pub stored_sha256: String,
     pub stored_lines: Vec<Line>,
+    /// The service's period a pricing decision set; absent for proration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_term: Option<Term>,
     /// None when the candidate failed or refused; see `candidate_error`.
     pub candidate_lines: Option<Vec<Line>>,
+    /// The period the candidate would set (pricing decisions): a change of
+    /// the service's time moves no money in the lines but is a change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_term: Option<Term>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_error: Option<String>,
     /// Candidate total minus stored total; absent when the candidate failed
@@ -47,6 +54,25 @@ pub struct Difference {
     )]
     #[schema(value_type = Option<String>)]
     pub delta: Option<Decimal>,
+}
+
+/// The service period a pricing decision sets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Term {
+    pub period_start: NaiveDate,
+    pub expires: NaiveDate,
+}
+
+impl Term {
+    fn of(output: &RuleOutput) -> Option<Term> {
+        match output {
+            RuleOutput::Pricing(p) => Some(Term {
+                period_start: p.period_start,
+                expires: p.expires,
+            }),
+            RuleOutput::Proration { .. } => None,
+        }
+    }
 }
 
 /// The summary of a diff.
@@ -112,14 +138,16 @@ pub fn diff(
         }
         report.examined += 1;
         let stored = receipt.output.lines();
-        let (candidate_lines, candidate_error, delta) = match rerun(candidate, &receipt.input) {
-            Ok(output) if output == receipt.output => continue,
-            Ok(output) => {
-                let delta = total(output.lines()) - total(stored);
-                (Some(output.lines().to_vec()), None, Some(delta))
-            }
-            Err(e) => (None, Some(e.to_string()), None),
-        };
+        let (candidate_lines, candidate_term, candidate_error, delta) =
+            match rerun(candidate, &receipt.input) {
+                Ok(output) if output == receipt.output => continue,
+                Ok(output) => {
+                    let delta = total(output.lines()) - total(stored);
+                    let term = Term::of(&output);
+                    (Some(output.lines().to_vec()), term, None, Some(delta))
+                }
+                Err(e) => (None, None, Some(e.to_string()), None),
+            };
         match delta {
             Some(delta) => {
                 report.changed += 1;
@@ -136,7 +164,9 @@ pub fn diff(
             currency: receipt.currency,
             stored_sha256: receipt.sha256,
             stored_lines: stored.to_vec(),
+            stored_term: Term::of(&receipt.output),
             candidate_lines,
+            candidate_term,
             candidate_error,
             delta,
         };

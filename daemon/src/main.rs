@@ -381,8 +381,21 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             d.service_id,
             total(&d.stored_lines),
         );
-        // The lines that differ: a change that moves no money (another
-        // period, another description) is a change all the same.
+        // The lines that differ, and the service's period: a change that
+        // moves no money (another period, another description) is a change
+        // all the same.
+        if let (Some(stored), Some(candidate)) = (d.stored_term, d.candidate_term)
+            && stored != candidate
+        {
+            println!(
+                "    service period: - {} to {}",
+                stored.period_start, stored.expires
+            );
+            println!(
+                "    service period: + {} to {}",
+                candidate.period_start, candidate.expires
+            );
+        }
         if let Some(lines) = &d.candidate_lines {
             for i in 0..d.stored_lines.len().max(lines.len()) {
                 let (stored, candidate) = (d.stored_lines.get(i), lines.get(i));

@@ -430,6 +430,23 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     .unwrap();
     assert_eq!((since.examined, since.changed), (1, 1));
 
+    // A candidate that only lets the service run longer moves no money and
+    // changes the same lines, yet changes every decision: each difference
+    // shows the two service periods.
+    let longer = diff(&store, &load("longer"), &options, |_| {}).unwrap();
+    assert_eq!((longer.examined, longer.changed), (3, 3), "{longer:?}");
+    assert_eq!(longer.delta["EUR"], Decimal::ZERO);
+    for d in &longer.differences {
+        assert_eq!(d.candidate_lines.as_ref(), Some(&d.stored_lines));
+        let (stored, candidate) = (d.stored_term.unwrap(), d.candidate_term.unwrap());
+        assert_eq!(stored.period_start, candidate.period_start);
+        assert_eq!(
+            stored.expires.checked_add_months(chrono::Months::new(1)),
+            Some(candidate.expires),
+            "{d:?}"
+        );
+    }
+
     // A candidate that traps changes nothing: it fails, and a failure is not
     // a change with a zero delta.
     let trapping = diff(&store, &load("panic"), &options, |_| {}).unwrap();
@@ -465,6 +482,23 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     // Each change shows the lines that differ, stored then candidate.
     assert!(
         report.contains("line 1: - ") && report.contains("line 1: + "),
+        "{report}"
+    );
+
+    // A change of the service's time alone is shown as one.
+    std::fs::write(dir.path().join("longer.wasm"), fixture("longer")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("longer.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert!(report.contains("3 would change"), "{report}");
+    assert!(
+        report.contains("service period: - 2026-01-01 to 2026-02-01")
+            && report.contains("service period: + 2026-01-01 to 2026-03-01"),
         "{report}"
     );
 
