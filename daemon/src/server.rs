@@ -172,6 +172,9 @@ impl Daemon {
                 });
             }
         }
+        // The start is not refused for the rules: only now may the cache lose
+        // what this configuration does not use.
+        registry.prune_cache();
         let watcher = rules::watch(registry.clone()).map_err(|e| StartError::RulesDir {
             path: config.rules_dir.clone().unwrap_or_default(),
             detail: format!("cannot watch: {e}"),

@@ -230,14 +230,10 @@ impl Registry {
     }
 
     /// Rescan the rules directory: load new or changed modules, drop removed
-    /// ones, re-read the manifest and swap in the new bindings; then drop the
-    /// compile cache's entries of modules no longer in use. Blocking and
+    /// ones, re-read the manifest and swap in the new bindings. Blocking and
     /// CPU-bound (it may compile): run it off the async reactor.
     pub fn reload(&self) {
-        let Some(dir) = &self.dir else {
-            self.runtime.prune_cache([self.default.sha256.as_str()]);
-            return;
-        };
+        let Some(dir) = &self.dir else { return };
         let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.snapshot();
         let mut next = State {
@@ -308,15 +304,25 @@ impl Registry {
                 tracing::info!(%hook, module, sha256 = after.unwrap_or(&self.default.sha256), "hook rebound");
             }
         }
-        let next = Arc::new(next);
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+    }
+
+    /// Drop the compile cache's entries of modules this registry does not
+    /// hold (see [`Runtime::prune_cache`]). Not part of [`Registry::reload`]:
+    /// a start that is then refused must leave the cache as it found it (a
+    /// start tried with another memory limit compiles for another engine,
+    /// and pruning then would cost the next normal start a recompile).
+    pub fn prune_cache(&self) {
+        let state = self.snapshot();
         self.runtime.prune_cache(
-            next.files
+            state
+                .files
                 .values()
                 .filter_map(|f| f.module.as_deref())
-                .chain(next.global.values().map(|m| &**m))
+                .chain(state.global.values().map(|m| &**m))
                 .chain(
-                    next.resellers
+                    state
+                        .resellers
                         .values()
                         .flat_map(|b| b.values().map(|m| &**m)),
                 )

@@ -41,7 +41,11 @@ pub fn watch(registry: Arc<Registry>) -> notify::Result<Option<notify::Recommend
             // Debounce: wait until no event has arrived for DEBOUNCE.
             while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
             let registry = registry.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || registry.reload()).await {
+            let reloaded = move || {
+                registry.reload();
+                registry.prune_cache();
+            };
+            if let Err(e) = tokio::task::spawn_blocking(reloaded).await {
                 tracing::error!(error = %e, "rules reload task failed");
             }
         }

@@ -103,6 +103,7 @@ fn a_reload_removes_cache_entries_of_modules_no_longer_in_use() {
 
     std::fs::write(rules.path().join("pricing.wasm"), &v1).unwrap();
     registry.reload();
+    registry.prune_cache();
     let after_v1 = names();
     assert!(after_v1.contains(&"README".to_owned()), "{after_v1:?}");
     assert!(!after_v1.contains(&stale), "{after_v1:?}");
@@ -114,9 +115,40 @@ fn a_reload_removes_cache_entries_of_modules_no_longer_in_use() {
 
     std::fs::write(rules.path().join("pricing.wasm"), &v2).unwrap();
     registry.reload();
+    registry.prune_cache();
     let mut want = vec![sha256(&v2), default_sha];
     want.sort();
     let mut got = shas(&names());
     got.sort();
     assert_eq!(got, want);
+}
+
+/// A start that is refused (here: the bound module is broken) leaves the
+/// cache as it was: the next good start must not recompile what it had.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_start_leaves_the_compile_cache_alone() {
+    let keep = tempfile::tempdir().unwrap();
+    let rules = keep.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let v1 = fixture("");
+    std::fs::write(rules.join("pricing.wasm"), &v1).unwrap();
+    let mut config =
+        rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), keep.path().join("data"));
+    config.rules_dir = Some(rules.clone());
+    let daemon = rulesd::server::Daemon::build(&config).unwrap();
+    drop(daemon);
+    let cache = keep.path().join("data").join("compiled");
+    let has_v1 = || {
+        cache_entries(&cache).iter().any(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&sha256(&v1))
+        })
+    };
+    assert!(has_v1());
+
+    std::fs::write(rules.join("pricing.wasm"), b"garbage").unwrap();
+    assert!(rulesd::server::Daemon::build(&config).is_err());
+    assert!(has_v1(), "the refused start pruned the cache");
 }
