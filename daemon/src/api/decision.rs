@@ -37,6 +37,13 @@ fn lines(raw: &[wit::Line], currency: &str) -> Result<Vec<Line>, String> {
             if l.description.trim().is_empty() || l.description.chars().count() > 500 {
                 return Err(format!("{f}: description must be 1 to 500 characters"));
             }
+            // It is stored in the ledger and shown on invoices.
+            if l.description.chars().any(char::is_control) {
+                return Err(format!(
+                    "{f}: description {:?} contains control characters",
+                    l.description
+                ));
+            }
             let period_start = l
                 .period_start
                 .as_deref()
@@ -355,6 +362,18 @@ mod tests {
             err.contains("line 1: its period lies outside 2026-01-31..2026-03-31"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_description_has_no_control_characters() {
+        let order = pricing::PriceRequest {
+            operation: pricing::Operation::Order,
+            ..at(daily_request(), "2026-01-31")
+        };
+        let mut d = period("2026-01-31", "2026-02-28");
+        d.lines[0].description = "Basic\u{0}\nFAKE LOG LINE".into();
+        let err = check_price("m", &order, &d).unwrap_err().to_string();
+        assert!(err.contains("contains control characters"), "{err}");
     }
 
     #[test]

@@ -45,7 +45,9 @@ impl IntoResponse for ApiError {
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
-            tracing::warn!(kind = self.kind(), error = %self, "request failed");
+            // Debug-quoted: a rule's text (its output, a refusal) may hold
+            // newlines, and must not pass for log lines of its own.
+            tracing::warn!(kind = self.kind(), error = ?self.to_string(), "request failed");
         }
         let mut response = problem(status, self.kind(), self.title(), self.to_string());
         if status == StatusCode::UNAUTHORIZED {

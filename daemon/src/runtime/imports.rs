@@ -295,11 +295,19 @@ impl Output {
         }
     }
 
-    /// The last output, trimmed, as text (lossy: a cut may split a character).
+    /// The last output, trimmed, as text (lossy: a cut may split a
+    /// character), without the line in which Rust's std suggests
+    /// RUST_BACKTRACE, a variable no rule can have.
     pub(super) fn tail(&self) -> String {
         let buffer = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let tail = &buffer[buffer.len().saturating_sub(OUTPUT_TAIL)..];
-        String::from_utf8_lossy(tail).trim().to_owned()
+        String::from_utf8_lossy(tail)
+            .lines()
+            .filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_owned()
     }
 }
 

@@ -252,7 +252,7 @@ impl RuleModule {
             Err(e) => return Err(self.classify(hook, e, store.data().output())),
         };
         if let Some(output) = store.data().output() {
-            tracing::debug!(module = %self.name, %hook, %output, "rule output");
+            tracing::debug!(module = %self.name, %hook, ?output, "rule output");
         }
         let left = store.get_fuel().unwrap_or(0);
         Ok(Called {
