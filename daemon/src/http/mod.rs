@@ -157,7 +157,8 @@ struct DiffQuery {
 /// `{"type":"difference",...}` line per changed decision, then one
 /// `{"type":"summary",...}`. Provider only; writes nothing; never blocks writers.
 #[utoipa::path(post, path = "/v1/rules/diff", params(DiffQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    request_body(content = String, content_type = "application/wasm",
+        description = "The candidate component's bytes (a binary body, not text)"),
     responses(
         (status = 200, description = "NDJSON stream of differences, then a summary", content_type = "application/x-ndjson"),
         (status = 403, description = "Provider only", body = Problem),
