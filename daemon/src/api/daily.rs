@@ -20,6 +20,7 @@
 use super::facts::{self, current, save, target};
 use super::ledger::Decision;
 use super::ledger::{balance_in, record};
+use super::metrics::Outcome;
 use super::pricing::{binding, price_request, price_with};
 use super::{ApiError, App};
 use crate::domain::decision::Priced;
@@ -214,6 +215,7 @@ impl App {
                 None => break,
             };
         }
+        self.metrics.daily_run(&report);
         Ok(report)
     }
 
@@ -444,7 +446,10 @@ impl App {
                 .with_module(Hook::Pricing, reseller, async move |m| {
                     let mut results = Vec::with_capacity(items.len());
                     for (i, (service, request, keep)) in items.into_iter().enumerate() {
-                        results.push((service, price_with(m, *request).await, keep));
+                        let result = price_with(m, *request).await;
+                        self.metrics
+                            .rule_call(Hook::Pricing, &m.name, Outcome::of(&result));
+                        results.push((service, result, keep));
                         // Each call is short and yields only on fuel; let
                         // requests on this thread in between calls.
                         if i % YIELD_EVERY == YIELD_EVERY - 1 {

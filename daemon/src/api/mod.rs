@@ -11,6 +11,7 @@ mod error;
 mod facts;
 pub mod idempotency;
 pub mod ledger;
+pub mod metrics;
 mod order_policy;
 pub(crate) mod pricing;
 pub mod quotes;
@@ -73,6 +74,8 @@ pub struct App {
     daily: tokio::sync::Mutex<()>,
     /// API keys already resolved (see `auth::KeyCache`).
     keys: auth::KeyCache,
+    /// Counters for `GET /metrics`.
+    metrics: metrics::Metrics,
 }
 
 /// Which module made a decision and what it cost; attached to every answer that
@@ -110,6 +113,7 @@ impl App {
             calls: Semaphore::new(permits.max(1)),
             daily: tokio::sync::Mutex::new(()),
             keys: auth::KeyCache::default(),
+            metrics: metrics::Metrics::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use super::decision::{check_lines, check_price};
 use super::ledger::Decision;
+use super::metrics::Outcome;
 use super::quotes::rule_refusal;
 use super::{ApiError, App};
 use crate::domain::decision::{Priced, RuleInput, RuleOutput};
@@ -90,7 +91,10 @@ impl App {
         request: pricing::PriceRequest,
     ) -> Result<(Decision, Priced), ApiError> {
         self.with_module(Hook::Pricing, reseller, async move |m| {
-            price_with(m, request).await
+            let result = price_with(m, request).await;
+            self.metrics
+                .rule_call(Hook::Pricing, &m.name, Outcome::of(&result));
+            result
         })
         .await?
     }
@@ -101,7 +105,10 @@ impl App {
         request: proration::ProrationRequest,
     ) -> Result<Decision, ApiError> {
         self.with_module(Hook::Proration, reseller, async move |m| {
-            prorate_with(m, request).await
+            let result = prorate_with(m, request).await;
+            self.metrics
+                .rule_call(Hook::Proration, &m.name, Outcome::of(&result));
+            result
         })
         .await?
     }

@@ -31,6 +31,7 @@ pub const MODULE_LIMIT: usize = 64 << 20;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/v1/rules", get(list_rules))
         .route("/v1/quotes", post(create_quote))
         .route(
@@ -98,6 +99,29 @@ struct Health {
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+/// Counters in the Prometheus text format (provider only): rule calls by
+/// hook, module and outcome; rule load errors; what the daily job did.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 403, description = "Provider only", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn metrics(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
+    let text = app.metrics(&caller)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// The module serving each hook, every loaded module, and load errors (provider only).

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
             request is refused with 422."
     ),
     paths(
-        super::healthz, super::list_rules, super::rules_diff, super::create_quote, super::openapi_json,
+        super::healthz, super::metrics, super::list_rules, super::rules_diff, super::create_quote, super::openapi_json,
         super::accounts::create_reseller, super::accounts::list_resellers, super::accounts::get_reseller,
         super::accounts::create_client, super::accounts::list_clients, super::accounts::get_client,
         super::accounts::create_client_group, super::accounts::list_client_groups,

@@ -385,3 +385,55 @@ fn a_module_over_the_memory_limit_is_refused_at_load_naming_the_setting() {
     );
     assert!(text.contains("--rule-memory-mib"), "{text}");
 }
+
+/// What no request shows, `/metrics` does: rule calls by module and
+/// outcome (a failing rule bound for one reseller among working ones), and
+/// the daily job's runs. Provider only.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_rule_calls_by_module_and_outcome() {
+    let rules = tempfile::tempdir().unwrap();
+    write_atomically(rules.path(), "panic.wasm", &fixture("panic"));
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[resellers.1]\npricing = \"panic.wasm\"\n",
+    );
+    let server = TestServer::start(Some(rules.path())).await;
+    for _ in 0..2 {
+        assert_eq!(server.quote(&order(Some(1))).await.0, 502);
+    }
+    assert_eq!(server.quote(&order(None)).await.0, 200);
+
+    let reply = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert!(
+        reply.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+    );
+    let text = reply.text().await.unwrap();
+    for line in [
+        "rulesd_rule_calls_total{hook=\"pricing\",module=\"panic.wasm\",outcome=\"failed\"} 2",
+        "rulesd_rule_calls_total{hook=\"pricing\",module=\"default (embedded)\",outcome=\"ok\"} 1",
+        "rulesd_rule_load_errors 0",
+        // The daily job ran for today at start.
+        "rulesd_daily_days_total 1",
+        "rulesd_daily_services_total{result=\"failed\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n---\n{text}");
+    }
+    let (_, reseller) = server.reseller("r").await;
+    let status = reseller
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+}

@@ -1,0 +1,243 @@
+//! `GET /metrics`: counters in the Prometheus text format, for alerts a
+//! provider cannot get from requests alone. A daily charge its rule fails on
+//! leaves the day unpaid and the service running (it is charged once the rule
+//! answers again), so nobody's request fails: only these counters and the log
+//! show revenue stopping. Counters start at zero with the process.
+
+use super::daily::DailyReport;
+use super::{ApiError, App, Caller};
+use crate::hook::Hook;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+/// How a rule call ended, as counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Outcome {
+    /// A decision the daemon accepted.
+    Ok,
+    /// The rule said no (denied, invalid input, not implemented).
+    Refused,
+    /// Trapped, ran out of fuel, time or memory, or gave an invalid decision.
+    Failed,
+    /// Too many calls in flight.
+    Busy,
+}
+
+impl Outcome {
+    pub(crate) fn of<T>(result: &Result<T, ApiError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(ApiError::RuleFailed(crate::runtime::CallError::Busy)) => Outcome::Busy,
+            Err(ApiError::RuleFailed(_)) => Outcome::Failed,
+            Err(_) => Outcome::Refused,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+            Outcome::Busy => "busy",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Daily {
+    days: u64,
+    charged: u64,
+    reactivated: u64,
+    suspended: u64,
+    deleted: u64,
+    failed: u64,
+    last_day: Option<NaiveDate>,
+    last_run_failed: u64,
+}
+
+/// The counters; one per daemon, shared by every request.
+#[derive(Default)]
+pub struct Metrics {
+    calls: Mutex<BTreeMap<(Hook, String, Outcome), u64>>,
+    daily: Mutex<Daily>,
+}
+
+impl Metrics {
+    pub(crate) fn rule_call(&self, hook: Hook, module: &str, outcome: Outcome) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        match calls.get_mut(&(hook, module.to_owned(), outcome)) {
+            Some(n) => *n += 1,
+            None => {
+                calls.insert((hook, module.to_owned(), outcome), 1);
+            }
+        }
+    }
+
+    pub(crate) fn daily_run(&self, report: &DailyReport) {
+        let mut d = self.daily.lock().unwrap_or_else(|e| e.into_inner());
+        d.days += report.days.len() as u64;
+        d.charged += report.charged;
+        d.reactivated += report.reactivated;
+        d.suspended += report.suspended;
+        d.deleted += report.deleted;
+        d.failed += report.failed;
+        if let Some(last) = report.days.last() {
+            d.last_day = Some(*last);
+            d.last_run_failed = report.failed;
+        }
+    }
+}
+
+/// One metric family: its HELP and TYPE lines, then its samples.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A label value in the text format: backslash, quote and newline escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl App {
+    /// `GET /metrics` (provider only: the counts are the provider's business).
+    pub fn metrics(&self, caller: &Caller) -> Result<String, ApiError> {
+        caller.require_provider()?;
+        let mut out = String::new();
+        family(
+            &mut out,
+            "rulesd_rule_calls_total",
+            "counter",
+            "Rule calls by hook, module and outcome: ok; refused (the rule said no); \
+             failed (trapped, out of fuel, time or memory, or an invalid decision); busy.",
+        );
+        let calls = self.metrics.calls.lock().unwrap_or_else(|e| e.into_inner());
+        for ((hook, module, outcome), n) in calls.iter() {
+            let _ = writeln!(
+                out,
+                "rulesd_rule_calls_total{{hook=\"{hook}\",module=\"{}\",outcome=\"{}\"}} {n}",
+                label(module),
+                outcome.label()
+            );
+        }
+        drop(calls);
+        family(
+            &mut out,
+            "rulesd_rule_load_errors",
+            "gauge",
+            "Rule files and bindings that currently fail to load or cannot be served \
+             as written (GET /v1/rules lists them).",
+        );
+        let _ = writeln!(
+            out,
+            "rulesd_rule_load_errors {}",
+            self.registry.report().errors.len()
+        );
+        let d = self.metrics.daily.lock().unwrap_or_else(|e| e.into_inner());
+        family(
+            &mut out,
+            "rulesd_daily_days_total",
+            "counter",
+            "Days the daily job has completed.",
+        );
+        let _ = writeln!(out, "rulesd_daily_days_total {}", d.days);
+        family(
+            &mut out,
+            "rulesd_daily_services_total",
+            "counter",
+            "What the daily job did to services: charged a day, reactivated, suspended, \
+             deleted; failed: the rule could not price a day, which stays unpaid.",
+        );
+        for (result, n) in [
+            ("charged", d.charged),
+            ("reactivated", d.reactivated),
+            ("suspended", d.suspended),
+            ("deleted", d.deleted),
+            ("failed", d.failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "rulesd_daily_services_total{{result=\"{result}\"}} {n}"
+            );
+        }
+        if let Some(day) = d.last_day {
+            family(
+                &mut out,
+                "rulesd_daily_last_day_timestamp_seconds",
+                "gauge",
+                "Start (UTC) of the last day the daily job completed.",
+            );
+            let start = day
+                .and_hms_opt(0, 0, 0)
+                .map_or(0, |t| t.and_utc().timestamp());
+            let _ = writeln!(out, "rulesd_daily_last_day_timestamp_seconds {start}");
+            family(
+                &mut out,
+                "rulesd_daily_last_run_failed",
+                "gauge",
+                "Services the last daily run could not price.",
+            );
+            let _ = writeln!(out, "rulesd_daily_last_run_failed {}", d.last_run_failed);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::CallError;
+
+    #[test]
+    fn outcomes_say_who_said_no() {
+        let trap = CallError::Trap {
+            module: "m".into(),
+            detail: "x".into(),
+        };
+        assert_eq!(Outcome::of(&Ok::<(), ApiError>(())), Outcome::Ok);
+        assert_eq!(
+            Outcome::of::<()>(&Err(ApiError::Denied("no".into()))),
+            Outcome::Refused
+        );
+        assert_eq!(
+            Outcome::of::<()>(&Err(ApiError::RuleFailed(trap))),
+            Outcome::Failed
+        );
+        assert_eq!(
+            Outcome::of::<()>(&Err(ApiError::RuleFailed(CallError::Busy))),
+            Outcome::Busy
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn daily_runs_add_up_and_the_last_one_is_kept() {
+        let m = Metrics::default();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        m.daily_run(&DailyReport {
+            days: vec![day("2026-01-01"), day("2026-01-02")],
+            charged: 3,
+            failed: 2,
+            ..DailyReport::default()
+        });
+        m.daily_run(&DailyReport {
+            days: vec![day("2026-01-03")],
+            charged: 1,
+            ..DailyReport::default()
+        });
+        let d = m.daily.lock().unwrap();
+        assert_eq!((d.days, d.charged, d.failed), (3, 4, 2));
+        assert_eq!(
+            (d.last_day, d.last_run_failed),
+            (Some(day("2026-01-03")), 0)
+        );
+    }
+}
