@@ -57,20 +57,36 @@ struct Daily {
     last_run_failed: u64,
 }
 
+const OUTCOMES: [Outcome; 4] = [
+    Outcome::Ok,
+    Outcome::Refused,
+    Outcome::Failed,
+    Outcome::Busy,
+];
+
+/// Calls of one module: by hook (as in `Hook::ALL`), then by outcome.
+type ModuleCalls = [[u64; OUTCOMES.len()]; Hook::ALL.len()];
+
 /// The counters; one per daemon, shared by every request.
 #[derive(Default)]
 pub struct Metrics {
-    calls: Mutex<BTreeMap<(Hook, String, Outcome), u64>>,
+    /// By module name: looked up by `&str`, so counting a call allocates
+    /// nothing (it is on every quote's path).
+    calls: Mutex<BTreeMap<String, ModuleCalls>>,
     daily: Mutex<Daily>,
 }
 
 impl Metrics {
     pub(crate) fn rule_call(&self, hook: Hook, module: &str, outcome: Outcome) {
+        let h = Hook::ALL.iter().position(|&x| x == hook).unwrap_or(0);
+        let o = outcome as usize;
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        match calls.get_mut(&(hook, module.to_owned(), outcome)) {
-            Some(n) => *n += 1,
+        match calls.get_mut(module) {
+            Some(counts) => counts[h][o] += 1,
             None => {
-                calls.insert((hook, module.to_owned(), outcome), 1);
+                let mut counts = ModuleCalls::default();
+                counts[h][o] = 1;
+                calls.insert(module.to_owned(), counts);
             }
         }
     }
@@ -116,13 +132,19 @@ impl App {
              failed (trapped, out of fuel, time or memory, or an invalid decision); busy.",
         );
         let calls = self.metrics.calls.lock().unwrap_or_else(|e| e.into_inner());
-        for ((hook, module, outcome), n) in calls.iter() {
-            let _ = writeln!(
-                out,
-                "rulesd_rule_calls_total{{hook=\"{hook}\",module=\"{}\",outcome=\"{}\"}} {n}",
-                label(module),
-                outcome.label()
-            );
+        for (module, counts) in calls.iter() {
+            for (hook, by_outcome) in Hook::ALL.iter().zip(counts) {
+                for (outcome, n) in OUTCOMES.iter().zip(by_outcome) {
+                    if *n > 0 {
+                        let _ = writeln!(
+                            out,
+                            "rulesd_rule_calls_total{{hook=\"{hook}\",module=\"{}\",outcome=\"{}\"}} {n}",
+                            label(module),
+                            outcome.label()
+                        );
+                    }
+                }
+            }
         }
         drop(calls);
         family(
