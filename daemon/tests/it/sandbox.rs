@@ -404,25 +404,32 @@ async fn metrics_count_rule_calls_by_module_and_outcome() {
     }
     assert_eq!(server.quote(&order(None)).await.0, 200);
 
-    let reply = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 200);
-    assert!(
-        reply.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain; version=0.0.4"),
-    );
-    let text = reply.text().await.unwrap();
+    // The daily job for today runs in its own task at start: wait for it.
+    let mut text = String::new();
+    for _ in 0..100 {
+        let reply = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+        assert!(
+            reply.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4"),
+        );
+        text = reply.text().await.unwrap();
+        if text.lines().any(|l| l == "rulesd_daily_days_total 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for line in [
         "rulesd_rule_calls_total{hook=\"pricing\",module=\"panic.wasm\",outcome=\"failed\"} 2",
         "rulesd_rule_calls_total{hook=\"pricing\",module=\"default (embedded)\",outcome=\"ok\"} 1",
         "rulesd_rule_load_errors 0",
-        // The daily job ran for today at start.
         "rulesd_daily_days_total 1",
         "rulesd_daily_services_total{result=\"failed\"} 0",
     ] {
