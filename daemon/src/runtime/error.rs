@@ -27,10 +27,7 @@ pub enum LoadError {
         hook: Hook,
         reason: String,
     },
-    #[error(
-        "{name}: needs more than the sandbox allows: {reason} (memory per instance is \
-         set with --rule-memory-mib)"
-    )]
+    #[error("{name}: needs more than the sandbox allows: {reason}")]
     OverLimits { name: String, reason: String },
     #[error("{name}: cannot be instantiated in the sandbox: {reason}")]
     Instantiate { name: String, reason: String },

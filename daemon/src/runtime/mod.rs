@@ -126,7 +126,13 @@ impl Runtime {
             bytes = bytes.len(),
             "compiling rule module (not in the compile cache; a language runtime takes seconds)"
         );
-        let component = compile(&self.engine, name, bytes)?;
+        let component = compile(&self.engine, name, bytes).map_err(|e| match e {
+            LoadError::OverLimits { name, reason } => LoadError::OverLimits {
+                reason: memory_shortfall(&reason, self.limits.memory_bytes).unwrap_or(reason),
+                name,
+            },
+            e => e,
+        })?;
         if let Some(path) = &cached
             && let Err(e) = write_cache(&component, path)
         {
@@ -230,6 +236,23 @@ fn compile(
             }
         }
     })
+}
+
+/// wasmtime's "memory has a minimum byte size of 13041664 which exceeds the
+/// limit of 0xc00000 bytes" in the units the setting takes.
+fn memory_shortfall(reason: &str, limit: usize) -> Option<String> {
+    let (_, rest) = reason.split_once("minimum byte size of ")?;
+    let needed: usize = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let mib = |bytes: usize| bytes.div_ceil(1 << 20);
+    Some(format!(
+        "its memory starts at {needed} bytes, which needs --rule-memory-mib {} or more (it is {})",
+        mib(needed),
+        limit >> 20
+    ))
 }
 
 /// Why bytes without a WebAssembly header are not a module, in one line.

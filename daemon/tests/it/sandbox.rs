@@ -383,7 +383,11 @@ fn a_module_over_the_memory_limit_is_refused_at_load_naming_the_setting() {
         text.starts_with("big.wasm: needs more than the sandbox allows: "),
         "{text}"
     );
-    assert!(text.contains("--rule-memory-mib"), "{text}");
+    // In the setting's units: the module's one 64 KiB page needs 1 MiB.
+    assert!(
+        text.ends_with("which needs --rule-memory-mib 1 or more (it is 0)"),
+        "{text}"
+    );
 }
 
 /// What no request shows, `/metrics` does: rule calls by module and
