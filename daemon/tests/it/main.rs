@@ -3,6 +3,7 @@
 mod billing;
 mod cache;
 mod cli;
+mod decisions;
 mod durability;
 mod http;
 mod idempotency;
