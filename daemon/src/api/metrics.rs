@@ -171,8 +171,10 @@ impl App {
             &mut out,
             "rulesd_daily_services_total",
             "counter",
-            "What the daily job did to services: charged a day, reactivated, suspended, \
-             deleted; failed: the rule could not price a day, which stays unpaid.",
+            "What the daily job did to services: charged a day; reactivated (a daily \
+             service whose balance covers a day again: that day is charged too, and counted \
+             here, not under charged); suspended; deleted; failed: the rule could not price \
+             a day, which stays unpaid.",
         );
         for (result, n) in [
             ("charged", d.charged),

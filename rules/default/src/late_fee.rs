@@ -8,12 +8,15 @@
 //! - a fixed amount: the same, plus that amount;
 //! - a percentage: the same, plus that percentage of what the late days would
 //!   have cost, a day costing what one day of the renewed period costs;
-//! - renew from suspension: no money, but the new period starts on the day
-//!   the service was suspended (seed 002: "calculated from the date of
-//!   suspension"), so the late days are paid for in service time. That is
-//!   the old expiry, unless a weekend policy kept the service up a few days
-//!   longer; a suspension from before the expiry (by the provider, say)
-//!   does not reach into time already paid.
+//! - renew from suspension: no money, but the new period starts at the old
+//!   expiry (seed 002: "calculated from the date of suspension", which is
+//!   the expiry for a service suspended for not being renewed), so the late
+//!   days are paid for in service time. When a weekend policy kept the
+//!   service up a few days past its expiry ("do not suspend services"), those
+//!   days are paid too, as seed 002 says of that policy: "funds for the
+//!   additional days of service will be debited from the customer's account
+//!   when paying for the service renewal". (Starting at the later suspension
+//!   day gave that weekend away.)
 
 use crate::money::round_money;
 use crate::prelude::*;
@@ -37,13 +40,11 @@ pub(crate) fn late_days(expires: NaiveDate, today: NaiveDate) -> u32 {
 /// and is renewed on `today` for `months`. `period_amount` is what the renewed
 /// period costs (renewal price plus addons, unrounded), from which a day's cost
 /// is derived unless the tariff has a daily price.
-/// `suspended_at` is the day the service was suspended, if it is.
 pub(crate) fn late_renewal(
     tariff: &Tariff,
     months: u32,
     period_amount: Decimal,
     expires: NaiveDate,
-    suspended_at: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<LateRenewal, RuleError> {
     debug_assert!(expires < today);
@@ -52,7 +53,7 @@ pub(crate) fn late_renewal(
         LateFee::None => None,
         LateFee::RenewFromSuspension => {
             return Ok(LateRenewal {
-                start: suspended_at.map_or(expires, |s| s.clamp(expires, today)),
+                start: expires,
                 fee: None,
             });
         }
@@ -126,8 +127,7 @@ mod tests {
     #[test]
     fn seed_percent_fee_is_half_of_five_days() {
         let t = tariff(LateFee::Percent(dec("50")));
-        let late =
-            late_renewal(&t, 1, dec("3.00"), d("2026-09-01"), None, d("2026-09-05")).unwrap();
+        let late = late_renewal(&t, 1, dec("3.00"), d("2026-09-01"), d("2026-09-05")).unwrap();
         assert_eq!(late.start, d("2026-09-05"));
         let fee = late.fee.unwrap();
         assert_eq!(fee.kind, LineKind::LateFee);
@@ -142,8 +142,7 @@ mod tests {
             cost_from_period: false,
             charge_downtime: true,
         });
-        let late =
-            late_renewal(&t, 1, dec("3.00"), d("2026-09-01"), None, d("2026-09-05")).unwrap();
+        let late = late_renewal(&t, 1, dec("3.00"), d("2026-09-01"), d("2026-09-05")).unwrap();
         // 5 × 0.15 × 50% = 0.375 → 0.38
         assert_eq!(late.fee.unwrap().amount.to_string(), "0.38");
     }
@@ -155,7 +154,6 @@ mod tests {
             1,
             dec("3.00"),
             d("2026-09-01"),
-            None,
             d("2026-09-05"),
         )
         .unwrap();
@@ -167,7 +165,6 @@ mod tests {
             1,
             dec("3.00"),
             d("2026-09-01"),
-            None,
             d("2026-09-05"),
         )
         .unwrap();
@@ -188,7 +185,6 @@ mod tests {
             1,
             dec("3.00"),
             d("2026-08-03"),
-            Some(d("2026-08-03")),
             d("2026-08-15"),
         )
         .unwrap();
@@ -201,40 +197,10 @@ mod tests {
         );
     }
 
-    /// "From the date of suspension": expired on Saturday August 1, kept up
-    /// over the weekend and suspended on Monday the 3rd, renewed on the
-    /// 15th: the period starts on the 3rd. A suspension from before the
-    /// expiry does not reach back into paid time.
-    #[test]
-    fn renew_from_suspension_starts_on_the_day_of_suspension() {
-        let start = |suspended: Option<&str>| {
-            late_renewal(
-                &tariff(LateFee::RenewFromSuspension),
-                1,
-                dec("3.00"),
-                d("2026-08-01"),
-                suspended.map(d),
-                d("2026-08-15"),
-            )
-            .unwrap()
-            .start
-        };
-        assert_eq!(start(Some("2026-08-03")), d("2026-08-03"));
-        assert_eq!(start(Some("2026-07-10")), d("2026-08-01"));
-        assert_eq!(start(None), d("2026-08-01"));
-    }
-
     #[test]
     fn negative_fees_are_invalid() {
         for fee in [LateFee::Fixed(dec("-1")), LateFee::Percent(dec("-5"))] {
-            let err = late_renewal(
-                &tariff(fee),
-                1,
-                dec("3"),
-                d("2026-09-01"),
-                None,
-                d("2026-09-05"),
-            );
+            let err = late_renewal(&tariff(fee), 1, dec("3"), d("2026-09-01"), d("2026-09-05"));
             assert!(matches!(err, Err(RuleError::InvalidInput(_))));
         }
     }

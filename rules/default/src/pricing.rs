@@ -207,14 +207,7 @@ fn renewal(req: &PriceRequest) -> Result<PriceDecision, RuleError> {
     let (start, fee) = match service.expires {
         Some(expires) if expires >= today => (expires, None),
         Some(expires) => {
-            let late = late_fee::late_renewal(
-                tariff,
-                req.months,
-                full_amount,
-                expires,
-                service.suspended_at,
-                today,
-            )?;
+            let late = late_fee::late_renewal(tariff, req.months, full_amount, expires, today)?;
             (late.start, late.fee)
         }
         None => (today, None),
@@ -485,6 +478,23 @@ mod tests {
         assert_eq!(d.lines[0].amount.to_string(), "9.50");
         assert_eq!(d.lines[0].period_start, Some("2026-08-03".parse().unwrap()));
         assert_eq!(d.lines[0].period_end, Some("2026-09-03".parse().unwrap()));
+    }
+
+    /// Expired on Saturday August 1, kept up over the weekend by a "do not
+    /// suspend on weekends" policy and suspended on Monday the 3rd, renewed
+    /// on the 15th: the weekend it ran is paid for (seed 002: "funds for the
+    /// additional days of service will be debited ... when paying for the
+    /// service renewal"), so the period starts at the expiry, not on the 3rd.
+    #[test]
+    fn renew_from_suspension_pays_for_a_weekend_kept_up() {
+        let mut r = request(Operation::Renewal, 1, "2026-08-15T10:00:00Z");
+        r.tariff.late_fee = LateFee::RenewFromSuspension;
+        let mut service = service("2026-08-01");
+        service.suspended_at = Some("2026-08-03".parse().unwrap());
+        r.service = Some(service);
+        let d = DefaultRules::price(r).unwrap();
+        assert_eq!(d.period_start, "2026-08-01".parse().unwrap());
+        assert_eq!(d.expires, "2026-09-01".parse().unwrap());
     }
 
     #[test]
