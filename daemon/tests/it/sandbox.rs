@@ -1,7 +1,7 @@
 //! Hostile and broken rule modules: each fails its own request or load with a
 //! clear error, the daemon keeps serving, and the next normal request succeeds.
 
-use crate::support::{TestServer, fixture, limits, order, write_atomically};
+use crate::support::{TestServer, fixture, limits, order, refused_start, write_atomically};
 use rulesd::runtime::{CallError, LoadError, ModuleSource, Runtime, block_on};
 use serde_json::Value;
 use std::time::Duration;
@@ -332,14 +332,7 @@ async fn the_daemon_refuses_to_start_when_a_bound_module_cannot_serve() {
     write_atomically(rules.path(), "only-pricing.wasm", &fixture(""));
     write_atomically(rules.path(), "pricing.wasm", GARBAGE);
     write_atomically(rules.path(), "rules.toml", WRONG_BINDINGS);
-    let keep = tempfile::tempdir().unwrap();
-    let data = keep.path().join("data");
-    let mut config = rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), data.clone());
-    config.rules_dir = Some(rules.path().to_path_buf());
-    let err = match rulesd::server::Daemon::build(&config) {
-        Ok(_) => panic!("the daemon started"),
-        Err(e) => e.to_string(),
-    };
+    let err = refused_start(rules.path());
     for part in [
         "pricing.wasm: not a WebAssembly component",
         "does not export rulesd:rules/wholesale@0.1.0",
@@ -347,10 +340,6 @@ async fn the_daemon_refuses_to_start_when_a_bound_module_cannot_serve() {
     ] {
         assert!(err.contains(part), "{part}: {err}");
     }
-    assert!(
-        !data.join(rulesd::store::FILE_NAME).exists(),
-        "the store was created"
-    );
 
     // An unbound broken file is only reported: nothing is served by it.
     std::fs::remove_file(rules.path().join("rules.toml")).unwrap();
@@ -359,6 +348,10 @@ async fn the_daemon_refuses_to_start_when_a_bound_module_cannot_serve() {
         rules.path().join("spare.wasm"),
     )
     .unwrap();
+    let keep = tempfile::tempdir().unwrap();
+    let mut config =
+        rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), keep.path().join("data"));
+    config.rules_dir = Some(rules.path().to_path_buf());
     if let Err(e) = rulesd::server::Daemon::build(&config) {
         panic!("an unbound broken file stopped the start: {e}");
     }

@@ -292,3 +292,22 @@ impl Binary {
         self.expect_line("rulesd listening on ")
     }
 }
+
+/// Start a daemon on the rules directory `rules` and a fresh data directory,
+/// expecting the start to be refused; returns why. A refused start must not
+/// have created the store.
+pub fn refused_start(rules: &Path) -> String {
+    let keep = tempfile::tempdir().unwrap();
+    let data = keep.path().join("data");
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.clone());
+    config.rules_dir = Some(rules.to_path_buf());
+    let err = match Daemon::build(&config) {
+        Ok(_) => panic!("the daemon started"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        !data.join(rulesd::store::FILE_NAME).exists(),
+        "the store was created"
+    );
+    err
+}
