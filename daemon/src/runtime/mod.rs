@@ -140,9 +140,7 @@ impl Runtime {
         }
         Ok(component)
     }
-}
 
-impl Runtime {
     /// Delete cached artifacts of modules not in `keep` (sha256s) and those
     /// of other engine builds. A compiled Python or JavaScript rule is 40-80
     /// MiB; without this, every version a provider ever tried would stay on
