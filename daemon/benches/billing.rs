@@ -23,13 +23,13 @@ use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use common::percentile;
-use rulesd::api::accounts::NewClient;
-use rulesd::api::clock::ClockState;
-use rulesd::api::ledger::NewAdjustment;
-use rulesd::api::services::OrderRequest;
-use rulesd::api::{App, Caller};
+use rulesd::app::{App, Caller};
+use rulesd::billing::services::OrderRequest;
 use rulesd::domain::tariff::{Tariff, TariffSpec};
+use rulesd::ledger::NewAdjustment;
+use rulesd::ops::clock::ClockState;
 use rulesd::server::{self, Config, Daemon};
+use rulesd::tenancy::accounts::NewClient;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::Path;
@@ -260,9 +260,7 @@ async fn http_orders(clients: usize) -> Load {
 async fn inprocess_orders(clients: usize) -> Load {
     let served = serve().await;
     let app = served.daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let tariff = created::<Tariff>(
         app.create_tariff(caller, tariff_spec(order_tariff()), None)
             .await,
@@ -295,9 +293,7 @@ async fn inprocess_orders(clients: usize) -> Load {
 async fn raw_writes() -> Load {
     let served = serve().await;
     let app = served.daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let a = app.clone();
     let load = drive(move |worker, i| {
         let app = a.clone();
@@ -389,7 +385,7 @@ fn job_day() -> NaiveDate {
 }
 
 fn created<T: serde::de::DeserializeOwned>(
-    r: Result<rulesd::api::Reply, rulesd::api::ApiError>,
+    r: Result<rulesd::app::Reply, rulesd::app::ApiError>,
 ) -> T {
     r.unwrap().json().unwrap()
 }
@@ -468,9 +464,7 @@ async fn daily_setup(dir: &Path) {
     config.durable = false;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let t = Instant::now();
     let period = created::<Tariff>(
         app.create_tariff(

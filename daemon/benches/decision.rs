@@ -7,8 +7,8 @@
 mod common;
 
 use common::percentile;
+use rulesd::contract::bindings::{pricing, types};
 use rulesd::rules::{DEFAULT_MODULE, DEFAULT_MODULE_NAME};
-use rulesd::runtime::bindings::{pricing, types};
 use rulesd::runtime::{Limits, ModuleSource, Runtime, block_on};
 use std::time::{Duration, Instant};
 

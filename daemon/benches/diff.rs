@@ -21,18 +21,19 @@ mod memory;
 use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, Utc};
-use rulesd::api::accounts::NewClient;
-use rulesd::api::clock::ClockState;
-use rulesd::api::ledger::NewAdjustment;
-use rulesd::api::services::{OrderRequest, RenewRequest};
-use rulesd::api::{App, Caller};
-use rulesd::diff::{self, DiffOptions};
-use rulesd::domain::decision::Receipt;
+use rulesd::app::{App, Caller};
+use rulesd::billing::services::{OrderRequest, RenewRequest};
+use rulesd::decide::{Receipt, Subject};
+use rulesd::domain::ids::{ReceiptId, ServiceId};
 use rulesd::domain::tariff::{Tariff, TariffSpec};
+use rulesd::ledger::NewAdjustment;
+use rulesd::ops::clock::ClockState;
+use rulesd::ops::diff::{self, DiffOptions};
 use rulesd::rules::{DEFAULT_MODULE, DEFAULT_MODULE_NAME};
 use rulesd::runtime::{Limits, ModuleSource, Runtime, block_on};
 use rulesd::server::{Config, Daemon};
 use rulesd::store::{self, RECEIPTS, Store};
+use rulesd::tenancy::accounts::NewClient;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -103,7 +104,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn created<T: serde::de::DeserializeOwned>(
-    r: Result<rulesd::api::Reply, rulesd::api::ApiError>,
+    r: Result<rulesd::app::Reply, rulesd::app::ApiError>,
 ) -> T {
     r.unwrap().json().unwrap()
 }
@@ -136,9 +137,7 @@ async fn history() -> Vec<Receipt> {
     config.durable = false;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let tariffs = [
         tariff(&app, caller, json!({"name": "Hosting", "currency": "EUR",
             "prices": [{"months": 1, "price": "10.00"}, {"months": 3, "price": "27.00"}, {"months": 12, "price": "100.00"}],
@@ -249,8 +248,11 @@ fn fill(dir: &Path, templates: &[Receipt], n: u64) {
             for _ in 0..TXN.min(n - id) {
                 id += 1;
                 let mut r = templates[((id - 1) % len) as usize].clone();
-                r.id = id;
-                r.service_id += 1_000_000 * ((id - 1) / len);
+                r.id = ReceiptId(id);
+                if let Subject::Service(service) = r.subject {
+                    r.subject =
+                        Subject::Service(ServiceId(service.get() + 1_000_000 * ((id - 1) / len)));
+                }
                 table.insert(id, store::encode(&r).as_slice()).unwrap();
             }
         }
@@ -312,6 +314,7 @@ fn child(dir: &Path, candidate: &str) {
     let options = DiffOptions {
         since: None,
         show: 10,
+        hooks: vec![],
     };
     let mut streamed = 0u64;
     let t = Instant::now();
@@ -342,7 +345,7 @@ fn child(dir: &Path, candidate: &str) {
 /// gets: separates the cache from the diff's own memory.
 fn control(dir: &Path, runtime: &Runtime) {
     use redb::{ReadableDatabase, ReadableTable};
-    use rulesd::domain::decision::{RuleInput, RuleOutput};
+    use rulesd::decide::receipt::{RuleInput, RuleOutput};
     let module = runtime
         .load(DEFAULT_MODULE_NAME, DEFAULT_MODULE, ModuleSource::Embedded)
         .unwrap();
@@ -364,7 +367,7 @@ fn control(dir: &Path, runtime: &Runtime) {
         {
             let decision = block_on(module.price(request)).unwrap().value.unwrap();
             let priced =
-                rulesd::api::decision::check_price(&module.name, request, &decision).unwrap();
+                rulesd::decide::checks::check_price(&module.name, request, &decision).unwrap();
             same += u64::from(&priced == stored);
         }
     }

@@ -140,10 +140,8 @@ async fn main() {
     // What a quote costs without HTTP: the same request through the in-process
     // API the handler calls, one at a time.
     let app = daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
-    let request: rulesd::api::quotes::QuoteRequest = serde_json::from_str(QUOTE).unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
+    let request: rulesd::billing::quotes::QuoteRequest = serde_json::from_str(QUOTE).unwrap();
     let mut inproc = Vec::with_capacity(20_000);
     for i in 0..22_000 {
         let t = Instant::now();

@@ -4,7 +4,7 @@
 //!
 //! cargo bench -p rulesd --bench reload
 
-use rulesd::hook::Hook;
+use rulesd::contract::hook::Hook;
 use rulesd::rules::DEFAULT_MODULE;
 use rulesd::runtime::sha256_hex;
 use rulesd::server::{Config, Daemon};

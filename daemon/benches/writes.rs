@@ -9,8 +9,8 @@
 mod common;
 
 use common::percentile;
-use rulesd::api::accounts::NewClient;
 use rulesd::server::{Config, Daemon};
+use rulesd::tenancy::accounts::NewClient;
 use std::time::{Duration, Instant};
 
 const SECONDS: f64 = 3.0;
@@ -22,9 +22,7 @@ async fn run(max_batch: usize, clients: usize) -> (f64, Vec<Duration>) {
     config.max_batch = max_batch;
     let daemon = Daemon::build(&config).unwrap();
     let app = daemon.app.clone();
-    let caller = app
-        .authenticate(Some("Bearer rk_bench_provider_key"))
-        .unwrap();
+    let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let deadline = Instant::now() + Duration::from_secs_f64(SECONDS);
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -1,22 +1,32 @@
 //! rulesd: a hosting billing and allocation daemon whose policies are
-//! WebAssembly rule modules. See ARCHITECTURE.md for the map.
+//! WebAssembly rule modules. See ARCHITECTURE.md for the map: the layers
+//! below are listed from the bottom up, and each imports only from those
+//! before it (`tests/it/layers.rs` keeps it so).
 
-pub mod api;
+// Mechanism: no knowledge of requests or tenants.
 pub mod clock;
-pub mod diff;
+pub mod contract;
 pub mod domain;
-pub mod hook;
-pub mod http;
-pub mod replay;
 pub mod rules;
 pub mod runtime;
-pub mod server;
 pub mod store;
+// What every domain shares.
+pub mod app;
+pub mod decide;
+// The domains.
+pub mod billing;
+pub mod ledger;
+pub mod tenancy;
+// Operations and the outside.
+pub mod http;
+pub mod ops;
+pub mod replay;
+pub mod server;
 
 /// The daemon's allocator, for every binary built on this crate (the
-/// `rulesd` command, its benchmarks and tests). A request allocates many
+/// `rulesd` command, its benchmarks and tests): a request allocates many
 /// short-lived buffers (JSON, wasmtime's per-call store and instance, redb's
-/// dirty pages); with glibc's malloc that was ~19% of a replay's samples.
-/// mimalloc: quotes/healthz over HTTP 0.32 -> 0.43, replay +11% (BENCHMARKS.md).
+/// dirty pages), and glibc's malloc was a large share of a replay's time
+/// (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

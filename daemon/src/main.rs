@@ -68,6 +68,10 @@ struct DiffArgs {
     /// How many differences to print in full.
     #[arg(long, default_value_t = 10)]
     show: usize,
+    /// Only decisions of this hook (repeat or separate with commas for
+    /// several; default: every hook the candidate exports).
+    #[arg(long = "hook", value_delimiter = ',')]
+    hooks: Vec<rulesd::contract::hook::Hook>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -123,9 +127,9 @@ struct ServeArgs {
 
 /// A chosen provider key, checked when the command line is parsed so a bad
 /// one is refused before anything starts.
-fn parse_provider_key(value: &str) -> Result<String, rulesd::api::ChosenKeyError> {
+fn parse_provider_key(value: &str) -> Result<String, rulesd::tenancy::auth::ChosenKeyError> {
     let key = value.trim();
-    rulesd::api::check_chosen_secret(key)?;
+    rulesd::tenancy::auth::check_chosen_secret(key)?;
     Ok(key.to_string())
 }
 
@@ -336,11 +340,12 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let name = args.candidate.display().to_string();
     let candidate = runtime.load(&name, &bytes, ModuleSource::File(args.candidate.clone()))?;
     let store = rulesd::store::Store::open_existing(&args.data)?;
-    let options = rulesd::diff::DiffOptions {
+    let options = rulesd::ops::diff::DiffOptions {
         since: args.since,
         show: args.show,
+        hooks: args.hooks,
     };
-    let report = rulesd::diff::diff(&store, &candidate, &options, |_| {})?;
+    let report = rulesd::ops::diff::diff(&store, &candidate, &options, |_| {})?;
     let status = if report.failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -374,11 +379,11 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             ),
         };
         println!(
-            "  receipt {} ({} {}, service {}): stored {} -> candidate {candidate}",
+            "  receipt {} ({} {}, {}): stored {} -> candidate {candidate}",
             d.receipt_id,
             d.hook,
             d.at.format("%Y-%m-%d"),
-            d.service_id,
+            d.subject(),
             total(&d.stored_lines),
         );
         // The lines that differ, and the service's period: a change that

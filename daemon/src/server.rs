@@ -1,11 +1,13 @@
 //! Wiring: build the runtime, registry, store and app from a [`Config`], then
 //! serve HTTP until shutdown.
 
-use crate::api::{self, ApiError, App, Options};
+use crate::app::{ApiError, App, Options, daily};
+use crate::billing::daily::BillingDay;
 use crate::clock::TestClock;
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
-use crate::store::{Store, StoreError, Writer};
+use crate::store::{self, Store, StoreError, Writer};
+use crate::tenancy::{accounts, auth};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +24,7 @@ pub struct Config {
     /// Start with a settable clock at this time instead of the system clock.
     pub test_clock: Option<chrono::DateTime<chrono::Utc>>,
     /// The provider's API key for a new data directory (otherwise one is
-    /// generated and shown once); at least [`api::MIN_CHOSEN_SECRET`]
+    /// generated and shown once); at least [`auth::MIN_CHOSEN_SECRET`]
     /// characters. A store that already has a provider keeps its keys: a key
     /// given for it is never added, and if it is not one of the provider's
     /// live keys the daemon warns ([`Daemon::ignored_provider_key`]).
@@ -74,7 +76,7 @@ pub enum StartError {
     #[error("creating the provider account: {0}")]
     Bootstrap(ApiError),
     #[error(transparent)]
-    ProviderKey(#[from] api::ChosenKeyError),
+    ProviderKey(#[from] auth::ChosenKeyError),
     #[error("the embedded default rules failed to load (a build problem): {0}")]
     Embedded(LoadError),
     #[error(transparent)]
@@ -135,7 +137,7 @@ impl Daemon {
         // opened or created: a refused start changes nothing.
         config.limits.validate()?;
         if let Some(key) = &config.provider_key {
-            api::check_chosen_secret(key.trim())?;
+            auth::check_chosen_secret(key.trim())?;
         }
         if let Some(dir) = &config.rules_dir {
             check_rules_dir(dir)?;
@@ -196,7 +198,8 @@ impl Daemon {
             None => None,
         };
         let today = test_start.unwrap_or_else(chrono::Utc::now).date_naive();
-        api::daily::initialize(&store, today)?;
+        store::migrations::run(&store)?;
+        daily::initialize(&store, today)?;
         let test_clock = test_start.map(|start| Arc::new(TestClock::new(start)));
         // Without fsync there is nothing for group commit to share: a
         // scratch store writes in its session.
@@ -207,6 +210,7 @@ impl Daemon {
             store,
             writer,
             config.options.clone(),
+            vec![Box::new(BillingDay)],
         ));
         // A scratch store (a replay) has no periodic tasks: its test clock
         // moves only through the API, which runs the daily job itself, and a
@@ -272,11 +276,11 @@ fn bootstrap_provider(
     config: &Config,
 ) -> Result<(Option<String>, Option<IgnoredKey>), StartError> {
     let given = config.provider_key.as_deref().map(str::trim);
-    if api::accounts::has_provider(store).map_err(StartError::Bootstrap)? {
+    if accounts::has_provider(store).map_err(StartError::Bootstrap)? {
         let Some(given) = given else {
             return Ok((None, None));
         };
-        let ignored = match api::find_key(store, given)? {
+        let ignored = match auth::find_key(store, given)? {
             None => Some(IgnoredKey::Unknown),
             Some(key) if key.revoked_at.is_some() => Some(IgnoredKey::Revoked),
             Some(key) if key.role != crate::domain::accounts::Role::Provider => {
@@ -288,11 +292,11 @@ fn bootstrap_provider(
     }
     let (secret, generated) = match given {
         Some(key) => (key.to_string(), false),
-        None => (api::generate_secret(), true),
+        None => (auth::generate_secret(), true),
     };
     let now = config.test_clock.unwrap_or_else(chrono::Utc::now);
     let txn = store.begin_write()?;
-    api::accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
+    accounts::create_provider(&txn, &secret, now).map_err(StartError::Bootstrap)?;
     txn.commit().map_err(StoreError::from)?;
     Ok((generated.then_some(secret), None))
 }
@@ -307,9 +311,9 @@ fn resume_test_clock(
     store: &Store,
     start: chrono::DateTime<chrono::Utc>,
 ) -> Result<chrono::DateTime<chrono::Utc>, StartError> {
-    match api::daily::last_day(store)? {
+    match daily::last_day(store)? {
         Some(last) if start.date_naive() < last => {
-            let resumed = api::daily::start_of(last);
+            let resumed = daily::start_of(last);
             tracing::warn!(
                 %start,
                 %resumed,

@@ -6,7 +6,6 @@
 //! balance is minus the sum of its lines: positive means funds available,
 //! negative means the account owes.
 
-use crate::runtime::bindings::types as wit;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -22,20 +21,6 @@ pub enum LineKind {
     LateFee,
     Refund,
     Adjustment,
-}
-
-impl From<wit::LineKind> for LineKind {
-    fn from(k: wit::LineKind) -> Self {
-        match k {
-            wit::LineKind::Order => LineKind::Order,
-            wit::LineKind::Renewal => LineKind::Renewal,
-            wit::LineKind::Setup => LineKind::Setup,
-            wit::LineKind::Daily => LineKind::Daily,
-            wit::LineKind::LateFee => LineKind::LateFee,
-            wit::LineKind::Refund => LineKind::Refund,
-            wit::LineKind::Adjustment => LineKind::Adjustment,
-        }
-    }
 }
 
 /// A validated line of money, as a rule decided it.
@@ -104,4 +89,14 @@ impl Balance {
         }
         self.balance -= amount;
     }
+}
+
+/// A validated pricing decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Priced {
+    pub lines: Vec<Line>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub period_start: NaiveDate,
+    pub expires: NaiveDate,
 }

@@ -3,7 +3,6 @@
 
 use super::invalid::{Invalid, check_text};
 use super::tariff::{self, AddonQuantity};
-use crate::runtime::bindings::types as wit;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -106,6 +105,11 @@ pub struct Service {
 }
 
 impl Service {
+    /// Which expiry index holds this service.
+    pub fn expiry_index(&self) -> Option<ExpiryIndex> {
+        expiry_index(self.status, self.daily, self.suspended_by)
+    }
+
     /// Active again: the suspension, whoever made it, is over.
     pub fn activate(&mut self) {
         self.status = ServiceStatus::Active;
@@ -166,22 +170,30 @@ impl ServiceFacts {
         tariff::check_period("service.months", self.months)?;
         tariff::check_addons("service.addons", &self.addons)
     }
+}
 
-    pub fn to_wit(&self) -> wit::Service {
-        wit::Service {
-            id: self.id.clone(),
-            status: match self.status {
-                ServiceStatus::Ordered => wit::ServiceStatus::Ordered,
-                ServiceStatus::Active => wit::ServiceStatus::Active,
-                ServiceStatus::Suspended => wit::ServiceStatus::Suspended,
-                ServiceStatus::Deleted => wit::ServiceStatus::Deleted,
-            },
-            period_start: self.period_start.map(super::day::format),
-            expires: self.expires.map(super::day::format),
-            suspended_at: self.suspended_at.map(super::day::format),
-            months: self.months,
-            addons: tariff::addons_to_wit(&self.addons),
-        }
+/// The expiry indexes a service can be in (the store keeps one table each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryIndex {
+    /// Every service that is not deleted, except the unpaid period ones.
+    Main,
+    /// Period services suspended because they expired unpaid: only
+    /// auto-deletion concerns them.
+    Unpaid,
+}
+
+/// Which expiry index holds a service with these fields: none once deleted.
+pub fn expiry_index(
+    status: ServiceStatus,
+    daily: bool,
+    suspended_by: Option<SuspendedBy>,
+) -> Option<ExpiryIndex> {
+    if status == ServiceStatus::Deleted {
+        None
+    } else if !daily && suspended_by == Some(SuspendedBy::Expiry) {
+        Some(ExpiryIndex::Unpaid)
+    } else {
+        Some(ExpiryIndex::Main)
     }
 }
 

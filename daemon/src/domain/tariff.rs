@@ -4,7 +4,6 @@
 
 use super::invalid::{Invalid, check_text, invalid};
 use super::money;
-use crate::runtime::bindings::types as wit;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -569,51 +568,6 @@ impl TariffSpec {
     }
 }
 
-impl PriceTerms {
-    pub fn to_wit(&self) -> wit::Tariff {
-        let prices = |ps: &[PeriodPrice]| {
-            ps.iter()
-                .map(|p| wit::PeriodPrice {
-                    months: p.months,
-                    price: p.price.to_string(),
-                })
-                .collect()
-        };
-        wit::Tariff {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            currency: self.currency.clone(),
-            prices: prices(&self.prices),
-            setup_fee: self.setup_fee.to_string(),
-            renewal_prices: prices(&self.renewal_prices),
-            daily: self.daily.as_ref().map(|d| wit::DailyCharging {
-                price: d.price.map(|p| p.to_string()),
-                cost_from_period: d.cost_from_period,
-                charge_downtime: d.charge_downtime,
-            }),
-            pro_rata_day: self.pro_rata_day,
-            late_fee: match &self.late_fee {
-                LateFee::None => wit::LateFee::None,
-                LateFee::Fixed { amount } => wit::LateFee::Fixed(amount.to_string()),
-                LateFee::Percent { percent } => wit::LateFee::Percent(percent.to_string()),
-                LateFee::RenewFromSuspension => wit::LateFee::RenewFromSuspension,
-            },
-            addons: self
-                .addons
-                .iter()
-                .map(|a| wit::Addon {
-                    resource: a.resource.clone(),
-                    unit: a.unit.clone(),
-                    included: a.included,
-                    minimum: a.minimum,
-                    maximum: a.maximum,
-                    price_per_unit: a.price_per_unit.to_string(),
-                })
-                .collect(),
-        }
-    }
-}
-
 pub fn check_addons(field: &str, addons: &[AddonQuantity]) -> Result<(), Invalid> {
     for (i, a) in addons.iter().enumerate() {
         check_text(&format!("{field}[{i}].resource"), &a.resource, 64)?;
@@ -625,16 +579,6 @@ pub fn check_addons(field: &str, addons: &[AddonQuantity]) -> Result<(), Invalid
         }
     }
     Ok(())
-}
-
-pub fn addons_to_wit(addons: &[AddonQuantity]) -> Vec<wit::AddonQuantity> {
-    addons
-        .iter()
-        .map(|a| wit::AddonQuantity {
-            resource: a.resource.clone(),
-            quantity: a.quantity,
-        })
-        .collect()
 }
 
 /// Expand a template's macros. Unknown macros cannot occur: templates are

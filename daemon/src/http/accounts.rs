@@ -2,12 +2,12 @@
 
 use super::extract::{Id, Mutation, reply};
 use super::problem::Problem;
-use crate::api::accounts::{
+use crate::app::{ApiError, App, Caller};
+use crate::domain::accounts::{Account, ApiKey, ClientGroup};
+use crate::ops::clock::{ClockSet, ClockState};
+use crate::tenancy::accounts::{
     CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
 };
-use crate::api::clock::{ClockSet, ClockState};
-use crate::api::{ApiError, App, Caller};
-use crate::domain::accounts::{Account, ApiKey, ClientGroup};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};

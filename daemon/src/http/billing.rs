@@ -2,12 +2,12 @@
 
 use super::extract::{Id, Mutation, Params, reply};
 use super::problem::Problem;
-use crate::api::ledger::{BalanceQuery, LedgerQuery, NewAdjustment};
-use crate::api::services::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
-use crate::api::{ApiError, App, Caller};
+use crate::app::{ApiError, App, Caller};
+use crate::billing::services::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
 use crate::domain::ledger::{Balance, LedgerEntry};
 use crate::domain::service::Service;
 use crate::domain::tariff::{Tariff, TariffSpec};
+use crate::ledger::{BalanceQuery, LedgerQuery, NewAdjustment};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};

@@ -2,7 +2,7 @@
 //! bearer key, a mutation's raw body and Idempotency-Key, and path ids.
 
 use super::problem::{body_rejection, parse_json};
-use crate::api::{ApiError, App, Caller, Idempotency, Reply};
+use crate::app::{ApiError, App, Caller, Idempotency, Reply};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -15,13 +15,22 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
-        let header = parts
+        let secret = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        app.authenticate(header)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token);
+        app.authenticate(secret)
             .map_err(IntoResponse::into_response)
     }
+}
+
+/// The token of a `Bearer` credential. The scheme is matched without regard
+/// to case (RFC 9110 section 11.1: `bearer`, `BEARER` are the same scheme).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A mutating request: its method, path, Idempotency-Key and raw body. The
@@ -163,5 +172,20 @@ where
             .await
             .map(|axum::extract::Query(v)| Params(v))
             .map_err(|e| ApiError::Shape(e.body_text()).into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer k1", "bearer k1", "BEARER k1", "bEaReR   k1 "] {
+            assert_eq!(bearer_token(header), Some("k1"), "{header:?}");
+        }
+        for header in ["Basic k1", "Bearer", "Bearer ", "Bearerk1", "k1"] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP: a thin layer of axum handlers over the in-process API in [`crate::api`].
+//! HTTP: a thin layer of axum handlers over the in-process API (the
+//! domains' `impl App` blocks).
 
 mod accounts;
 mod billing;
@@ -8,8 +9,10 @@ pub mod problem;
 
 pub use openapi::document as openapi_document;
 
-use crate::api::quotes::{Quote, QuoteRequest};
-use crate::api::{ApiError, App, Caller};
+use crate::app::{ApiError, App, Caller};
+use crate::billing::quotes::{Quote, QuoteRequest};
+use crate::contract::hook::Hook;
+use crate::domain::invalid::invalid;
 use crate::rules::RulesReport;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -174,6 +177,20 @@ struct DiffQuery {
     since: Option<chrono::NaiveDate>,
     /// How many differences the summary repeats in full (default 10).
     show: Option<usize>,
+    /// Only decisions of these hooks, separated by commas (default: every
+    /// hook the candidate exports).
+    hook: Option<String>,
+}
+
+/// `hook=pricing,proration` as hooks.
+fn parse_hooks(list: &str) -> Result<Vec<Hook>, ApiError> {
+    list.split(',')
+        .map(|name| {
+            name.trim()
+                .parse()
+                .map_err(|e: String| ApiError::Invalid(invalid("hook", e)))
+        })
+        .collect()
 }
 
 /// Re-run the stored decisions through a candidate module (the request body,
@@ -215,9 +232,14 @@ async fn rules_diff(
         )
         .into_response();
     }
-    let options = crate::diff::DiffOptions {
+    let hooks = match q.hook.as_deref().map(parse_hooks).transpose() {
+        Ok(hooks) => hooks.unwrap_or_default(),
+        Err(e) => return e.into_response(),
+    };
+    let options = crate::ops::diff::DiffOptions {
         since: q.since,
         show: q.show.unwrap_or(10),
+        hooks,
     };
     match app.diff_rules(&caller, body.to_vec(), options).await {
         Err(e) => e.into_response(),

@@ -1,7 +1,7 @@
 //! RFC 9457 problem details: every error leaves the daemon as
 //! `application/problem+json` with a message a person can act on.
 
-use crate::api::ApiError;
+use crate::app::ApiError;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};

@@ -5,9 +5,9 @@
 
 use super::matcher::{Mismatch, Saved, compare};
 use super::scenario::{Scenario, ScenarioError, Step};
-use crate::api::Caller;
-use crate::api::clock::ClockState;
+use crate::app::Caller;
 use crate::http::problem::PROBLEM_URN;
+use crate::ops::clock::ClockState;
 use crate::server::{Config, Daemon};
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -288,7 +288,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
     }
     let provider = daemon
         .app
-        .authenticate(Some(&format!("Bearer {KEY}")))
+        .authenticate(Some(KEY))
         .map_err(|e| ReplayError::Setup(format!("the replay provider key: {e}")))?;
     let mut runner = Runner {
         provider,

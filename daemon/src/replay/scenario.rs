@@ -1,7 +1,7 @@
 //! The scenario file format (TOML) and its parser. Every error names the file,
 //! the line and the problem. The format is documented in docs/scenarios.md.
 
-use crate::hook::Hook;
+use crate::contract::hook::Hook;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 //! `tariff-change.wasm`, ...) serves that hook. Any hook left unbound is served
 //! by the embedded default module.
 
-use crate::hook::Hook;
+use crate::contract::hook::Hook;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! on the module they started with.
 
 use super::manifest::{self, Manifest};
-use crate::hook::Hook;
+use crate::contract::hook::Hook;
 use crate::runtime::{ModuleSource, RuleModule, Runtime};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! Typed errors of the wasm host: loading a module, and calling a rule.
 
-use crate::hook::Hook;
+use crate::contract::hook::Hook;
 
 /// Why a module could not be loaded. The previous version (if any) keeps serving.
 #[derive(Debug, thiserror::Error)]

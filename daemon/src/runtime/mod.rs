@@ -5,7 +5,6 @@
 //! Every call gets a fresh instance from the pooling allocator, so no state
 //! leaks between calls (rules stay pure even if a module keeps globals).
 
-pub mod bindings;
 mod error;
 mod imports;
 mod limits;

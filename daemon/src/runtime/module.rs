@@ -1,11 +1,11 @@
 //! A loaded, validated rule module and the sandboxed call path.
 
-use super::bindings::{
-    ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
-};
 use super::error::{CallError, LoadError};
 use super::limits::{Limiter, Limits, MemoryLimitExceeded};
-use crate::hook::Hook;
+use crate::contract::bindings::{
+    ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
+};
+use crate::contract::hook::Hook;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::PathBuf;

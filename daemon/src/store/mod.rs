@@ -2,6 +2,8 @@
 //! durable writes through one group-committing [`Writer`]; a scratch store
 //! (the replay harness) reads and writes through one open [`Session`].
 
+pub mod decoded;
+pub mod migrations;
 mod session;
 mod tables;
 mod view;

@@ -1,6 +1,7 @@
 //! The redb tables. Values are JSON (serde) so the file stays inspectable and
 //! fields can be added without a migration; keys are typed.
 
+use crate::domain::service::ExpiryIndex;
 use redb::TableDefinition;
 
 /// Schema version and other single values.
@@ -49,3 +50,11 @@ pub const LEDGER_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
 pub const BALANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("balances");
 /// Receipt id -> `Receipt`: every state-changing rule decision.
 pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+
+/// The table of an expiry index.
+pub fn expiry_table(index: ExpiryIndex) -> TableDefinition<'static, (i32, u64), ()> {
+    match index {
+        ExpiryIndex::Main => SERVICES_BY_EXPIRY,
+        ExpiryIndex::Unpaid => SERVICES_UNPAID,
+    }
+}

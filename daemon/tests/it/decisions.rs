@@ -8,8 +8,8 @@
 
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
-use rulesd::api::decision::check_price;
-use rulesd::runtime::bindings::{pricing, types};
+use rulesd::contract::bindings::{pricing, types};
+use rulesd::decide::checks::check_price;
 use rulesd::runtime::{ModuleSource, Runtime, block_on};
 
 const PERIODS: [u32; 6] = [1, 3, 6, 12, 24, 36];

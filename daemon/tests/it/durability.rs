@@ -2,17 +2,16 @@
 //! (and a SIGKILL), nothing is duplicated, nothing is half-applied.
 
 use crate::support::{Binary, PROVIDER_KEY, client_with_key};
-use rulesd::api::accounts::{CreatedReseller, NewClient};
-use rulesd::api::{App, Caller};
+use rulesd::app::{App, Caller};
 use rulesd::domain::accounts::{Account, Role};
 use rulesd::server::{Config, Daemon};
+use rulesd::tenancy::accounts::{CreatedReseller, NewClient};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn provider(app: &App) -> Caller {
-    app.authenticate(Some(&format!("Bearer {PROVIDER_KEY}")))
-        .unwrap()
+    app.authenticate(Some(PROVIDER_KEY)).unwrap()
 }
 
 fn config(dir: &std::path::Path) -> Config {
@@ -76,12 +75,7 @@ async fn a_restart_with_another_provider_key_does_not_add_it() {
         c.provider_key = Some(key.into());
         let daemon = Daemon::build(&c).unwrap();
         let ignored = daemon.ignored_provider_key;
-        let answers = [PROVIDER_KEY, key].map(|k| {
-            daemon
-                .app
-                .authenticate(Some(&format!("Bearer {k}")))
-                .is_ok()
-        });
+        let answers = [PROVIDER_KEY, key].map(|k| daemon.app.authenticate(Some(k)).is_ok());
         let app = daemon.app.clone();
         daemon.close().await;
         drop(app);
@@ -103,7 +97,7 @@ async fn a_restart_with_another_provider_key_does_not_add_it() {
 /// would do nothing until the clock caught up).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_never_moves_the_test_clock_back() {
-    use rulesd::api::clock::ClockState;
+    use rulesd::ops::clock::ClockState;
     let data = tempfile::tempdir().unwrap();
     let mut c = config(data.path());
     c.test_clock = Some("2026-01-05T06:00:00Z".parse().unwrap());
@@ -249,7 +243,7 @@ async fn sigkill_never_loses_an_acknowledged_write_or_leaves_half_of_one() {
         let stored = app.get_reseller(&caller, r.id).unwrap();
         assert_eq!(stored.name, r.name);
         let own = app
-            .authenticate(Some(&format!("Bearer {}", r.api_key)))
+            .authenticate(Some(&r.api_key))
             .expect("an acknowledged reseller's key works");
         assert_eq!((own.account_id, own.role), (r.id, Role::Reseller));
     }

@@ -2,7 +2,8 @@
 //! malformed scenario files, and a diff against a replayed store.
 
 use crate::support::{fixture, workspace};
-use rulesd::diff::{DiffOptions, diff};
+use rulesd::contract::hook::Hook;
+use rulesd::ops::diff::{DiffOptions, diff};
 use rulesd::replay::{self, RunOptions, Scenario};
 use rulesd::runtime::{Limits, ModuleSource, Runtime};
 use rulesd::store::Store;
@@ -397,6 +398,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     let options = DiffOptions {
         since: None,
         show: 10,
+        hooks: vec![],
     };
 
     let same = diff(&store, &load("list-price"), &options, |_| {}).unwrap();
@@ -424,11 +426,28 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
         &DiffOptions {
             since: Some("2026-01-02".parse().unwrap()),
             show: 10,
+            hooks: vec![],
         },
         |_| {},
     )
     .unwrap();
     assert_eq!((since.examined, since.changed), (1, 1));
+    // A filter by hook: the three decisions are pricing ones.
+    let by_hook = |hooks: Vec<Hook>| {
+        let options = DiffOptions {
+            hooks,
+            ..options.clone()
+        };
+        diff(&store, &load("pro-discount"), &options, |_| {}).unwrap()
+    };
+    let proration = by_hook(vec![Hook::Proration]);
+    assert_eq!((proration.examined, proration.skipped), (0, 3));
+    let pricing = by_hook(vec![Hook::Pricing, Hook::Proration]);
+    assert_eq!((pricing.examined, pricing.changed), (3, 2));
+    assert_eq!(
+        pricing.differences[0].subject(),
+        format!("service {}", pricing.differences[0].service_id.unwrap())
+    );
 
     // A candidate that only lets the service run longer moves no money and
     // changes the same lines, yet changes every decision: each difference

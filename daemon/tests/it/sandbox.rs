@@ -80,8 +80,8 @@ fn runtime(limits: rulesd::runtime::Limits) -> Runtime {
     Runtime::new(limits, None).unwrap()
 }
 
-pub fn price_request() -> rulesd::runtime::bindings::pricing::PriceRequest {
-    use rulesd::runtime::bindings::{pricing, types};
+pub fn price_request() -> rulesd::contract::bindings::pricing::PriceRequest {
+    use rulesd::contract::bindings::{pricing, types};
     pricing::PriceRequest {
         operation: pricing::Operation::Order,
         tariff: types::Tariff {
@@ -191,7 +191,7 @@ async fn a_rule_using_wasi_sees_a_frozen_world_and_answers_at_once() {
     let a = block_on(module.price(&price_request())).unwrap();
     let b = block_on(module.price(&price_request())).unwrap();
     let lines = |c: &rulesd::runtime::Called<_>| match &c.value {
-        Ok(rulesd::runtime::bindings::pricing::PriceDecision { lines, .. }) => {
+        Ok(rulesd::contract::bindings::pricing::PriceDecision { lines, .. }) => {
             lines[0].description.clone()
         }
         Err(e) => panic!("{e:?}"),

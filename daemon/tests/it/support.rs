@@ -122,7 +122,7 @@ impl TestServer {
     }
 
     /// The in-process API behind the server.
-    pub fn app(&self) -> Arc<rulesd::api::App> {
+    pub fn app(&self) -> Arc<rulesd::app::App> {
         self.daemon.app.clone()
     }
 

@@ -59,3 +59,18 @@ impl fmt::Display for Hook {
         f.write_str(self.name())
     }
 }
+
+impl std::str::FromStr for Hook {
+    type Err = String;
+
+    /// A hook by its WIT interface name (`pricing`, `ip-allocation`, ...).
+    fn from_str(name: &str) -> Result<Hook, String> {
+        Hook::ALL
+            .into_iter()
+            .find(|h| h.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Hook::ALL.iter().map(|h| h.name()).collect();
+                format!("{name:?} is not a hook; the hooks are {}", names.join(", "))
+            })
+    }
+}

@@ -1,12 +1,12 @@
 //! The daemon never trusts rule output: every decision is checked against the
 //! facts that were handed in before anything uses it.
 
+use crate::contract::bindings::{pricing, types as wit};
 use crate::domain::day;
-use crate::domain::decision::Priced;
+use crate::domain::ledger::Priced;
 use crate::domain::ledger::{Line, LineKind};
 use crate::domain::money;
 use crate::runtime::CallError;
-use crate::runtime::bindings::{pricing, types as wit};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -214,10 +214,10 @@ fn check_period(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn daily_request() -> pricing::PriceRequest {
+    pub(crate) fn daily_request() -> pricing::PriceRequest {
         pricing::PriceRequest {
             operation: pricing::Operation::Daily,
             tariff: wit::Tariff {

@@ -3,9 +3,10 @@
 //! readers never block the writer), one at a time, so memory does not grow
 //! with history; nothing is written.
 
-use crate::api::ApiError;
-use crate::api::pricing::{price_with, prorate_with};
-use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
+use crate::app::ApiError;
+use crate::contract::hook::Hook;
+use crate::decide::{self, Receipt, RuleOutput};
+use crate::domain::ids::{AccountId, LicenseId, PoolId, ReceiptId, ServiceId};
 use crate::domain::ledger::Line;
 use crate::runtime::{RuleModule, block_on};
 use crate::store::{self, RECEIPTS, Store};
@@ -21,17 +22,39 @@ pub struct DiffOptions {
     pub since: Option<NaiveDate>,
     /// How many differences to report in full.
     pub show: usize,
+    /// Only decisions of these hooks (empty: every hook the candidate
+    /// exports).
+    pub hooks: Vec<Hook>,
 }
 
 /// One decision the candidate would make differently, or failed on.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Difference {
-    pub receipt_id: u64,
+    #[schema(value_type = u64)]
+    pub receipt_id: ReceiptId,
     pub at: DateTime<Utc>,
-    pub hook: crate::hook::Hook,
-    pub service_id: u64,
-    pub account_id: u64,
-    pub currency: String,
+    pub hook: Hook,
+    /// What the decision was about: one of `service_id`, `pool_id`,
+    /// `license_id`, `reseller_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub service_id: Option<ServiceId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub pool_id: Option<PoolId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub license_id: Option<LicenseId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
+    /// The account the decision's money went to, and its currency; absent
+    /// for decisions that move no money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub account_id: Option<AccountId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// The module that made the stored decision.
     pub stored_sha256: String,
     pub stored_lines: Vec<Line>,
@@ -54,6 +77,24 @@ pub struct Difference {
     )]
     #[schema(value_type = Option<String>)]
     pub delta: Option<Decimal>,
+}
+
+impl Difference {
+    /// What the decision was about, for people: "service 7", "pool 2".
+    pub fn subject(&self) -> String {
+        match (
+            self.service_id,
+            self.pool_id,
+            self.license_id,
+            self.reseller_id,
+        ) {
+            (Some(id), ..) => format!("service {id}"),
+            (_, Some(id), ..) => format!("pool {id}"),
+            (_, _, Some(id), _) => format!("license {id}"),
+            (.., Some(id)) => format!("reseller {id}"),
+            _ => "no subject".into(),
+        }
+    }
 }
 
 /// The service period a pricing decision sets.
@@ -100,14 +141,6 @@ fn total(lines: &[Line]) -> Decimal {
     lines.iter().map(|l| l.amount).sum()
 }
 
-/// The candidate's answer to a stored request: its output, or why it gave none.
-fn rerun(candidate: &RuleModule, input: &RuleInput) -> Result<RuleOutput, ApiError> {
-    Ok(match input {
-        RuleInput::Pricing(r) => block_on(price_with(candidate, r.clone()))?.0.output,
-        RuleInput::Proration(r) => block_on(prorate_with(candidate, r.clone()))?.output,
-    })
-}
-
 /// Compare every stored decision of the hooks `candidate` exports. Each
 /// difference is handed to `each` as it is found (for streaming); the first
 /// `options.show` are also kept in the report.
@@ -122,15 +155,14 @@ pub fn diff(
         ..DiffReport::default()
     };
     let read = store.read()?;
-    let receipts = match read.open_table(RECEIPTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(report),
-        Err(e) => return Err(e.into()),
+    let Some(receipts) = store::table_if_exists(&read, RECEIPTS)? else {
+        return Ok(report);
     };
     for item in redb::ReadableTable::iter(&receipts)? {
         let (id, bytes) = item?;
         let receipt: Receipt = store::decode("receipts", id.value(), bytes.value())?;
         if !candidate.exports_hook(receipt.hook)
+            || !(options.hooks.is_empty() || options.hooks.contains(&receipt.hook))
             || options.since.is_some_and(|s| receipt.at.date_naive() < s)
         {
             report.skipped += 1;
@@ -139,7 +171,7 @@ pub fn diff(
         report.examined += 1;
         let stored = receipt.output.lines();
         let (candidate_lines, candidate_term, candidate_error, delta) =
-            match rerun(candidate, &receipt.input) {
+            match block_on(decide::run(candidate, receipt.input.clone())).map(|d| d.output) {
                 Ok(output) if output == receipt.output => continue,
                 Ok(output) => {
                     let delta = total(output.lines()) - total(stored);
@@ -151,7 +183,9 @@ pub fn diff(
         match delta {
             Some(delta) => {
                 report.changed += 1;
-                *report.delta.entry(receipt.currency.clone()).or_default() += delta;
+                if let Some(payer) = &receipt.payer {
+                    *report.delta.entry(payer.currency.clone()).or_default() += delta;
+                }
             }
             None => report.failed += 1,
         }
@@ -159,9 +193,12 @@ pub fn diff(
             receipt_id: receipt.id,
             at: receipt.at,
             hook: receipt.hook,
-            service_id: receipt.service_id,
-            account_id: receipt.account_id,
-            currency: receipt.currency,
+            service_id: receipt.subject.service(),
+            pool_id: receipt.subject.pool(),
+            license_id: receipt.subject.license(),
+            reseller_id: receipt.subject.reseller(),
+            account_id: receipt.payer.as_ref().map(|p| p.account_id),
+            currency: receipt.payer.map(|p| p.currency),
             stored_sha256: receipt.sha256,
             stored_lines: stored.to_vec(),
             stored_term: Term::of(&receipt.output),

@@ -7,15 +7,16 @@
 //! makes the operation start over, up to [`ATTEMPTS`] times.
 
 use super::facts::{Reader, current, save, service_not_found, service_tariff, target};
-use super::ledger::record;
 use super::order_policy::{check_order, check_period_on_sale, order_facts, policy};
-use super::pricing::{instant, price_request};
-use super::{ApiError, App, Caller, Idempotency, Reply};
+use super::requests::{instant, price_request};
+use crate::app::{ApiError, App, Caller, Idempotency, Reply};
+use crate::contract::bindings::{pricing, proration};
 use crate::domain::accounts::{AccountKind, ClientGroup};
+use crate::domain::ids::AccountId;
 use crate::domain::ledger::{LedgerEntry, LineKind};
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy, check_domain};
 use crate::domain::tariff::{self, AddonQuantity, Tariff};
-use crate::runtime::bindings::{pricing, proration};
+use crate::ledger::record;
 use crate::store::{self, LEDGER, LEDGER_BY_ACCOUNT, SERVICES, SERVICES_BY_CLIENT};
 use chrono::NaiveDate;
 use redb::{ReadableTable, WriteTransaction};
@@ -165,7 +166,9 @@ impl App {
             None,
             now,
         );
-        let (decision, priced) = self.decide_price(facts.tariff.reseller_id, request).await?;
+        let (decision, priced) = self
+            .decide_price(facts.tariff.reseller_id.map(AccountId), request)
+            .await?;
         self.mutate(idem, 201, move |txn, now| {
             let facts = order_facts(txn, &caller, &req)?;
             let addons = check_order(&facts, &req, now.date_naive())?;
@@ -268,7 +271,9 @@ impl App {
             Some(&seen.facts()),
             now,
         );
-        let (decision, priced) = self.decide_price(tariff.reseller_id, request).await?;
+        let (decision, priced) = self
+            .decide_price(tariff.reseller_id.map(AccountId), request)
+            .await?;
         self.mutate(idem, 200, move |txn, now| {
             let mut service = current(txn, &seen)?;
             let lines = record(txn, &decision, target(&service), now)?;
@@ -408,7 +413,10 @@ impl App {
                     },
                     at: instant(now),
                 };
-                Some(self.decide_proration(tariff.reseller_id, request).await?)
+                Some(
+                    self.decide_proration(tariff.reseller_id.map(AccountId), request)
+                        .await?,
+                )
             }
             None => None,
         };

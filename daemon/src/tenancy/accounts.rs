@@ -2,8 +2,8 @@
 //! reads and writes only its own objects, and an object it may not see is
 //! answered 404 exactly like one that does not exist, so ids cannot be probed.
 
-use super::auth::insert_key;
-use super::{ApiError, App, Caller, Idempotency, Reply, generate_secret};
+use super::auth::{generate_secret, insert_key};
+use crate::app::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
 use crate::domain::invalid::{Invalid, invalid};
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};

@@ -1,10 +1,10 @@
 //! The tariff's order policies (seed 002): which orders and renewals a tariff
 //! accepts. Each refusal names the policy it applies.
 
-use super::ApiError;
 use super::facts::Reader;
 use super::services::OrderRequest;
-use crate::api::Caller;
+use crate::app::ApiError;
+use crate::app::Caller;
 use crate::domain::accounts::{Account, AccountKind, ClientGroup};
 use crate::domain::invalid::invalid;
 use crate::domain::service::ServiceStatus;

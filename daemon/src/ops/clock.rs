@@ -1,7 +1,7 @@
 //! `GET/POST /v1/clock`: the test clock, present only in test-clock mode.
 
-use super::daily::DailyReport;
-use super::{ApiError, App, Caller};
+use crate::app::daily::DailyReport;
+use crate::app::{ApiError, App, Caller};
 use crate::domain::day;
 use crate::domain::invalid::invalid;
 use chrono::{DateTime, Utc};

@@ -3,19 +3,18 @@
 //! in the writer), and the one way a service is stored, with its version and
 //! its expiry index.
 
-use super::ApiError;
-use super::ledger::Target;
+use crate::app::ApiError;
 use crate::domain::accounts::{Account, ClientGroup};
+use crate::domain::service::expiry_index;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
+use crate::ledger::Target;
+use crate::store::decoded::decode_tariff;
 use crate::store::{
-    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY,
-    SERVICES_UNPAID, TARIFFS,
+    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, TARIFFS, expiry_table,
 };
 use chrono::Datelike;
 use redb::{ReadableTable, WriteTransaction};
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 
 /// The tariff of a stored service. Tariffs are never deleted, so a missing
 /// one is a broken store, not a bad request.
@@ -73,36 +72,6 @@ macro_rules! reader {
 reader!(store::View<'_>);
 reader!(WriteTransaction);
 
-/// Most tariffs [`decode_tariff`] remembers; past that it starts over.
-const REMEMBERED_TARIFFS: usize = 1024;
-
-/// Tariffs decoded so far, by id, with the bytes each was decoded from.
-type Decoded = HashMap<u64, (Box<[u8]>, Tariff)>;
-static DECODED_TARIFFS: LazyLock<Mutex<Decoded>> = LazyLock::new(Default::default);
-
-/// Decode a stored tariff, remembering the result.
-///
-/// Every billing operation, quote of a stored tariff and daily job decodes
-/// its tariff, and a tariff's JSON (its spec flattened into it) took ~8 us
-/// to decode, as long as the rest of a replay step's reads together; a
-/// stored tariff almost never changes (only `enabled` can). The memo is
-/// keyed by the exact bytes, so it cannot return a stale or another
-/// store's tariff: a different record under the same id is decoded afresh.
-pub(crate) fn decode_tariff(id: u64, bytes: &[u8]) -> Result<Tariff, store::StoreError> {
-    let mut decoded = DECODED_TARIFFS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((seen, tariff)) = decoded.get(&id)
-        && **seen == *bytes
-    {
-        return Ok(tariff.clone());
-    }
-    let tariff: Tariff = store::decode("tariffs", id, bytes)?;
-    if decoded.len() >= REMEMBERED_TARIFFS {
-        decoded.clear();
-    }
-    decoded.insert(id, (bytes.into(), tariff.clone()));
-    Ok(tariff)
-}
-
 fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     table: Result<Tbl, redb::TableError>,
     name: &'static str,
@@ -128,43 +97,6 @@ fn get_with<T, Tbl: ReadableTable<u64, &'static [u8]>>(
     }
 }
 
-/// The expiry indexes a service can be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ExpiryIndex {
-    /// [`SERVICES_BY_EXPIRY`]
-    Main,
-    /// [`SERVICES_UNPAID`]
-    Unpaid,
-}
-
-impl ExpiryIndex {
-    pub(super) fn table(self) -> redb::TableDefinition<'static, (i32, u64), ()> {
-        match self {
-            ExpiryIndex::Main => SERVICES_BY_EXPIRY,
-            ExpiryIndex::Unpaid => SERVICES_UNPAID,
-        }
-    }
-}
-
-/// Which expiry index holds a service: none once deleted.
-pub(super) fn expiry_index(service: &Service) -> Option<ExpiryIndex> {
-    index_of(service.status, service.daily, service.suspended_by)
-}
-
-fn index_of(
-    status: ServiceStatus,
-    daily: bool,
-    suspended_by: Option<SuspendedBy>,
-) -> Option<ExpiryIndex> {
-    if status == ServiceStatus::Deleted {
-        None
-    } else if !daily && suspended_by == Some(SuspendedBy::Expiry) {
-        Some(ExpiryIndex::Unpaid)
-    } else {
-        Some(ExpiryIndex::Main)
-    }
-}
-
 /// The fields of a stored service that place it in an expiry index: all
 /// [`save`] needs of the record it replaces, instead of decoding the whole
 /// service again for four fields.
@@ -187,15 +119,16 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
         .map(|old| store::decode::<Placed>("services", service.id, old.value()))
         .transpose()?;
     let old = previous.and_then(|old| {
-        index_of(old.status, old.daily, old.suspended_by)
+        expiry_index(old.status, old.daily, old.suspended_by)
             .map(|index| (index, (old.expires.num_days_from_ce(), service.id)))
     });
-    let new = expiry_index(service)
+    let new = service
+        .expiry_index()
         .map(|index| (index, (service.expires.num_days_from_ce(), service.id)));
     match (old, new) {
         // The usual case (a renewal): one index, opened once.
         (Some((from, old_key)), Some((to, new_key))) if from == to => {
-            let mut table = txn.open_table(to.table())?;
+            let mut table = txn.open_table(expiry_table(to))?;
             if old_key != new_key {
                 table.remove(old_key)?;
                 table.insert(new_key, ())?;
@@ -203,10 +136,10 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
         }
         (old, new) => {
             if let Some((index, key)) = old {
-                txn.open_table(index.table())?.remove(key)?;
+                txn.open_table(expiry_table(index))?.remove(key)?;
             }
             if let Some((index, key)) = new {
-                txn.open_table(index.table())?.insert(key, ())?;
+                txn.open_table(expiry_table(index))?.insert(key, ())?;
             }
         }
     }
@@ -243,50 +176,5 @@ pub(super) fn target(service: &Service) -> Target<'_> {
         reseller_id: service.reseller_id,
         service_id: service.id,
         currency: &service.currency,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stored(id: u64, name: &str, enabled: bool) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({
-            "id": id,
-            "created_at": "2026-01-01T00:00:00Z",
-            "name": name,
-            "currency": "EUR",
-            "prices": [{"months": 1, "price": "10.00"}],
-            "enabled": enabled,
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_remembered_tariff_is_decoded_again_when_its_record_changes() {
-        // An id no other test uses: the memo is process-wide.
-        let id = u64::MAX - 7;
-        let first = decode_tariff(id, &stored(id, "Basic", true)).unwrap();
-        assert!(first.spec.enabled);
-        assert_eq!(
-            decode_tariff(id, &stored(id, "Basic", true)).unwrap(),
-            first
-        );
-        // Disabled (the one change a stored tariff sees), or another store's
-        // tariff under the same id: never the remembered one.
-        assert!(
-            !decode_tariff(id, &stored(id, "Basic", false))
-                .unwrap()
-                .spec
-                .enabled
-        );
-        assert_eq!(
-            decode_tariff(id, &stored(id, "Other", true))
-                .unwrap()
-                .spec
-                .name,
-            "Other"
-        );
-        assert!(decode_tariff(id, b"{not json").is_err());
     }
 }

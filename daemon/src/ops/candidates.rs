@@ -3,8 +3,8 @@
 //! snapshot (readers never block the writer) on the blocking pool and streams
 //! its findings as they come.
 
-use super::{ApiError, App, Caller};
-use crate::diff::{DiffOptions, DiffReport, Difference, diff};
+use crate::app::{ApiError, App, Caller};
+use crate::ops::diff::{DiffOptions, DiffReport, Difference, diff};
 use crate::runtime::ModuleSource;
 use serde::Serialize;
 use tokio::sync::mpsc;

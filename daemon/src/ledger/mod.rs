@@ -2,30 +2,20 @@
 //! adjustments; plus the one place where rule decisions become ledger lines
 //! and decision receipts ([`record`]).
 
-use super::{ApiError, App, Caller, Idempotency, Reply};
+use crate::app::{ApiError, App, Caller, Idempotency, Reply};
+use crate::decide::Decision;
+use crate::decide::receipt::{self, Payer, Receipt, Subject};
 use crate::domain::accounts::{Account, AccountKind};
-use crate::domain::decision::{Receipt, RuleInput, RuleOutput};
+use crate::domain::ids::{AccountId, ReceiptId, ServiceId};
 use crate::domain::invalid::{check_text, invalid};
 use crate::domain::ledger::{Balance, LedgerEntry, Line, LineKind};
 use crate::domain::money;
-use crate::hook::Hook;
-use crate::store::{self, ACCOUNTS, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
+use crate::store::{self, ACCOUNTS, BALANCES, LEDGER, LEDGER_BY_ACCOUNT};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-/// A validated rule decision, ready to be recorded with its receipt.
-#[derive(Debug, Clone)]
-pub(crate) struct Decision {
-    pub hook: Hook,
-    pub module: String,
-    pub sha256: String,
-    pub fuel_used: u64,
-    pub input: RuleInput,
-    pub output: RuleOutput,
-}
 
 /// Whose ledger a decision's lines go to.
 #[derive(Debug, Clone, Copy)]
@@ -53,21 +43,16 @@ pub(crate) fn record(
             store::next_ids_in(&mut counters, "ledger", lines.len() as u64)?,
         )
     };
-    let receipt = Receipt {
-        id: receipt_id,
-        at: decision_time(&decision.input)?,
-        hook: decision.hook,
-        module: decision.module.clone(),
-        sha256: decision.sha256.clone(),
-        fuel_used: decision.fuel_used,
-        account_id: target.account_id,
-        service_id: target.service_id,
-        currency: target.currency.to_string(),
-        input: decision.input.clone(),
-        output: decision.output.clone(),
-    };
-    txn.open_table(RECEIPTS)?
-        .insert(receipt.id, store::encode(&receipt).as_slice())?;
+    let receipt = Receipt::new(
+        ReceiptId(receipt_id),
+        decision,
+        Subject::Service(ServiceId(target.service_id)),
+        Some(Payer {
+            account_id: AccountId(target.account_id),
+            currency: target.currency.to_string(),
+        }),
+    )?;
+    receipt::store(txn, &receipt)?;
     let entries: Vec<LedgerEntry> = (first..)
         .zip(lines)
         .map(|(id, line)| LedgerEntry {
@@ -77,24 +62,13 @@ pub(crate) fn record(
             service_id: Some(target.service_id),
             currency: target.currency.to_string(),
             at: now,
-            receipt_id: Some(receipt.id),
+            receipt_id: Some(receipt_id),
             rule_sha256: Some(decision.sha256.clone()),
             line: line.clone(),
         })
         .collect();
     append(txn, &entries)?;
     Ok(entries)
-}
-
-/// The decision time in a rule request. The daemon wrote it (RFC 3339), so a
-/// failure is a bug; it fails the write rather than record a wrong time.
-fn decision_time(input: &RuleInput) -> Result<DateTime<Utc>, ApiError> {
-    let at = match input {
-        RuleInput::Pricing(r) => &r.at,
-        RuleInput::Proration(r) => &r.at,
-    };
-    at.parse()
-        .map_err(|_| ApiError::Internal(format!("decision time {at:?} is not RFC 3339")))
 }
 
 /// Append lines and update their accounts' balances in the same

@@ -1,59 +1,16 @@
-//! Bearer API keys: generation, hashing, and resolving a key to a [`Caller`].
+//! API keys: generation, hashing, and resolving a key's secret to a [`Caller`].
 //!
 //! A key is shown once, when it is created; the store keeps only its sha256.
 //! Resolved keys are cached in memory ([`KeyCache`]); a revocation empties the
 //! cache once it is committed and before it is acknowledged, so it takes
 //! effect for the very next request.
 
-use super::{ApiError, App};
+use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, Role};
 use crate::store::{self, ACCOUNTS, API_KEY_HASHES, API_KEYS, StoreError};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: u64,
-    pub role: Role,
-    pub key_id: u64,
-}
-
-impl Caller {
-    /// The reseller whose objects this caller is confined to; None for the provider.
-    pub fn reseller_scope(&self) -> Option<u64> {
-        match self.role {
-            Role::Provider => None,
-            Role::Reseller => Some(self.account_id),
-        }
-    }
-
-    pub fn is_provider(&self) -> bool {
-        self.role == Role::Provider
-    }
-
-    /// Whether this caller may see an object owned by `reseller` (None: the provider's).
-    pub fn can_see(&self, reseller: Option<u64>) -> bool {
-        match self.reseller_scope() {
-            None => true,
-            Some(own) => reseller == Some(own),
-        }
-    }
-
-    pub fn require_provider(&self) -> Result<(), ApiError> {
-        if self.is_provider() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "only the provider's API key may do this".into(),
-            ))
-        }
-    }
-}
 
 /// A new random key secret: "rk_" + 64 hex digits (256 bits).
 pub fn generate_secret() -> String {
@@ -150,73 +107,17 @@ pub fn insert_key(
     Ok(key)
 }
 
-/// Keys already resolved, by sha256. Every request authenticates, and reading
-/// three tables and decoding two records for it was a measurable share of a
-/// cheap request (a quote).
-///
-/// Correctness under concurrency: a lookup that misses notes the generation,
-/// reads the store, and caches its answer only if the generation has not
-/// moved meanwhile. [`KeyCache::invalidate`] (called after a revocation
-/// commits) moves the generation and empties the map, so an answer read before
-/// the revocation can never be cached after it.
-#[derive(Default)]
-pub struct KeyCache {
-    generation: AtomicU64,
-    callers: RwLock<HashMap<[u8; 32], Caller>>,
-}
-
-/// More distinct keys than this and the cache starts over (a bound on memory
-/// if someone sprays valid keys; far above any real provider's count).
-const KEY_CACHE_LIMIT: usize = 10_000;
-
-impl KeyCache {
-    fn get(&self, hash: &[u8; 32]) -> Option<Caller> {
-        self.callers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(hash)
-            .copied()
-    }
-
-    fn insert(&self, generation: u64, hash: [u8; 32], caller: Caller) {
-        let mut callers = self.callers.write().unwrap_or_else(|e| e.into_inner());
-        if self.generation.load(Ordering::Acquire) == generation {
-            if callers.len() >= KEY_CACHE_LIMIT {
-                callers.clear();
-            }
-            callers.insert(hash, caller);
-        }
-    }
-
-    /// Forget every cached key; call after a change to keys or accounts has
-    /// committed and before it is acknowledged.
-    pub fn invalidate(&self) {
-        let mut callers = self.callers.write().unwrap_or_else(|e| e.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        callers.clear();
-    }
-}
-
-/// The token of a `Bearer` credential. The scheme is matched without regard
-/// to case (RFC 9110 section 11.1: `bearer`, `BEARER` are the same scheme).
-fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim_start().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 impl App {
-    /// Resolve an `Authorization` header value to the caller.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, ApiError> {
+    /// Resolve an API key's secret to the caller; None: no key was sent.
+    pub fn authenticate(&self, secret: Option<&str>) -> Result<Caller, ApiError> {
         let unauthorized = || {
             ApiError::Unauthorized("send a valid API key as `Authorization: Bearer <key>`".into())
         };
-        let secret = header.and_then(bearer_token).ok_or_else(unauthorized)?;
-        let hash = hash(secret);
+        let hash = hash(secret.ok_or_else(unauthorized)?);
         if let Some(caller) = self.keys.get(&hash) {
             return Ok(caller);
         }
-        let generation = self.keys.generation.load(Ordering::Acquire);
+        let generation = self.keys.generation();
         let read = self.store.read()?;
         let key_id = match read.open_table(API_KEY_HASHES)?.get(hash.as_slice())? {
             Some(id) => id.value(),
@@ -250,16 +151,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bearer_scheme_is_case_insensitive() {
-        for header in ["Bearer k1", "bearer k1", "BEARER k1", "bEaReR   k1 "] {
-            assert_eq!(bearer_token(header), Some("k1"), "{header:?}");
-        }
-        for header in ["Basic k1", "Bearer", "Bearer ", "Bearerk1", "k1"] {
-            assert_eq!(bearer_token(header), None, "{header:?}");
-        }
-    }
-
-    #[test]
     fn a_chosen_key_is_long_enough_and_its_prefix_never_the_secret() {
         assert_eq!(check_chosen_secret("x"), Err(ChosenKeyError::TooShort(1)));
         assert_eq!(
@@ -282,27 +173,5 @@ mod tests {
             let p = prefix(secret);
             assert!(p.len() * 2 <= secret.len(), "{secret:?} -> {p:?}");
         }
-    }
-
-    #[test]
-    fn an_answer_read_before_an_invalidation_is_never_cached_after_it() {
-        let cache = KeyCache::default();
-        let caller = Caller {
-            account_id: 7,
-            role: Role::Reseller,
-            key_id: 3,
-        };
-        let key = [1u8; 32];
-        // A lookup started, then a revocation committed and invalidated.
-        let started = cache.generation.load(Ordering::Acquire);
-        cache.invalidate();
-        cache.insert(started, key, caller);
-        assert_eq!(cache.get(&key), None);
-        // A lookup after the invalidation is cached, until the next one.
-        let started = cache.generation.load(Ordering::Acquire);
-        cache.insert(started, key, caller);
-        assert_eq!(cache.get(&key), Some(caller));
-        cache.invalidate();
-        assert_eq!(cache.get(&key), None);
     }
 }

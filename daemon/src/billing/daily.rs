@@ -1,7 +1,5 @@
-//! The daily job, driven by the injected clock.
-//!
-//! For each day, at its first instant, in order and exactly once (the last
-//! day done is kept in the store), every service that is due is handled:
+//! Billing's step of the daily job ([`BillingDay`]; the runner is
+//! `app::daily`). On each day every service that is due is handled:
 //! - a daily-charged service whose next day is unpaid gets that day priced by
 //!   the rule and charged if the balance covers it (or it is client-suspended,
 //!   or it is a weekend its tariff does not suspend on); otherwise it is
@@ -17,28 +15,24 @@
 //! was not committed. Writes go through the group-committing writer in chunks,
 //! so requests keep being served while the job runs.
 
-use super::facts::{self, current, save, target};
-use super::ledger::Decision;
-use super::ledger::{balance_in, record};
-use super::metrics::Outcome;
-use super::pricing::{binding, price_request, price_with};
-use super::{ApiError, App};
-use crate::domain::decision::Priced;
+use super::facts::{current, save, target};
+use super::requests::{price_request, priced};
+use crate::app::daily::{DailyReport, DailyStep, start_of};
+use crate::app::{ApiError, App, binding};
+use crate::contract::bindings::pricing;
+use crate::contract::hook::Hook;
+use crate::decide::{self, Decision, RuleInput};
+use crate::domain::ids::AccountId;
+use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
-use crate::hook::Hook;
-use crate::runtime::bindings::pricing;
-use crate::store::{
-    self, META, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, TARIFFS, WriteError,
-};
-use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use crate::ledger::{balance_in, record};
+use crate::store::{self, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, TARIFFS, WriteError};
+use chrono::{Datelike, NaiveDate, Weekday};
+use futures_util::future::BoxFuture;
 use redb::{ReadableTable, WriteTransaction};
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use utoipa::ToSchema;
 
-/// Where the last completed day is kept (days since 0001-01-01).
-const LAST_DAY_KEY: &str = "daily_job_last_day";
 /// Services handled per write transaction.
 const CHUNK: usize = 512;
 /// Passes over a day at most. A pass charges a daily service one day, so a
@@ -49,31 +43,29 @@ const PASSES: usize = 400;
 /// default decision is ~10 us, so about half a millisecond).
 const YIELD_EVERY: usize = 50;
 
-/// What the daily job did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct DailyReport {
-    /// Days run, in order.
-    pub days: Vec<NaiveDate>,
-    /// Days charged to daily-charged services.
-    pub charged: u64,
-    /// Daily services brought back once their balance covered a day.
-    pub reactivated: u64,
-    pub suspended: u64,
-    pub deleted: u64,
-    /// Services the rule could not price (logged). The day stays unpaid and
-    /// the service is charged it first by the next run that can price it.
-    pub failed: u64,
+/// Billing's part of each day: daily charges, expiry suspensions and
+/// auto-deletions (see the module's documentation).
+pub struct BillingDay;
+
+impl DailyStep for BillingDay {
+    fn run<'a>(
+        &'a self,
+        app: &'a App,
+        day: NaiveDate,
+        report: &'a mut DailyReport,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(app.billing_day(day, report))
+    }
 }
 
-impl DailyReport {
-    fn count(&mut self, outcome: DayOutcome) {
-        match outcome {
-            DayOutcome::Charged => self.charged += 1,
-            DayOutcome::Reactivated => self.reactivated += 1,
-            DayOutcome::Suspended => self.suspended += 1,
-            DayOutcome::Deleted => self.deleted += 1,
-            DayOutcome::Unchanged => {}
-        }
+/// Count what the job did to one service.
+fn count(report: &mut DailyReport, outcome: DayOutcome) {
+    match outcome {
+        DayOutcome::Charged => report.charged += 1,
+        DayOutcome::Reactivated => report.reactivated += 1,
+        DayOutcome::Suspended => report.suspended += 1,
+        DayOutcome::Deleted => report.deleted += 1,
+        DayOutcome::Unchanged => {}
     }
 }
 
@@ -82,7 +74,7 @@ enum Work {
     /// Price and charge a day of a daily-charged service.
     Charge {
         service: Service,
-        reseller: Option<u64>,
+        reseller: Option<AccountId>,
         request: Box<pricing::PriceRequest>,
         keep_on_unpaid: bool,
     },
@@ -95,38 +87,6 @@ enum Work {
 
 fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
-/// The last day the job completed on `store`, if it ever ran.
-pub fn last_day(store: &store::Store) -> Result<Option<NaiveDate>, store::StoreError> {
-    let read = store.read()?;
-    let Some(meta) = store::table_if_exists(&read, META)? else {
-        return Ok(None);
-    };
-    Ok(meta
-        .get(LAST_DAY_KEY)?
-        .and_then(|v| i32::try_from(v.value()).ok())
-        .and_then(NaiveDate::from_num_days_from_ce_opt))
-}
-
-/// On a store where the job never ran, record `day - 1` as done, so the
-/// first run handles `day` and every day after it, however late the first
-/// tick comes. Called at start, before any request is served.
-pub fn initialize(store: &store::Store, day: NaiveDate) -> Result<(), store::StoreError> {
-    let txn = store.begin_write()?;
-    {
-        let mut meta = txn.open_table(META)?;
-        if meta.get(LAST_DAY_KEY)?.is_none() {
-            let before = day.pred_opt().unwrap_or(day);
-            meta.insert(LAST_DAY_KEY, before.num_days_from_ce() as u64)?;
-        }
-        if meta.get(UNPAID_INDEX_KEY)?.is_none() {
-            move_unpaid_services(&txn)?;
-            meta.insert(UNPAID_INDEX_KEY, 1)?;
-        }
-    }
-    txn.commit()?;
-    Ok(())
 }
 
 /// The services in an expiry index that expired on or before `day` (days
@@ -146,33 +106,6 @@ fn expired_through(
     Ok(ids)
 }
 
-/// Set once unpaid period services live in their own index.
-const UNPAID_INDEX_KEY: &str = "services_unpaid_index";
-
-/// A store written before [`SERVICES_UNPAID`] existed keeps unpaid period
-/// services in the main expiry index; move them (once, at start).
-fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), store::StoreError> {
-    // (On a new store this creates the tables, empty.)
-    let services = txn.open_table(SERVICES)?;
-    let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY)?;
-    let mut unpaid = txn.open_table(SERVICES_UNPAID)?;
-    let mut moved = Vec::new();
-    for key in by_expiry.iter()? {
-        let (day, id) = key?.0.value();
-        if let Some(bytes) = services.get(id)? {
-            let service: Service = store::decode("services", id, bytes.value())?;
-            if facts::expiry_index(&service) == Some(facts::ExpiryIndex::Unpaid) {
-                moved.push((day, id));
-            }
-        }
-    }
-    for key in moved {
-        by_expiry.remove(key)?;
-        unpaid.insert(key, ())?;
-    }
-    Ok(())
-}
-
 impl App {
     /// Whether unpaid services of `tariff` are suspended on `day`.
     fn suspends_on(&self, tariff: &Tariff, day: NaiveDate) -> bool {
@@ -184,42 +117,8 @@ impl App {
         on_weekends || !is_weekend(day)
     }
 
-    /// The last day the job completed, if it ever ran.
-    pub fn last_daily_run(&self) -> Result<Option<NaiveDate>, ApiError> {
-        Ok(last_day(&self.store)?)
-    }
-
-    /// Run the job for every day after the last completed one through
-    /// `through`. On a store where it never ran, only `through` is run.
-    pub async fn run_daily_jobs(&self, through: NaiveDate) -> Result<DailyReport, ApiError> {
-        let _one_at_a_time = self.daily.lock().await;
-        let mut report = DailyReport::default();
-        let mut day = match self.last_daily_run()? {
-            Some(last) => last.succ_opt().unwrap_or(last),
-            None => through,
-        };
-        while day <= through {
-            self.run_day(day, &mut report).await?;
-            let n = day.num_days_from_ce() as u64;
-            self.writer
-                .write(move |txn| {
-                    let mut meta = txn.open_table(META).map_err(store::StoreError::from)?;
-                    meta.insert(LAST_DAY_KEY, n)
-                        .map_err(store::StoreError::from)?;
-                    Ok::<_, WriteError<ApiError>>(())
-                })
-                .await?;
-            report.days.push(day);
-            day = match day.succ_opt() {
-                Some(d) => d,
-                None => break,
-            };
-        }
-        self.metrics.daily_run(&report);
-        Ok(report)
-    }
-
-    async fn run_day(&self, day: NaiveDate, report: &mut DailyReport) -> Result<(), ApiError> {
+    /// Billing's work on `day`, in passes until a pass changes nothing.
+    async fn billing_day(&self, day: NaiveDate, report: &mut DailyReport) -> Result<(), ApiError> {
         // Services this run is done with although they are still due: their
         // rule failed, or they stay as they are (unpaid and still not
         // covered). Looking at them again in the same run changes nothing.
@@ -264,7 +163,7 @@ impl App {
         let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
         for entry in tariffs_table.iter()? {
             let (id, bytes) = entry?;
-            let tariff = super::facts::decode_tariff(id.value(), bytes.value())?;
+            let tariff = store::decoded::decode_tariff(id.value(), bytes.value())?;
             tariffs.insert(tariff.id, tariff);
         }
         let mut work = Vec::new();
@@ -335,7 +234,7 @@ impl App {
                 );
                 work.push(Work::Charge {
                     keep_on_unpaid: !self.suspends_on(tariff, day),
-                    reseller: tariff.reseller_id,
+                    reseller: tariff.reseller_id.map(AccountId),
                     service,
                     request: Box::new(request),
                 });
@@ -406,7 +305,7 @@ impl App {
                 } else {
                     pass.changed += 1;
                 }
-                report.count(o);
+                count(report, o);
             }
         }
         Ok(pass)
@@ -420,7 +319,7 @@ impl App {
         chunk: Vec<Work>,
         report: &mut DailyReport,
     ) -> Result<(Vec<Decided>, Vec<u64>), ApiError> {
-        let mut by_binding: HashMap<Option<u64>, Vec<Charge>> = HashMap::new();
+        let mut by_binding: HashMap<Option<AccountId>, Vec<Charge>> = HashMap::new();
         let mut decided = Vec::with_capacity(chunk.len());
         let mut failed = Vec::new();
         for item in chunk {
@@ -446,9 +345,9 @@ impl App {
                 .with_module(Hook::Pricing, reseller, async move |m| {
                     let mut results = Vec::with_capacity(items.len());
                     for (i, (service, request, keep)) in items.into_iter().enumerate() {
-                        let result = price_with(m, *request).await;
-                        self.metrics
-                            .rule_call(Hook::Pricing, &m.name, Outcome::of(&result));
+                        let result = decide::run(m, RuleInput::Pricing(*request)).await;
+                        self.count_call(Hook::Pricing, m, &result);
+                        let result = result.and_then(|d| Ok((priced(&d)?, d)));
                         results.push((service, result, keep));
                         // Each call is short and yields only on fuel; let
                         // requests on this thread in between calls.
@@ -461,7 +360,7 @@ impl App {
                 .await?;
             for (service, result, keep_on_unpaid) in results {
                 match result {
-                    Ok((decision, priced)) => decided.push(Decided::Charge {
+                    Ok((priced, decision)) => decided.push(Decided::Charge {
                         service,
                         decision: Box::new(decision),
                         priced,
@@ -511,11 +410,6 @@ enum Decided {
         service: Service,
         outcome: DayOutcome,
     },
-}
-
-/// The decision time of the daily job for `day`: its first instant.
-pub(crate) fn start_of(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
-    day.and_time(NaiveTime::MIN).and_utc()
 }
 
 /// Apply a daily price decision to a service inside the daily job's
@@ -583,82 +477,4 @@ fn apply_expiry(
     }
     save(txn, &mut service)?;
     Ok(outcome)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn service(id: u64, status: ServiceStatus, suspended_by: Option<SuspendedBy>) -> Service {
-        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
-        Service {
-            id,
-            client_id: 1,
-            reseller_id: None,
-            tariff_id: 1,
-            status,
-            months: 1,
-            addons: vec![],
-            username: format!("u{id}"),
-            domain: format!("u{id}.example"),
-            currency: "EUR".into(),
-            daily: false,
-            period_start: day("2026-01-05"),
-            expires: day("2026-02-05"),
-            suspended_at: suspended_by.map(|_| day("2026-02-05")),
-            suspended_by,
-            deleted_at: None,
-            created_at: "2026-01-05T06:00:00Z".parse().unwrap(),
-            version: 1,
-        }
-    }
-
-    fn keys(store: &store::Store, table: redb::TableDefinition<(i32, u64), ()>) -> Vec<u64> {
-        let read = store.read().unwrap();
-        let table = read.open_table(table).unwrap();
-        table
-            .iter()
-            .unwrap()
-            .map(|k| k.unwrap().0.value().1)
-            .collect()
-    }
-
-    /// A store written before the unpaid index kept every service in the
-    /// main one; the first start moves the unpaid period services, once.
-    #[test]
-    fn a_store_from_before_the_unpaid_index_is_moved_over_at_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store::Store::open_scratch(dir.path()).unwrap();
-        let txn = store.begin_write().unwrap();
-        {
-            let mut services = txn.open_table(SERVICES).unwrap();
-            let mut by_expiry = txn.open_table(SERVICES_BY_EXPIRY).unwrap();
-            for s in [
-                service(1, ServiceStatus::Active, None),
-                service(2, ServiceStatus::Suspended, Some(SuspendedBy::Expiry)),
-                service(3, ServiceStatus::Suspended, Some(SuspendedBy::Provider)),
-            ] {
-                services.insert(s.id, store::encode(&s).as_slice()).unwrap();
-                by_expiry
-                    .insert((s.expires.num_days_from_ce(), s.id), ())
-                    .unwrap();
-            }
-        }
-        txn.commit().unwrap();
-        let today = "2026-02-06".parse().unwrap();
-        initialize(&store, today).unwrap();
-        assert_eq!(keys(&store, SERVICES_BY_EXPIRY), [1, 3]);
-        assert_eq!(keys(&store, SERVICES_UNPAID), [2]);
-        // Once: a later start does not scan again (an entry put back in the
-        // main index by hand stays there).
-        let expires = service(2, ServiceStatus::Active, None).expires;
-        let txn = store.begin_write().unwrap();
-        txn.open_table(SERVICES_BY_EXPIRY)
-            .unwrap()
-            .insert((expires.num_days_from_ce(), 2), ())
-            .unwrap();
-        txn.commit().unwrap();
-        initialize(&store, today).unwrap();
-        assert_eq!(keys(&store, SERVICES_BY_EXPIRY), [1, 2, 3]);
-    }
 }

@@ -1,32 +1,25 @@
-//! The in-process API: what every endpoint does, without HTTP. Handlers, tests
-//! and the replay harness all call these functions.
+//! What every domain shares: the daemon's state ([`App`]), the caller,
+//! typed errors, idempotent writes, the daily job's runner and the metrics
+//! counters. Nothing here imports a domain (billing, ledger, tenancy...);
+//! domains add `impl App` blocks of their own.
 
-pub mod accounts;
-mod auth;
-pub mod candidates;
-pub mod clock;
+pub mod caller;
 pub mod daily;
-pub mod decision;
-mod error;
-mod facts;
+pub mod error;
 pub mod idempotency;
-pub mod ledger;
 pub mod metrics;
-mod order_policy;
-pub(crate) mod pricing;
-pub mod quotes;
-pub mod services;
-pub mod tariffs;
 
-pub use auth::{
-    Caller, ChosenKeyError, MIN_CHOSEN_SECRET, check_chosen_secret, find_key, generate_secret,
-    insert_key,
-};
+pub use caller::Caller;
 pub use error::ApiError;
 pub use idempotency::{Idempotency, Reply};
 
+use caller::KeyCache;
+use daily::DailyStep;
+use metrics::Metrics;
+
 use crate::clock::{Clock, TestClock};
-use crate::hook::Hook;
+use crate::contract::hook::Hook;
+use crate::domain::ids::AccountId;
 use crate::rules::{Registry, RulesReport};
 use crate::runtime::RuleModule;
 use crate::store::{Store, Writer};
@@ -63,19 +56,27 @@ pub struct App {
     pub registry: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
     /// Set when started in test-clock mode: the same clock, settable.
-    test_clock: Option<Arc<TestClock>>,
+    pub(crate) test_clock: Option<Arc<TestClock>>,
     pub store: Store,
-    writer: Writer,
-    options: Options,
+    pub(crate) writer: Writer,
+    pub(crate) options: Options,
     /// Bounds the rule calls in flight to the instance pool's size, so a burst
     /// queues instead of failing.
     calls: Semaphore,
     /// Held while the daily job runs: one run at a time.
     daily: tokio::sync::Mutex<()>,
-    /// API keys already resolved (see `auth::KeyCache`).
-    keys: auth::KeyCache,
+    /// What the daily job does each day, in order.
+    daily_steps: Vec<Box<dyn DailyStep>>,
+    /// API keys already resolved (see [`KeyCache`]).
+    pub(crate) keys: KeyCache,
     /// Counters for `GET /metrics`.
-    metrics: metrics::Metrics,
+    pub(crate) metrics: Metrics,
+}
+
+/// The key rule bindings are looked up by: a reseller's id, or none for the
+/// provider (`rules.toml`'s `[resellers.<id>]`).
+pub(crate) fn binding(reseller: Option<AccountId>) -> Option<String> {
+    reseller.map(|r| r.to_string())
 }
 
 /// Which module made a decision and what it cost; attached to every answer that
@@ -90,13 +91,15 @@ pub struct RuleStamp {
 }
 
 impl App {
-    /// `test_clock`: when given, it is the daemon's clock and `/v1/clock` can set it.
+    /// `test_clock`: when given, it is the daemon's clock and `/v1/clock` can
+    /// set it. `daily_steps`: what the daily job does each day, in order.
     pub fn new(
         registry: Arc<Registry>,
         test_clock: Option<Arc<TestClock>>,
         store: Store,
         writer: Writer,
         options: Options,
+        daily_steps: Vec<Box<dyn DailyStep>>,
     ) -> Self {
         let permits = registry.runtime().limits().max_concurrent as usize;
         let clock: Arc<dyn Clock> = match &test_clock {
@@ -112,8 +115,9 @@ impl App {
             options,
             calls: Semaphore::new(permits.max(1)),
             daily: tokio::sync::Mutex::new(()),
-            keys: auth::KeyCache::default(),
-            metrics: metrics::Metrics::default(),
+            daily_steps,
+            keys: KeyCache::default(),
+            metrics: Metrics::default(),
         }
     }
 
@@ -130,12 +134,10 @@ impl App {
     pub(crate) async fn with_module<T>(
         &self,
         hook: Hook,
-        reseller: Option<u64>,
+        reseller: Option<AccountId>,
         work: impl AsyncFnOnce(&RuleModule) -> T,
     ) -> Result<T, ApiError> {
-        let module = self
-            .registry
-            .resolve(hook, pricing::binding(reseller).as_deref());
+        let module = self.registry.resolve(hook, binding(reseller).as_deref());
         let _permit = self
             .calls
             .acquire()

@@ -4,7 +4,7 @@
 //! `enabled` changes.
 
 use super::facts::Reader;
-use super::{ApiError, App, Caller, Idempotency, Reply};
+use crate::app::{ApiError, App, Caller, Idempotency, Reply};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::invalid::invalid;
 use crate::domain::tariff::{Tariff, TariffSpec};

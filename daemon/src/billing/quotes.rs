@@ -6,15 +6,16 @@
 use super::order_policy::{
     check_enabled, check_minimum_period, check_period_on_sale, order_addons,
 };
-use super::pricing::price_request;
-use super::{ApiError, App, Caller, RuleStamp};
+use super::requests::price_request;
+use crate::app::{ApiError, App, Caller, RuleStamp};
+use crate::contract::bindings::pricing;
+use crate::contract::hook::Hook;
 use crate::domain::day;
+use crate::domain::ids::AccountId;
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
 use crate::domain::service::ServiceFacts;
 use crate::domain::tariff::{self, AddonQuantity, TariffSpec};
-use crate::hook::Hook;
-use crate::runtime::bindings::{pricing, types as wit};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -88,33 +89,6 @@ pub struct Quote {
     pub expires: NaiveDate,
     pub at: DateTime<Utc>,
     pub rule: RuleStamp,
-}
-
-/// Turn a rule's refusal into the API error a person can act on. Its text
-/// is the rule's own: control characters become spaces and it is cut at
-/// [`REFUSAL_CHARS`], so a rule cannot send megabytes or terminal escapes
-/// through the API and the log.
-pub(crate) fn rule_refusal(e: wit::RuleError) -> ApiError {
-    match e {
-        wit::RuleError::NotImplemented(m) => ApiError::NotImplemented(refusal_text(&m)),
-        wit::RuleError::Denied(m) => ApiError::Denied(refusal_text(&m)),
-        wit::RuleError::InvalidInput(m) => ApiError::RuleRejectedInput(refusal_text(&m)),
-    }
-}
-
-/// The longest refusal text passed on, in characters.
-const REFUSAL_CHARS: usize = 1000;
-
-fn refusal_text(text: &str) -> String {
-    let mut clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(REFUSAL_CHARS)
-        .collect();
-    if text.chars().count() > REFUSAL_CHARS {
-        clean.push_str(" [cut]");
-    }
-    clean
 }
 
 impl App {
@@ -207,7 +181,7 @@ impl App {
             service.as_ref(),
             at,
         );
-        let (decision, priced) = self.decide_price(reseller, request).await?;
+        let (decision, priced) = self.decide_price(reseller.map(AccountId), request).await?;
         Ok(Quote {
             currency: spec.currency,
             lines: priced.lines,
@@ -222,23 +196,5 @@ impl App {
                 fuel_used: decision.fuel_used,
             },
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refusal_text_is_cut_and_has_no_control_characters() {
-        assert_eq!(
-            refusal_text("not sold\nfor 3 months\u{1b}[31m"),
-            "not sold for 3 months [31m"
-        );
-        let long = "x".repeat(200_000);
-        let cut = refusal_text(&long);
-        assert_eq!(cut.chars().count(), REFUSAL_CHARS + " [cut]".len());
-        assert!(cut.ends_with(" [cut]"));
-        assert_eq!(refusal_text("fine"), "fine");
     }
 }

@@ -4,9 +4,10 @@
 //! answers again), so nobody's request fails: only these counters and the log
 //! show revenue stopping. Counters start at zero with the process.
 
-use super::daily::DailyReport;
-use super::{ApiError, App, Caller};
-use crate::hook::Hook;
+use super::App;
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::contract::hook::Hook;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -45,16 +46,17 @@ impl Outcome {
     }
 }
 
+/// The daily job's totals since start.
 #[derive(Default)]
-struct Daily {
-    days: u64,
-    charged: u64,
-    reactivated: u64,
-    suspended: u64,
-    deleted: u64,
-    failed: u64,
-    last_day: Option<NaiveDate>,
-    last_run_failed: u64,
+pub(crate) struct DailyCounters {
+    pub days: u64,
+    pub charged: u64,
+    pub reactivated: u64,
+    pub suspended: u64,
+    pub deleted: u64,
+    pub failed: u64,
+    pub last_day: Option<NaiveDate>,
+    pub last_run_failed: u64,
 }
 
 const OUTCOMES: [Outcome; 4] = [
@@ -73,7 +75,7 @@ pub struct Metrics {
     /// By module name: looked up by `&str`, so counting a call allocates
     /// nothing (it is on every quote's path).
     calls: Mutex<BTreeMap<String, ModuleCalls>>,
-    daily: Mutex<Daily>,
+    daily: Mutex<DailyCounters>,
 }
 
 impl Metrics {
@@ -91,18 +93,9 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn daily_run(&self, report: &DailyReport) {
-        let mut d = self.daily.lock().unwrap_or_else(|e| e.into_inner());
-        d.days += report.days.len() as u64;
-        d.charged += report.charged;
-        d.reactivated += report.reactivated;
-        d.suspended += report.suspended;
-        d.deleted += report.deleted;
-        d.failed += report.failed;
-        if let Some(last) = report.days.last() {
-            d.last_day = Some(*last);
-            d.last_run_failed = report.failed;
-        }
+    /// Count a run of the daily job.
+    pub(crate) fn daily_run(&self, count: impl FnOnce(&mut DailyCounters)) {
+        count(&mut self.daily.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
 
@@ -240,28 +233,5 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-    }
-
-    #[test]
-    fn daily_runs_add_up_and_the_last_one_is_kept() {
-        let m = Metrics::default();
-        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
-        m.daily_run(&DailyReport {
-            days: vec![day("2026-01-01"), day("2026-01-02")],
-            charged: 3,
-            failed: 2,
-            ..DailyReport::default()
-        });
-        m.daily_run(&DailyReport {
-            days: vec![day("2026-01-03")],
-            charged: 1,
-            ..DailyReport::default()
-        });
-        let d = m.daily.lock().unwrap();
-        assert_eq!((d.days, d.charged, d.failed), (3, 4, 2));
-        assert_eq!(
-            (d.last_day, d.last_run_failed),
-            (Some(day("2026-01-03")), 0)
-        );
     }
 }

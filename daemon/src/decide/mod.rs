@@ -1,0 +1,142 @@
+//! The decision seam: every rule call of every hook goes through here.
+//!
+//! A decision is made in four steps, the same for every hook:
+//! 1. the domain builds the request from the facts it gathered
+//!    ([`RuleInput`], one variant per hook);
+//! 2. [`App::decide`] resolves the module bound to the hook for the reseller
+//!    and calls it under the instance-pool permit, counting the outcome;
+//! 3. [`run`] validates the answer against the request ([`checks`]), so
+//!    nothing unchecked leaves this module;
+//! 4. the domain applies the [`Decision`] in its write transaction and
+//!    stores its receipt there ([`receipt::store`]), so `rulesd diff` can
+//!    re-run it with [`run`] again.
+//!
+//! To add a hook: a variant in [`RuleInput`] and [`RuleOutput`], its call
+//! and check in [`run`], and a `checks` module for its output.
+
+pub mod checks;
+pub mod receipt;
+
+use crate::app::metrics::Outcome;
+use crate::app::{ApiError, App};
+use crate::contract::bindings::types as wit;
+use crate::contract::hook::Hook;
+use crate::domain::ids::AccountId;
+use crate::runtime::RuleModule;
+use checks::{check_lines, check_price};
+pub use receipt::{Receipt, RuleInput, RuleOutput, Subject};
+
+/// A validated rule decision, ready to be applied and recorded with its receipt.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub hook: Hook,
+    pub module: String,
+    pub sha256: String,
+    pub fuel_used: u64,
+    pub input: RuleInput,
+    pub output: RuleOutput,
+}
+
+/// Call `module` with `input` and validate its answer. The one place a
+/// hook's call and its checks are paired: requests, the daily job and
+/// `rulesd diff` all decide through it.
+pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiError> {
+    let (output, fuel_used) = match &input {
+        RuleInput::Pricing(request) => {
+            let called = module.price(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let priced = check_price(&module.name, request, &decision)?;
+            (RuleOutput::Pricing(priced), called.fuel_used)
+        }
+        RuleInput::Proration(request) => {
+            let called = module.prorate(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let lines = check_lines(&module.name, &request.tariff.currency, &decision.lines)?;
+            (RuleOutput::Proration { lines }, called.fuel_used)
+        }
+    };
+    Ok(Decision {
+        hook: input.hook(),
+        module: module.name.clone(),
+        sha256: module.sha256.clone(),
+        fuel_used,
+        input,
+        output,
+    })
+}
+
+impl App {
+    /// Decide `input` with the module bound to its hook for `reseller` (None:
+    /// the provider's binding), counting the call for `GET /metrics`.
+    pub async fn decide(
+        &self,
+        reseller: Option<AccountId>,
+        input: RuleInput,
+    ) -> Result<Decision, ApiError> {
+        let hook = input.hook();
+        self.with_module(hook, reseller, async move |m| {
+            let result = run(m, input).await;
+            self.count_call(hook, m, &result);
+            result
+        })
+        .await?
+    }
+
+    /// Count a rule call's outcome for `GET /metrics`.
+    pub(crate) fn count_call<T>(
+        &self,
+        hook: Hook,
+        module: &RuleModule,
+        result: &Result<T, ApiError>,
+    ) {
+        self.metrics
+            .rule_call(hook, &module.name, Outcome::of(result));
+    }
+}
+
+/// Turn a rule's refusal into the API error a person can act on. Its text
+/// is the rule's own: control characters become spaces and it is cut at
+/// [`REFUSAL_CHARS`], so a rule cannot send megabytes or terminal escapes
+/// through the API and the log.
+pub(crate) fn rule_refusal(e: wit::RuleError) -> ApiError {
+    match e {
+        wit::RuleError::NotImplemented(m) => ApiError::NotImplemented(refusal_text(&m)),
+        wit::RuleError::Denied(m) => ApiError::Denied(refusal_text(&m)),
+        wit::RuleError::InvalidInput(m) => ApiError::RuleRejectedInput(refusal_text(&m)),
+    }
+}
+
+/// The longest refusal text passed on, in characters.
+const REFUSAL_CHARS: usize = 1000;
+
+/// A refusal's text without control characters (a rule could forge log
+/// lines) and at most [`REFUSAL_CHARS`] long.
+fn refusal_text(text: &str) -> String {
+    let mut clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(REFUSAL_CHARS)
+        .collect();
+    if text.chars().count() > REFUSAL_CHARS {
+        clean.push_str(" [cut]");
+    }
+    clean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_text_is_cut_and_has_no_control_characters() {
+        assert_eq!(
+            refusal_text("not sold\nfor 3 months\u{1b}[31m"),
+            "not sold for 3 months [31m"
+        );
+        let long = "x".repeat(200_000);
+        let cut = refusal_text(&long);
+        assert_eq!(cut.chars().count(), REFUSAL_CHARS + " [cut]".len());
+        assert!(cut.ends_with(" [cut]"));
+        assert_eq!(refusal_text("fine"), "fine");
+    }
+}

@@ -1,0 +1,5 @@
+//! Accounts (provider, resellers, clients, client groups), API keys and
+//! authentication.
+
+pub mod accounts;
+pub mod auth;
