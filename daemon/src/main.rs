@@ -1,6 +1,7 @@
 //! The `rulesd` command line.
 
 use clap::{Parser, Subcommand};
+use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
 use rulesd::runtime::Limits;
 use rulesd::server::{self, Config, Daemon};
 use std::net::SocketAddr;
@@ -210,36 +211,13 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn replay(args: ReplayArgs) -> ExitCode {
-    use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
-    // The directories named are checked before anything is read or run: a
-    // mistyped --rules would otherwise replay on the embedded defaults and
-    // pass, and an existing --keep-data would replay into an old store.
-    if let Some(dir) = &args.rules
-        && let Err(e) = server::check_rules_dir(dir)
-    {
-        eprintln!("rulesd: --rules: {e}");
-        return ExitCode::from(2);
-    }
-    if let Some(dir) = &args.keep_data
-        && let Err(e) = replay::check_keep_data(dir)
-    {
-        eprintln!("rulesd: --keep-data: {e}");
-        return ExitCode::from(2);
-    }
-    let files = match replay::collect(&args.scenarios) {
-        Ok(f) => f,
+    let files = match check_replay_args(&args) {
+        Ok(files) => files,
         Err(e) => {
-            eprintln!("rulesd: {e}");
+            eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    if args.keep_data.is_some() && files.len() != 1 {
-        eprintln!(
-            "rulesd: --keep-data needs exactly one scenario; {} were named",
-            files.len()
-        );
-        return ExitCode::from(2);
-    }
     // One compile cache for the whole run, private to this process.
     let cache = match tempfile::tempdir() {
         Ok(dir) => dir,
@@ -248,9 +226,51 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let loaded = load_scenarios(&files);
+    let progress = replay_progress(&loaded);
+    let options = RunOptions {
+        rules_dir: args.rules,
+        data_dir: args.keep_data,
+        cache_dir: Some(cache.path().to_path_buf()),
+        progress: Some(progress.clone()),
+    };
+    let reports = run_scenarios(&files, loaded, &options, &progress).await;
+    progress.finish_and_clear();
+    print_reports(&reports, args.json)
+}
+
+/// Checks `replay`'s options and collects the scenario files named; the
+/// error is the line to print on stderr.
+fn check_replay_args(args: &ReplayArgs) -> Result<Vec<PathBuf>, String> {
+    // The directories named are checked before anything is read or run: a
+    // mistyped --rules would otherwise replay on the embedded defaults and
+    // pass, and an existing --keep-data would replay into an old store.
+    if let Some(dir) = &args.rules
+        && let Err(e) = server::check_rules_dir(dir)
+    {
+        return Err(format!("rulesd: --rules: {e}"));
+    }
+    if let Some(dir) = &args.keep_data
+        && let Err(e) = replay::check_keep_data(dir)
+    {
+        return Err(format!("rulesd: --keep-data: {e}"));
+    }
+    let files = replay::collect(&args.scenarios).map_err(|e| format!("rulesd: {e}"))?;
+    if args.keep_data.is_some() && files.len() != 1 {
+        return Err(format!(
+            "rulesd: --keep-data needs exactly one scenario; {} were named",
+            files.len()
+        ));
+    }
+    Ok(files)
+}
+
+/// Parses every scenario file, printing an ERROR line for each that cannot
+/// be read or parsed.
+fn load_scenarios(files: &[PathBuf]) -> Vec<Result<Scenario, ReplayError>> {
     // Parse everything first: a broken file is reported before anything runs,
     // and the progress bar knows the total number of steps.
-    let loaded: Vec<Result<Scenario, ReplayError>> = files
+    files
         .iter()
         .map(|file| {
             Scenario::load(file).map_err(|e| {
@@ -258,29 +278,37 @@ async fn replay(args: ReplayArgs) -> ExitCode {
                 e.into()
             })
         })
-        .collect();
+        .collect()
+}
+
+/// A progress bar over the steps (setup included) of the scenarios loaded.
+fn replay_progress(loaded: &[Result<Scenario, ReplayError>]) -> indicatif::ProgressBar {
     let total: usize = loaded
         .iter()
         .flatten()
         .map(|s| s.setup.len() + s.steps.len())
         .sum();
-    let progress = indicatif::ProgressBar::new(total as u64).with_style(
+    indicatif::ProgressBar::new(total as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let options = RunOptions {
-        rules_dir: args.rules,
-        data_dir: args.keep_data,
-        cache_dir: Some(cache.path().to_path_buf()),
-        progress: Some(progress.clone()),
-    };
+    )
+}
+
+/// Runs the scenarios that loaded, in order, printing an ERROR line for each
+/// that could not run, and returns one report per file.
+async fn run_scenarios(
+    files: &[PathBuf],
+    loaded: Vec<Result<Scenario, ReplayError>>,
+    options: &RunOptions,
+    progress: &indicatif::ProgressBar,
+) -> Vec<Report> {
     // One report per file, in order, including those that could not run.
     let mut reports = Vec::with_capacity(files.len());
     for (file, loaded) in files.iter().zip(loaded) {
         let result = match loaded {
             Ok(scenario) => {
                 progress.set_message(scenario.name.clone());
-                let result = replay::run(&scenario, &options).await;
+                let result = replay::run(&scenario, options).await;
                 if let Err(e) = &result {
                     progress.suspend(|| eprintln!("ERROR {e}"));
                 }
@@ -290,15 +318,21 @@ async fn replay(args: ReplayArgs) -> ExitCode {
         };
         reports.push(Report::new(file, result));
     }
-    progress.finish_and_clear();
+    reports
+}
+
+/// Prints the reports (as JSON, or one line per scenario that ran and a
+/// summary) and returns the exit status: failure if any scenario failed or
+/// could not run.
+fn print_reports(reports: &[Report], json: bool) -> ExitCode {
     let count = |f: fn(&Report) -> bool| reports.iter().filter(|r| f(r)).count();
     let passed = count(|r| matches!(r, Report::Ok(_)));
     let failed = count(|r| matches!(r, Report::Fail(_)));
     let broken = count(|r| matches!(r, Report::Error { .. }));
-    if args.json {
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
+            serde_json::to_string_pretty(reports).unwrap_or_default()
         );
     } else {
         for o in reports.iter().filter_map(|r| match r {
@@ -318,9 +352,10 @@ async fn replay(args: ReplayArgs) -> ExitCode {
                 print!("{}", replay::describe(f));
             }
         }
+        // One report per scenario file named.
         println!(
             "{} scenario(s): {passed} passed, {failed} failed, {broken} could not run",
-            files.len(),
+            reports.len(),
         );
     }
     if failed + broken == 0 {

@@ -135,48 +135,8 @@ impl Daemon {
     pub fn build(config: &Config) -> Result<Daemon, StartError> {
         // Everything the config can get wrong is checked before the store is
         // opened or created: a refused start changes nothing.
-        config.limits.validate()?;
-        if let Some(key) = &config.provider_key {
-            auth::check_chosen_secret(key.trim())?;
-        }
-        if let Some(dir) = &config.rules_dir {
-            check_rules_dir(dir)?;
-        }
-        let runtime = match &config.cache_dir {
-            // Given from outside: maybe shared with other daemons.
-            Some(dir) => Runtime::new(config.limits, Some(dir.clone())),
-            None => Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
-                .map(Runtime::pruning_cache),
-        };
-        let runtime = Arc::new(runtime.map_err(StartError::Runtime)?);
-        let default = runtime
-            .load(
-                rules::DEFAULT_MODULE_NAME,
-                rules::DEFAULT_MODULE,
-                ModuleSource::Embedded,
-            )
-            .map_err(StartError::Embedded)?;
-        let registry = Arc::new(Registry::new(
-            runtime,
-            Arc::new(default),
-            config.rules_dir.clone(),
-        ));
-        // The first load happens before the store is opened: a start refused
-        // because a binding cannot be served leaves the store
-        // untouched (and generates no provider key).
-        registry.reload();
-        if let Some(dir) = &config.rules_dir {
-            let errors = registry.unservable_bindings();
-            if !errors.is_empty() {
-                return Err(StartError::Rules {
-                    path: dir.clone(),
-                    errors,
-                });
-            }
-        }
-        // The start is not refused for the rules: only now may the cache lose
-        // what this configuration does not use.
-        registry.prune_cache();
+        check_config(config)?;
+        let registry = load_rules(config)?;
         let watcher = rules::watch(registry.clone()).map_err(|e| StartError::RulesDir {
             path: config.rules_dir.clone().unwrap_or_default(),
             detail: format!("cannot watch: {e}"),
@@ -186,20 +146,8 @@ impl Daemon {
         } else {
             Store::open_scratch(&config.data_dir)?
         };
-        let (generated_provider_key, ignored_provider_key) = bootstrap_provider(&store, config)?;
-        if let Some(why) = &ignored_provider_key {
-            tracing::warn!(
-                data_dir = %config.data_dir.display(),
-                "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
-            );
-        }
-        let test_start = match config.test_clock {
-            Some(start) => Some(resume_test_clock(&store, start)?),
-            None => None,
-        };
-        let today = test_start.unwrap_or_else(chrono::Utc::now).date_naive();
-        store::migrations::run(&store)?;
-        daily::initialize(&store, today)?;
+        let (generated_provider_key, ignored_provider_key) = provider_keys(&store, config)?;
+        let test_start = prepare_store(&store, config)?;
         let test_clock = test_start.map(|start| Arc::new(TestClock::new(start)));
         // Without fsync there is nothing for group commit to share: a
         // scratch store writes in its session.
@@ -212,17 +160,7 @@ impl Daemon {
             config.options.clone(),
             vec![Box::new(BillingDay)],
         ));
-        // A scratch store (a replay) has no periodic tasks: its test clock
-        // moves only through the API, which runs the daily job itself, and a
-        // task's writes would interleave with the steps at random.
-        let background = if config.durable {
-            vec![
-                spawn_pruning(Arc::downgrade(&app)),
-                spawn_daily_job(Arc::downgrade(&app)),
-            ]
-        } else {
-            Vec::new()
-        };
+        let background = spawn_background(&app, config.durable);
         Ok(Daemon {
             app,
             generated_provider_key,
@@ -230,6 +168,117 @@ impl Daemon {
             _watcher: watcher,
             background,
         })
+    }
+}
+
+/// Checks what a config can get wrong without touching anything: the rule
+/// limits, a chosen provider key and the rules directory.
+fn check_config(config: &Config) -> Result<(), StartError> {
+    config.limits.validate()?;
+    if let Some(key) = &config.provider_key {
+        auth::check_chosen_secret(key.trim())?;
+    }
+    if let Some(dir) = &config.rules_dir {
+        check_rules_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The rule runtime, with its compile cache in the given directory or in
+/// `data_dir/compiled` (pruned on reloads).
+fn new_runtime(config: &Config) -> Result<Arc<Runtime>, StartError> {
+    let runtime = match &config.cache_dir {
+        // Given from outside: maybe shared with other daemons.
+        Some(dir) => Runtime::new(config.limits, Some(dir.clone())),
+        None => Runtime::new(config.limits, Some(config.data_dir.join("compiled")))
+            .map(Runtime::pruning_cache),
+    };
+    Ok(Arc::new(runtime.map_err(StartError::Runtime)?))
+}
+
+/// Builds the rule registry over the embedded defaults and does the first
+/// load of the rules directory, refusing to start if a bound hook cannot be
+/// served; then prunes the compile cache.
+fn load_rules(config: &Config) -> Result<Arc<Registry>, StartError> {
+    let runtime = new_runtime(config)?;
+    let default = runtime
+        .load(
+            rules::DEFAULT_MODULE_NAME,
+            rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .map_err(StartError::Embedded)?;
+    let registry = Arc::new(Registry::new(
+        runtime,
+        Arc::new(default),
+        config.rules_dir.clone(),
+    ));
+    // The first load happens before the store is opened: a start refused
+    // because a binding cannot be served leaves the store
+    // untouched (and generates no provider key).
+    registry.reload();
+    if let Some(dir) = &config.rules_dir {
+        let errors = registry.unservable_bindings();
+        if !errors.is_empty() {
+            return Err(StartError::Rules {
+                path: dir.clone(),
+                errors,
+            });
+        }
+    }
+    // The start is not refused for the rules: only now may the cache lose
+    // what this configuration does not use.
+    registry.prune_cache();
+    Ok(registry)
+}
+
+/// Bootstraps the provider (see [`bootstrap_provider`]) and logs a warning
+/// when the given provider key is ignored. Returns the generated key and why
+/// the given one was ignored.
+fn provider_keys(
+    store: &Store,
+    config: &Config,
+) -> Result<(Option<String>, Option<IgnoredKey>), StartError> {
+    let (generated_provider_key, ignored_provider_key) = bootstrap_provider(store, config)?;
+    if let Some(why) = &ignored_provider_key {
+        tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            "the given provider key (--provider-key / RULESD_PROVIDER_KEY) is ignored: {why}"
+        );
+    }
+    Ok((generated_provider_key, ignored_provider_key))
+}
+
+/// Works out where a test clock starts (see [`resume_test_clock`]), runs the
+/// store's migrations and initializes the daily job for today. Returns the
+/// test clock's start, if there is a test clock.
+fn prepare_store(
+    store: &Store,
+    config: &Config,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, StartError> {
+    let test_start = match config.test_clock {
+        Some(start) => Some(resume_test_clock(store, start)?),
+        None => None,
+    };
+    let today = test_start.unwrap_or_else(chrono::Utc::now).date_naive();
+    store::migrations::run(store)?;
+    daily::initialize(store, today)?;
+    Ok(test_start)
+}
+
+/// Starts the periodic tasks (pruning, the daily job) for a durable store;
+/// none for a scratch one.
+fn spawn_background(app: &Arc<App>, durable: bool) -> Vec<tokio::task::JoinHandle<()>> {
+    // A scratch store (a replay) has no periodic tasks: its test clock
+    // moves only through the API, which runs the daily job itself, and a
+    // task's writes would interleave with the steps at random.
+    if durable {
+        vec![
+            spawn_pruning(Arc::downgrade(app)),
+            spawn_daily_job(Arc::downgrade(app)),
+        ]
+    } else {
+        Vec::new()
     }
 }
 

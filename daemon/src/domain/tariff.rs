@@ -376,6 +376,18 @@ pub const DOMAIN_MACROS: [&str; 3] = ["USERNAME", "TYPE", "ID"];
 
 impl TariffSpec {
     pub fn validate(&self) -> Result<(), Invalid> {
+        self.check_identity()?;
+        self.check_prices()?;
+        self.check_charging()?;
+        self.check_late_fee()?;
+        self.check_minimum_order_period()?;
+        self.check_limits()?;
+        self.check_templates()?;
+        self.check_addon_terms()
+    }
+
+    /// Checks the name, the currency code and the product type.
+    fn check_identity(&self) -> Result<(), Invalid> {
         check_text("tariff.name", &self.name, 200)?;
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(
@@ -386,7 +398,12 @@ impl TariffSpec {
                 ),
             ));
         }
-        check_text("tariff.product_type", &self.product_type, 64)?;
+        check_text("tariff.product_type", &self.product_type, 64)
+    }
+
+    /// Checks the order and renewal prices: at least one order price, valid
+    /// periods, and no renewal price for a period that cannot be ordered.
+    fn check_prices(&self) -> Result<(), Invalid> {
         if self.prices.is_empty() {
             return Err(invalid(
                 "tariff.prices",
@@ -403,6 +420,12 @@ impl TariffSpec {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Checks the setup fee, daily charging and calendar-based charges, which
+    /// exclude each other.
+    fn check_charging(&self) -> Result<(), Invalid> {
         check_money("tariff.setup_fee", self.setup_fee)?;
         if let Some(d) = &self.daily {
             match d.price {
@@ -430,6 +453,11 @@ impl TariffSpec {
                 format!("{} is not a day between 1 and 28", c.pro_rata_day),
             ));
         }
+        Ok(())
+    }
+
+    /// Checks the late fee's amount or percentage.
+    fn check_late_fee(&self) -> Result<(), Invalid> {
         match &self.late_fee {
             LateFee::None | LateFee::RenewFromSuspension => {}
             LateFee::Fixed { amount } => check_money("tariff.late_fee.amount", *amount)?,
@@ -443,30 +471,43 @@ impl TariffSpec {
                 }
             }
         }
-        if let Some(m) = &self.minimum_period {
-            if m.length == 0 {
-                return Err(invalid(
-                    "tariff.minimum_period.length",
-                    "must be at least 1",
-                ));
-            }
-            // A minimum that no period on sale reaches (even at 31 days a
-            // month) would make a tariff nobody can order.
-            let reaches = |months: u32| match m.unit {
-                PeriodUnit::Months => months >= m.length,
-                PeriodUnit::Days => months * 31 >= m.length,
-            };
-            if !self
-                .prices
-                .iter()
-                .any(|p| self.sells(p.months) && reaches(p.months))
-            {
-                return Err(invalid(
-                    "tariff.minimum_period",
-                    "no period this tariff sells is as long as its minimum order period",
-                ));
-            }
+        Ok(())
+    }
+
+    /// Checks that the minimum order period, if any, is positive and reached
+    /// by some period the tariff sells.
+    fn check_minimum_order_period(&self) -> Result<(), Invalid> {
+        let Some(m) = &self.minimum_period else {
+            return Ok(());
+        };
+        if m.length == 0 {
+            return Err(invalid(
+                "tariff.minimum_period.length",
+                "must be at least 1",
+            ));
         }
+        // A minimum that no period on sale reaches (even at 31 days a
+        // month) would make a tariff nobody can order.
+        let reaches = |months: u32| match m.unit {
+            PeriodUnit::Months => months >= m.length,
+            PeriodUnit::Days => months * 31 >= m.length,
+        };
+        if !self
+            .prices
+            .iter()
+            .any(|p| self.sells(p.months) && reaches(p.months))
+        {
+            return Err(invalid(
+                "tariff.minimum_period",
+                "no period this tariff sells is as long as its minimum order period",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the per-client service limit, the simultaneous order limit and
+    /// that no client group is both allowed and forbidden.
+    fn check_limits(&self) -> Result<(), Invalid> {
         for (field, v) in [
             ("tariff.services_per_client", self.services_per_client),
             ("tariff.simultaneous_orders", self.simultaneous_orders),
@@ -494,6 +535,11 @@ impl TariffSpec {
                 format!("group {g} is both allowed and forbidden"),
             ));
         }
+        Ok(())
+    }
+
+    /// Checks the username and domain templates: their length and macros.
+    fn check_templates(&self) -> Result<(), Invalid> {
         // Seed 002: a username template has at most 16 characters, so a
         // template cannot cut its own @ID@ off.
         check_text(
@@ -510,7 +556,12 @@ impl TariffSpec {
             "tariff.domain_template",
             &self.domain_template,
             &DOMAIN_MACROS,
-        )?;
+        )
+    }
+
+    /// Checks each addon: a known resource, a unit, consistent bounds, a
+    /// valid price, and no resource listed twice.
+    fn check_addon_terms(&self) -> Result<(), Invalid> {
         for (i, a) in self.addons.iter().enumerate() {
             let f = format!("tariff.addons[{i}]");
             if !RESOURCES.contains(&a.resource.as_str()) {

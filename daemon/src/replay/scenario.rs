@@ -173,108 +173,18 @@ impl Scenario {
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-        let lines = Lines::new(text);
-        let error = |span: Option<Range<usize>>, message: String| ScenarioError {
-            file: file.into(),
-            line: span.map_or(0, |s| lines.of(s.start)),
-            message,
+        let source = Source {
+            file,
+            lines: Lines::new(text),
         };
-        let raw: RawScenario = toml::from_str(text).map_err(|e| {
-            // toml's message repeats the source line; keep its first line.
-            let message = e
-                .message()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string();
-            error(e.span(), message)
-        })?;
-        let start = instant(raw.start.get_ref()).map_err(|m| error(Some(raw.start.span()), m))?;
-        let base = file.parent().unwrap_or(Path::new("."));
-        let mut rules = BTreeMap::new();
-        for (hook, path) in raw.rules {
-            let full = base.join(path.get_ref());
-            if !full.is_file() {
-                return Err(error(
-                    Some(path.span()),
-                    format!("rules.{hook}: no module file {}", full.display()),
-                ));
-            }
-            rules.insert(hook, full);
-        }
-        let steps = |raw: Vec<Spanned<RawStep>>, setup: bool| -> Result<Vec<Step>, ScenarioError> {
-            let mut out = Vec::with_capacity(raw.len());
-            let mut last = start;
-            // Whether a step before this one named its time.
-            let mut timed = false;
-            for spanned in raw {
-                let span = spanned.span();
-                let step = spanned.into_inner();
-                let line = lines.of(span.start);
-                let at = match &step.at {
-                    None => None,
-                    Some(_) if setup => {
-                        return Err(error(
-                            Some(span),
-                            "setup runs at the scenario's start; move timed calls to [[step]]"
-                                .into(),
-                        ));
-                    }
-                    Some(at) => {
-                        let t = instant(at.get_ref()).map_err(|m| error(Some(at.span()), m))?;
-                        if t < last {
-                            let before = if timed {
-                                "the previous step's"
-                            } else {
-                                "the scenario's start,"
-                            };
-                            return Err(error(
-                                Some(at.span()),
-                                format!("time goes backwards: {t} is before {before} {last}"),
-                            ));
-                        }
-                        last = t;
-                        timed = true;
-                        Some(t)
-                    }
-                };
-                let op = step.op.get_ref();
-                let (method, path) = op
-                    .split_once(' ')
-                    .filter(|(m, p)| METHODS.contains(m) && p.starts_with('/'))
-                    .ok_or_else(|| {
-                        error(
-                            Some(step.op.span()),
-                            format!(
-                                "unknown operation {op:?}: write it as METHOD /path, e.g. \"POST /v1/services\" (methods: {})",
-                                METHODS.join(", ")
-                            ),
-                        )
-                    })?;
-                let expect = step.expect.map_or_else(Expect::default, |e| Expect {
-                    status: e.status,
-                    error: e.error,
-                    body: e.body.map(json),
-                });
-                out.push(Step {
-                    line,
-                    at,
-                    method: method.to_string(),
-                    path: path.trim().to_string(),
-                    body: step.body.map(json),
-                    save: step.save,
-                    expect,
-                });
-            }
-            Ok(out)
-        };
-        let setup = steps(raw.setup, true)?;
-        let steps = steps(raw.step, false)?;
+        let raw = source.toml(text)?;
+        let start =
+            instant(raw.start.get_ref()).map_err(|m| source.error(Some(raw.start.span()), m))?;
+        let rules = source.rules(raw.rules)?;
+        let setup = source.steps(raw.setup, true, start)?;
+        let steps = source.steps(raw.step, false, start)?;
         if steps.is_empty() && setup.is_empty() {
-            return Err(error(
-                None,
-                "the scenario has no [[setup]] or [[step]]".into(),
-            ));
+            return Err(source.error(None, "the scenario has no [[setup]] or [[step]]".into()));
         }
         Ok(Scenario {
             file: file.into(),
@@ -283,6 +193,153 @@ impl Scenario {
             rules,
             setup,
             steps,
+        })
+    }
+}
+
+/// The scenario file being parsed: its path and line table, to say where an
+/// error is.
+struct Source<'a> {
+    file: &'a Path,
+    lines: Lines,
+}
+
+impl Source<'_> {
+    /// An error at the line of `span` (no line without one).
+    fn error(&self, span: Option<Range<usize>>, message: String) -> ScenarioError {
+        ScenarioError {
+            file: self.file.into(),
+            line: span.map_or(0, |s| self.lines.of(s.start)),
+            message,
+        }
+    }
+
+    /// Reads the file's TOML into its raw shape.
+    fn toml(&self, text: &str) -> Result<RawScenario, ScenarioError> {
+        toml::from_str(text).map_err(|e| {
+            // toml's message repeats the source line; keep its first line.
+            let message = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string();
+            self.error(e.span(), message)
+        })
+    }
+
+    /// Resolves each hook's module file against the scenario's directory and
+    /// checks that it exists.
+    fn rules(
+        &self,
+        raw: BTreeMap<Hook, Spanned<String>>,
+    ) -> Result<BTreeMap<Hook, PathBuf>, ScenarioError> {
+        let base = self.file.parent().unwrap_or(Path::new("."));
+        let mut rules = BTreeMap::new();
+        for (hook, path) in raw {
+            let full = base.join(path.get_ref());
+            if !full.is_file() {
+                return Err(self.error(
+                    Some(path.span()),
+                    format!("rules.{hook}: no module file {}", full.display()),
+                ));
+            }
+            rules.insert(hook, full);
+        }
+        Ok(rules)
+    }
+
+    /// Parses the `[[setup]]` (`setup`) or `[[step]]` steps, checking that
+    /// setup steps name no time and that time never goes backwards from
+    /// `start`.
+    fn steps(
+        &self,
+        raw: Vec<Spanned<RawStep>>,
+        setup: bool,
+        start: DateTime<Utc>,
+    ) -> Result<Vec<Step>, ScenarioError> {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut last = start;
+        // Whether a step before this one named its time.
+        let mut timed = false;
+        for spanned in raw {
+            let span = spanned.span();
+            let step = spanned.into_inner();
+            let line = self.lines.of(span.start);
+            let at = match &step.at {
+                None => None,
+                Some(_) if setup => {
+                    return Err(self.error(
+                        Some(span),
+                        "setup runs at the scenario's start; move timed calls to [[step]]".into(),
+                    ));
+                }
+                Some(at) => Some(self.step_time(at, &mut last, &mut timed)?),
+            };
+            out.push(self.step(line, at, step)?);
+        }
+        Ok(out)
+    }
+
+    /// The time a step names, which must not be before `last` (the previous
+    /// timed step's, or the start when `timed` is false); both are advanced.
+    fn step_time(
+        &self,
+        at: &Spanned<When>,
+        last: &mut DateTime<Utc>,
+        timed: &mut bool,
+    ) -> Result<DateTime<Utc>, ScenarioError> {
+        let t = instant(at.get_ref()).map_err(|m| self.error(Some(at.span()), m))?;
+        if t < *last {
+            let before = if *timed {
+                "the previous step's"
+            } else {
+                "the scenario's start,"
+            };
+            return Err(self.error(
+                Some(at.span()),
+                format!("time goes backwards: {t} is before {before} {last}"),
+            ));
+        }
+        *last = t;
+        *timed = true;
+        Ok(t)
+    }
+
+    /// Builds a step from its raw form, at `line` and time `at`, splitting its
+    /// operation into a known method and a path.
+    fn step(
+        &self,
+        line: usize,
+        at: Option<DateTime<Utc>>,
+        step: RawStep,
+    ) -> Result<Step, ScenarioError> {
+        let op = step.op.get_ref();
+        let (method, path) = op
+            .split_once(' ')
+            .filter(|(m, p)| METHODS.contains(m) && p.starts_with('/'))
+            .ok_or_else(|| {
+                self.error(
+                    Some(step.op.span()),
+                    format!(
+                        "unknown operation {op:?}: write it as METHOD /path, e.g. \"POST /v1/services\" (methods: {})",
+                        METHODS.join(", ")
+                    ),
+                )
+            })?;
+        let expect = step.expect.map_or_else(Expect::default, |e| Expect {
+            status: e.status,
+            error: e.error,
+            body: e.body.map(json),
+        });
+        Ok(Step {
+            line,
+            at,
+            method: method.to_string(),
+            path: path.trim().to_string(),
+            body: step.body.map(json),
+            save: step.save,
+            expect,
         })
     }
 }
