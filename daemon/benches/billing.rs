@@ -24,7 +24,7 @@ use memory::{mib, proc_status_kib};
 use chrono::{DateTime, NaiveDate, Utc};
 use common::percentile;
 use rulesd::app::{App, Caller};
-use rulesd::billing::services::OrderRequest;
+use rulesd::billing::model::OrderRequest;
 use rulesd::domain::tariff::{Tariff, TariffSpec};
 use rulesd::ledger::NewAdjustment;
 use rulesd::ops::clock::ClockState;
@@ -261,7 +261,7 @@ async fn inprocess_orders(clients: usize) -> Load {
     let served = serve().await;
     let app = served.daemon.app.clone();
     let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
-    let tariff = created::<Tariff>(
+    let tariff = created::<Tariff, _>(
         app.create_tariff(caller, tariff_spec(order_tariff()), None)
             .await,
     )
@@ -384,8 +384,10 @@ fn job_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
 }
 
-fn created<T: serde::de::DeserializeOwned>(
-    r: Result<rulesd::app::Reply, rulesd::app::ApiError>,
+/// A fresh mutation's answer read as `T` (the bench sends no
+/// Idempotency-Key, so nothing is replayed).
+fn created<T: serde::de::DeserializeOwned, W: serde::Serialize>(
+    r: Result<rulesd::app::Written<W>, rulesd::app::ApiError>,
 ) -> T {
     r.unwrap().json().unwrap()
 }
@@ -428,7 +430,7 @@ async fn create_clients(app: &Arc<App>, caller: Caller, n: usize) -> Vec<u64> {
                 reseller_id: None,
                 group_id: None,
             };
-            created::<Value>(app.create_client(caller, req, None).await)["id"]
+            created::<Value, _>(app.create_client(caller, req, None).await)["id"]
                 .as_u64()
                 .unwrap()
         }
@@ -466,7 +468,7 @@ async fn daily_setup(dir: &Path) {
     let app = daemon.app.clone();
     let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let t = Instant::now();
-    let period = created::<Tariff>(
+    let period = created::<Tariff, _>(
         app.create_tariff(
             caller,
             tariff_spec(json!({"name": "Monthly", "currency": "EUR",
@@ -476,7 +478,7 @@ async fn daily_setup(dir: &Path) {
         )
         .await,
     );
-    let daily = created::<Tariff>(
+    let daily = created::<Tariff, _>(
         app.create_tariff(
             caller,
             tariff_spec(json!({"name": "Daily", "currency": "EUR",

@@ -22,7 +22,7 @@ use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, Utc};
 use rulesd::app::{App, Caller};
-use rulesd::billing::services::{OrderRequest, RenewRequest};
+use rulesd::billing::model::{OrderRequest, RenewRequest};
 use rulesd::decide::{Receipt, Subject};
 use rulesd::domain::ids::{ReceiptId, ServiceId};
 use rulesd::domain::tariff::{Tariff, TariffSpec};
@@ -103,15 +103,17 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn created<T: serde::de::DeserializeOwned>(
-    r: Result<rulesd::app::Reply, rulesd::app::ApiError>,
+/// A fresh mutation's answer read as `T` (the bench sends no
+/// Idempotency-Key, so nothing is replayed).
+fn created<T: serde::de::DeserializeOwned, W: serde::Serialize>(
+    r: Result<rulesd::app::Written<W>, rulesd::app::ApiError>,
 ) -> T {
     r.unwrap().json().unwrap()
 }
 
 async fn tariff(app: &App, caller: Caller, spec: Value) -> u64 {
     let spec: TariffSpec = serde_json::from_value(spec).unwrap();
-    created::<Tariff>(app.create_tariff(caller, spec, None).await).id
+    created::<Tariff, _>(app.create_tariff(caller, spec, None).await).id
 }
 
 async fn order(app: &App, caller: Caller, client: u64, tariff: u64, months: u32) -> u64 {
@@ -123,7 +125,7 @@ async fn order(app: &App, caller: Caller, client: u64, tariff: u64, months: u32)
         domain: None,
         count: 1,
     };
-    created::<Value>(app.order(caller, req, None).await)["services"][0]["id"]
+    created::<Value, _>(app.order(caller, req, None).await)["services"][0]["id"]
         .as_u64()
         .unwrap()
 }
@@ -176,7 +178,7 @@ async fn history() -> Vec<Receipt> {
             reseller_id: None,
             group_id: None,
         };
-        let id = created::<Value>(app.create_client(caller, req, None).await)["id"]
+        let id = created::<Value, _>(app.create_client(caller, req, None).await)["id"]
             .as_u64()
             .unwrap();
         let fund = NewAdjustment {

@@ -1,5 +1,6 @@
-//! The errors of the in-process API. The HTTP layer renders each as
-//! `application/problem+json` with the status given here.
+//! The errors of the in-process API, one variant per kind of failure a
+//! caller can act on. The HTTP layer chooses their statuses and renders them
+//! (`http::problem`).
 
 use crate::domain::invalid::Invalid;
 use crate::runtime::CallError;
@@ -7,17 +8,6 @@ use crate::store::{StoreError, WriteError};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
-    /// The request body is not JSON (or not readable).
-    #[error("{0}")]
-    Malformed(String),
-    /// The body is JSON of the wrong shape: unknown field, wrong type, bad
-    /// decimal, impossible date.
-    #[error("{0}")]
-    Shape(String),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("{0}")]
-    PayloadTooLarge(String),
     /// The request is well-formed but breaks a rule of the API.
     #[error(transparent)]
     Invalid(#[from] Invalid),
@@ -82,79 +72,5 @@ impl From<redb::StorageError> for ApiError {
 impl From<redb::TableError> for ApiError {
     fn from(e: redb::TableError) -> Self {
         StoreError::from(e).into()
-    }
-}
-
-impl ApiError {
-    pub fn status(&self) -> u16 {
-        match self {
-            ApiError::Malformed(_) => 400,
-            ApiError::Shape(_) => 422,
-            ApiError::UnsupportedMediaType(_) => 415,
-            ApiError::PayloadTooLarge(_) => 413,
-            ApiError::NotFound(_) => 404,
-            ApiError::Unauthorized(_) => 401,
-            ApiError::Forbidden(_) => 403,
-            ApiError::IdempotencyMismatch(_) => 422,
-            ApiError::Conflict(_) => 409,
-            ApiError::Storage(_) => 503,
-            ApiError::Invalid(_)
-            | ApiError::Policy(_)
-            | ApiError::Denied(_)
-            | ApiError::NotImplemented(_)
-            | ApiError::RuleRejectedInput(_) => 422,
-            ApiError::RuleFailed(CallError::Busy) => 503,
-            ApiError::RuleFailed(_) => 502,
-            ApiError::Internal(_) => 500,
-        }
-    }
-
-    /// A stable identifier of the kind of problem, for clients to match on.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ApiError::Malformed(_) => "malformed-request",
-            ApiError::Shape(_) => "invalid-request",
-            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
-            ApiError::PayloadTooLarge(_) => "payload-too-large",
-            ApiError::Invalid(_) => "invalid-request",
-            ApiError::Policy(_) => "policy-violation",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::Denied(_) => "rule-denied",
-            ApiError::NotImplemented(_) => "rule-not-implemented",
-            ApiError::RuleRejectedInput(_) => "rule-rejected-input",
-            ApiError::RuleFailed(CallError::Busy) => "busy",
-            ApiError::RuleFailed(_) => "rule-failed",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::IdempotencyMismatch(_) => "idempotency-key-reused",
-            ApiError::Internal(_) => "internal",
-            ApiError::Storage(_) => "storage-unavailable",
-        }
-    }
-
-    pub fn title(&self) -> &'static str {
-        match self {
-            ApiError::Malformed(_) => "The request could not be read",
-            ApiError::Shape(_) => "The request is invalid",
-            ApiError::UnsupportedMediaType(_) => "Send the body as application/json",
-            ApiError::PayloadTooLarge(_) => "The request body is too large",
-            ApiError::Invalid(_) => "The request is invalid",
-            ApiError::Policy(_) => "A policy of the tariff or the service forbids this",
-            ApiError::Conflict(_) => "The object changed meanwhile; nothing was changed",
-            ApiError::Denied(_) => "A policy denies this request",
-            ApiError::NotImplemented(_) => "The rule module does not implement this",
-            ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",
-            ApiError::RuleFailed(CallError::Busy) => "Too many rule calls in flight",
-            ApiError::RuleFailed(_) => "The rule module failed; nothing was changed",
-            ApiError::NotFound(_) => "Not found",
-            ApiError::Unauthorized(_) => "Authentication required",
-            ApiError::Forbidden(_) => "Not allowed for this API key",
-            ApiError::IdempotencyMismatch(_) => {
-                "This Idempotency-Key was used with a different request"
-            }
-            ApiError::Internal(_) => "Internal error",
-            ApiError::Storage(_) => "The store is unavailable; nothing was changed",
-        }
     }
 }

@@ -1,10 +1,11 @@
 //! Idempotent mutations.
 //!
-//! A mutation with an `Idempotency-Key` stores the key, a fingerprint of the
-//! request (method, path, caller, body bytes) and the full response in the same
-//! write transaction as its effect. Replaying the same key and request returns
-//! the stored response byte for byte and changes nothing; the same key with a
-//! different request is refused with 422.
+//! A mutation with an Idempotency-Key stores the key, a fingerprint of the
+//! request and the response it gave, in the same write transaction as its
+//! effect. The same key and request again get the stored response byte for
+//! byte and change nothing; the same key with a different request is refused
+//! ([`ApiError::IdempotencyMismatch`]). Who receives the request fingerprints
+//! it (HTTP: method, path, caller and body bytes) and checks the key's form.
 //!
 //! Concurrent requests with the same key: every write goes through the single
 //! writer, so the second one always sees the first one's record (in the same
@@ -15,15 +16,14 @@
 //! than the retention period (24 hours by default), measured on the daemon's
 //! clock.
 
-use super::{ApiError, App, Caller};
+use super::App;
+use super::caller::Caller;
+use super::error::ApiError;
 use crate::store::{self, IDEMPOTENCY, IDEMPOTENCY_BY_TIME, WriteError};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-/// The longest Idempotency-Key accepted.
-pub const MAX_KEY_LEN: usize = 255;
 
 /// An Idempotency-Key together with the fingerprint of the request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,32 +33,13 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(
-        key: &str,
-        method: &str,
-        path: &str,
-        caller: &Caller,
-        body: &[u8],
-    ) -> Result<Idempotency, ApiError> {
-        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ApiError::Malformed(format!(
-                "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
-            )));
-        }
-        let mut h = Sha256::new();
-        for part in [
-            method.as_bytes(),
-            path.as_bytes(),
-            &caller.account_id.to_be_bytes(),
-        ] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        h.update(body);
-        Ok(Idempotency {
+    /// `key` as the client sent it (scoped here to the caller's account);
+    /// `fingerprint`: a digest of the whole request it came with.
+    pub fn new(caller: &Caller, key: &str, fingerprint: String) -> Idempotency {
+        Idempotency {
             key: format!("{}:{key}", caller.account_id),
-            fingerprint: hex::encode(h.finalize()),
-        })
+            fingerprint,
+        }
     }
 }
 
@@ -68,57 +49,82 @@ fn mismatch() -> ApiError {
     )
 }
 
+/// A stored response. Records written before the HTTP layer chose statuses
+/// also hold a `status`, which is ignored: an endpoint has one success status.
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
     fingerprint: String,
-    status: u16,
     body: String,
     created_at: DateTime<Utc>,
 }
 
-/// The response of a mutation, as sent (and, with a key, as stored).
+/// What a mutation answers: the value it produced, or, for a request repeated
+/// with its Idempotency-Key, the response stored the first time (JSON bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    /// JSON.
-    pub body: Vec<u8>,
-    /// True when this is a stored response returned for a repeated key.
-    pub replayed: bool,
+pub enum Written<T> {
+    Fresh(T),
+    Replayed(Vec<u8>),
 }
 
-impl Reply {
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_slice(&self.body)
+impl<T: Serialize> Written<T> {
+    /// The response as JSON bytes: exactly the stored ones for a replay.
+    pub fn to_json(&self) -> Vec<u8> {
+        match self {
+            Written::Fresh(value) => encode(value).into_bytes(),
+            Written::Replayed(body) => body.clone(),
+        }
     }
+
+    /// The response read as `U`.
+    pub fn json<U: DeserializeOwned>(&self) -> serde_json::Result<U> {
+        match self {
+            Written::Fresh(value) => serde_json::from_value(serde_json::to_value(value)?),
+            Written::Replayed(body) => serde_json::from_slice(body),
+        }
+    }
+
+    pub fn is_replayed(&self) -> bool {
+        matches!(self, Written::Replayed(_))
+    }
+}
+
+/// A response as JSON text. Serializing the API's own types cannot fail.
+fn encode<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("API responses serialize")
+}
+
+/// The stored response under `idem`'s key, if any; a different request
+/// under the same key is an error.
+fn stored<T>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    idem: &Idempotency,
+) -> Result<Option<Written<T>>, ApiError> {
+    let Some(found) = table.get(idem.key.as_str())? else {
+        return Ok(None);
+    };
+    let record: Record = store::decode("idempotency", &idem.key, found.value())?;
+    if record.fingerprint != idem.fingerprint {
+        return Err(mismatch());
+    }
+    Ok(Some(Written::Replayed(record.body.into_bytes())))
 }
 
 fn apply<T: Serialize>(
     txn: &WriteTransaction,
     idem: Option<&Idempotency>,
-    status: u16,
     now: DateTime<Utc>,
     op: &impl Fn(&WriteTransaction, DateTime<Utc>) -> Result<T, ApiError>,
-) -> Result<Reply, ApiError> {
+) -> Result<Written<T>, ApiError> {
     if let Some(idem) = idem
-        && let Some(found) = txn.open_table(IDEMPOTENCY)?.get(idem.key.as_str())?
+        && let Some(replayed) = stored(&txn.open_table(IDEMPOTENCY)?, idem)?
     {
-        let record: Record = store::decode("idempotency", &idem.key, found.value())?;
-        if record.fingerprint != idem.fingerprint {
-            return Err(mismatch());
-        }
-        return Ok(Reply {
-            status: record.status,
-            body: record.body.into_bytes(),
-            replayed: true,
-        });
+        return Ok(replayed);
     }
     let value = op(txn, now)?;
-    let body = serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(idem) = idem {
         let record = Record {
             fingerprint: idem.fingerprint.clone(),
-            status,
-            body: body.clone(),
+            body: encode(&value),
             created_at: now,
         };
         txn.open_table(IDEMPOTENCY)?
@@ -126,11 +132,7 @@ fn apply<T: Serialize>(
         txn.open_table(IDEMPOTENCY_BY_TIME)?
             .insert((now.timestamp(), idem.key.as_str()), ())?;
     }
-    Ok(Reply {
-        status,
-        body: body.into_bytes(),
-        replayed: false,
-    })
+    Ok(Written::Fresh(value))
 }
 
 impl App {
@@ -140,50 +142,34 @@ impl App {
     /// because the first attempt changed the facts (a per-client limit now
     /// reached, a service no longer suspended). The writer checks again, so a
     /// concurrent duplicate is still answered from the record.
-    pub(crate) fn stored_reply(
+    pub(crate) fn replayed<T>(
         &self,
         idem: Option<&Idempotency>,
-    ) -> Result<Option<Reply>, ApiError> {
+    ) -> Result<Option<Written<T>>, ApiError> {
         let Some(idem) = idem else { return Ok(None) };
         let read = self.store.read()?;
-        let table = match read.open_table(IDEMPOTENCY) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let Some(found) = table.get(idem.key.as_str())? else {
-            return Ok(None);
-        };
-        let record: Record = store::decode("idempotency", &idem.key, found.value())?;
-        if record.fingerprint != idem.fingerprint {
-            return Err(mismatch());
+        match store::table_if_exists(&read, IDEMPOTENCY)? {
+            Some(table) => stored(&table, idem),
+            None => Ok(None),
         }
-        Ok(Some(Reply {
-            status: record.status,
-            body: record.body.into_bytes(),
-            replayed: true,
-        }))
     }
 
     /// Run a mutation through the writer: durable before it returns, recorded
-    /// under its Idempotency-Key if it has one. `status` is the success status.
-    /// `op` may run more than once (the writer re-runs a batch without a
-    /// failed job), so it must only touch the transaction it is given.
+    /// under its Idempotency-Key if it has one. `op` may run more than once
+    /// (the writer re-runs a batch without a failed job), so it must only
+    /// touch the transaction it is given.
     pub async fn mutate<T, F>(
         &self,
         idem: Option<Idempotency>,
-        status: u16,
         op: F,
-    ) -> Result<Reply, ApiError>
+    ) -> Result<Written<T>, ApiError>
     where
-        T: Serialize,
+        T: Serialize + Send + 'static,
         F: Fn(&WriteTransaction, DateTime<Utc>) -> Result<T, ApiError> + Send + 'static,
     {
         let now = self.clock.now();
         self.writer
-            .write(move |txn| {
-                apply(txn, idem.as_ref(), status, now, &op).map_err(WriteError::Rejected)
-            })
+            .write(move |txn| apply(txn, idem.as_ref(), now, &op).map_err(WriteError::Rejected))
             .await
             .map_err(ApiError::from)
     }

@@ -11,7 +11,7 @@ pub mod metrics;
 
 pub use caller::Caller;
 pub use error::ApiError;
-pub use idempotency::{Idempotency, Reply};
+pub use idempotency::{Idempotency, Written};
 
 use caller::KeyCache;
 use daily::DailyStep;

@@ -470,8 +470,7 @@ fn apply_expiry(
     match outcome {
         DayOutcome::Suspended => service.suspend(SuspendedBy::Expiry, day),
         DayOutcome::Deleted => {
-            service.status = ServiceStatus::Deleted;
-            service.deleted_at = Some(day);
+            service.delete(day);
         }
         _ => return Ok(DayOutcome::Unchanged),
     }

@@ -3,8 +3,12 @@
 
 pub mod daily;
 mod facts;
+pub mod model;
 mod order_policy;
+mod orders;
 pub mod quotes;
+mod renewals;
 pub(crate) mod requests;
-pub mod services;
+mod services;
+mod suspension;
 pub mod tariffs;

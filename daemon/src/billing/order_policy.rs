@@ -2,7 +2,7 @@
 //! accepts. Each refusal names the policy it applies.
 
 use super::facts::Reader;
-use super::services::OrderRequest;
+use super::model::OrderRequest;
 use crate::app::ApiError;
 use crate::app::Caller;
 use crate::domain::accounts::{Account, AccountKind, ClientGroup};

@@ -4,7 +4,7 @@
 //! `enabled` changes.
 
 use super::facts::Reader;
-use crate::app::{ApiError, App, Caller, Idempotency, Reply};
+use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::invalid::invalid;
 use crate::domain::tariff::{Tariff, TariffSpec};
@@ -20,9 +20,9 @@ impl App {
         caller: Caller,
         spec: TariffSpec,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<Tariff>, ApiError> {
         spec.validate()?;
-        self.mutate(idem, 201, move |txn, now| {
+        self.mutate(idem, move |txn, now| {
             let owner = caller.reseller_scope();
             let groups = txn.open_table(CLIENT_GROUPS)?;
             for g in spec
@@ -74,8 +74,8 @@ impl App {
         id: u64,
         enabled: bool,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
-        self.mutate(idem, 200, move |txn, _| {
+    ) -> Result<Written<Tariff>, ApiError> {
+        self.mutate(idem, move |txn, _| {
             let mut tariff = match txn.tariff(id)? {
                 Some(t) if caller.can_see(t.reseller_id) => t,
                 _ => return Err(not_found(id)),

@@ -2,11 +2,12 @@
 //! records `bindgen!` generates): what a rule is handed, and what of its
 //! answer the daemon keeps.
 
+use super::bindings::proration;
 use super::bindings::types as wit;
 use crate::domain::day;
 use crate::domain::ledger::LineKind;
 use crate::domain::service::{ServiceFacts, ServiceStatus};
-use crate::domain::tariff::{AddonQuantity, LateFee, PeriodPrice, PriceTerms};
+use crate::domain::tariff::{AddonOrderPolicy, AddonQuantity, LateFee, PeriodPrice, PriceTerms};
 
 impl PriceTerms {
     pub fn to_wit(&self) -> wit::Tariff {
@@ -81,6 +82,15 @@ pub fn addons_to_wit(addons: &[AddonQuantity]) -> Vec<wit::AddonQuantity> {
             quantity: a.quantity,
         })
         .collect()
+}
+
+impl AddonOrderPolicy {
+    pub fn to_wit(self) -> proration::AddonOrderPolicy {
+        match self {
+            AddonOrderPolicy::ProratedToExpiry => proration::AddonOrderPolicy::ProratedToExpiry,
+            AddonOrderPolicy::FullPeriod => proration::AddonOrderPolicy::FullPeriod,
+        }
+    }
 }
 
 impl From<wit::LineKind> for LineKind {

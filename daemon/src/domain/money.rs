@@ -1,5 +1,6 @@
 //! Money checks shared by every input and every rule decision.
 
+use super::invalid::{Invalid, invalid};
 use rust_decimal::Decimal;
 
 /// Amounts carry at most this many decimal places (cents and sub-cent unit
@@ -35,6 +36,18 @@ pub use rules_sdk::minor_units;
 /// since a balance of 40.001 EUR can be neither paid nor refunded. (Tariff
 /// prices may be finer, such as 0.0125 per GB; the rule rounds what it
 /// charges.)
+/// An ISO 4217 currency code: three capital letters such as "EUR".
+pub fn check_currency(field: &str, code: &str) -> Result<(), Invalid> {
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{code:?} is not an ISO 4217 code such as \"EUR\""),
+        ))
+    }
+}
+
 pub fn check_payable(amount: Decimal, currency: &str) -> Result<(), String> {
     check_places(amount, currency)?;
     check(amount, true)

@@ -123,6 +123,12 @@ impl Service {
         self.suspended_by = Some(by);
     }
 
+    /// Deleted for good on `on`: it leaves every expiry index.
+    pub fn delete(&mut self, on: NaiveDate) {
+        self.status = ServiceStatus::Deleted;
+        self.deleted_at = Some(on);
+    }
+
     pub fn facts(&self) -> ServiceFacts {
         ServiceFacts {
             id: self.id.to_string(),

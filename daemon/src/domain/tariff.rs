@@ -389,15 +389,7 @@ impl TariffSpec {
     /// Checks the name, the currency code and the product type.
     fn check_identity(&self) -> Result<(), Invalid> {
         check_text("tariff.name", &self.name, 200)?;
-        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid(
-                "tariff.currency",
-                format!(
-                    "{:?} is not an ISO 4217 code such as \"EUR\"",
-                    self.currency
-                ),
-            ));
-        }
+        money::check_currency("tariff.currency", &self.currency)?;
         check_text("tariff.product_type", &self.product_type, 64)
     }
 

@@ -1,6 +1,7 @@
 //! Handlers for resellers, clients, client groups, API keys and the test clock.
 
-use super::extract::{Id, Mutation, reply};
+use super::extract::{Id, Mutation};
+use super::idempotency::reply;
 use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, ClientGroup};
@@ -10,6 +11,7 @@ use crate::tenancy::accounts::{
 };
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -30,7 +32,10 @@ type AppState = State<Arc<App>>;
 )]
 pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewReseller>(&caller) {
-        Ok((req, idem)) => reply(app.create_reseller(caller, req, idem).await),
+        Ok((req, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_reseller(caller, req, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -84,7 +89,10 @@ pub async fn get_reseller(
 )]
 pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewClient>(&caller) {
-        Ok((req, idem)) => reply(app.create_client(caller, req, idem).await),
+        Ok((req, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_client(caller, req, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -135,7 +143,10 @@ pub async fn get_client(
 )]
 pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<NewClientGroup>(&caller) {
-        Ok((req, idem)) => reply(app.create_client_group(caller, req, idem).await),
+        Ok((req, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_client_group(caller, req, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -189,7 +200,10 @@ pub async fn get_client_group(
 )]
 pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse_or_default::<NewApiKey>(&caller) {
-        Ok((req, idem)) => reply(app.create_api_key(caller, req, idem).await),
+        Ok((req, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_api_key(caller, req, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -231,7 +245,7 @@ pub async fn revoke_api_key(
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {
-        Ok(idem) => reply(app.revoke_api_key(caller, id, idem).await),
+        Ok(idem) => reply(StatusCode::OK, app.revoke_api_key(caller, id, idem).await),
         Err(e) => e.into_response(),
     }
 }

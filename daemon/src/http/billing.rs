@@ -1,15 +1,15 @@
 //! Handlers for tariffs, services and the ledger.
 
-use super::extract::{Id, Mutation, Params, reply};
+use super::extract::{Id, Mutation, Params};
+use super::idempotency::reply;
 use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
-use crate::billing::services::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
-use crate::domain::ledger::{Balance, LedgerEntry};
+use crate::billing::model::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
 use crate::domain::service::Service;
 use crate::domain::tariff::{Tariff, TariffSpec};
-use crate::ledger::{BalanceQuery, LedgerQuery, NewAdjustment};
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -31,7 +31,10 @@ type AppState = State<Arc<App>>;
 )]
 pub async fn create_tariff(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<TariffSpec>(&caller) {
-        Ok((spec, idem)) => reply(app.create_tariff(caller, spec, idem).await),
+        Ok((spec, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_tariff(caller, spec, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -90,7 +93,10 @@ pub async fn enable_tariff(
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {
-        Ok(idem) => reply(app.set_tariff_enabled(caller, id, true, idem).await),
+        Ok(idem) => reply(
+            StatusCode::OK,
+            app.set_tariff_enabled(caller, id, true, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -116,7 +122,10 @@ pub async fn disable_tariff(
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {
-        Ok(idem) => reply(app.set_tariff_enabled(caller, id, false, idem).await),
+        Ok(idem) => reply(
+            StatusCode::OK,
+            app.set_tariff_enabled(caller, id, false, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -140,7 +149,7 @@ pub async fn disable_tariff(
 )]
 pub async fn order(State(app): AppState, caller: Caller, m: Mutation) -> Response {
     match m.parse::<OrderRequest>(&caller) {
-        Ok((req, idem)) => reply(app.order(caller, req, idem).await),
+        Ok((req, idem)) => reply(StatusCode::CREATED, app.order(caller, req, idem).await),
         Err(e) => e.into_response(),
     }
 }
@@ -208,7 +217,7 @@ pub async fn get_service(
 )]
 pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<RenewRequest>(&caller) {
-        Ok((req, idem)) => reply(app.renew(caller, id, req, idem).await),
+        Ok((req, idem)) => reply(StatusCode::OK, app.renew(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
 }
@@ -229,7 +238,7 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
 )]
 pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
-        Ok((req, idem)) => reply(app.suspend(caller, id, req, idem).await),
+        Ok((req, idem)) => reply(StatusCode::OK, app.suspend(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
 }
@@ -252,7 +261,7 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
 )]
 pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
-        Ok((req, idem)) => reply(app.resume(caller, id, req, idem).await),
+        Ok((req, idem)) => reply(StatusCode::OK, app.resume(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
 }
@@ -278,67 +287,10 @@ pub async fn delete_service(
     m: Mutation,
 ) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
-        Ok((req, idem)) => reply(app.delete_service(caller, id, req, idem).await),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// Ledger lines, oldest first.
-#[utoipa::path(
-    get,
-    path = "/v1/ledger",
-    params(LedgerQuery),
-    responses(
-        (status = 200, description = "Ledger lines, oldest first", body = [LedgerEntry]),
-        (status = 404, description = "The account or service does not exist (or is not visible to the caller)", body = Problem),
-        (status = 422, description = "Invalid query string (e.g. a limit that is not a number, 0 or above 1000)", body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn list_ledger(
-    State(app): AppState,
-    caller: Caller,
-    Params(q): Params<LedgerQuery>,
-) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
-    app.list_ledger(&caller, q).map(Json)
-}
-
-/// An account's balances, one per currency (derived from its ledger lines).
-#[utoipa::path(
-    get,
-    path = "/v1/ledger/balances",
-    params(BalanceQuery),
-    responses(
-        (status = 200, description = "One balance per currency", body = [Balance]),
-        (status = 404, description = "The account does not exist (or is not visible to the caller)", body = Problem),
-        (status = 422, description = "Invalid query string (account_id is required)", body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn balances(
-    State(app): AppState,
-    caller: Caller,
-    Params(q): Params<BalanceQuery>,
-) -> Result<Json<Vec<Balance>>, ApiError> {
-    app.balances(&caller, q.account_id).map(Json)
-}
-
-/// Record a manual adjustment: a negative amount credits the account (funds received).
-#[utoipa::path(
-    post,
-    path = "/v1/ledger/adjustments",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    request_body = NewAdjustment,
-    responses(
-        (status = 201, description = "The ledger line", body = LedgerEntry),
-        (status = 404, description = "The account or service does not exist (or is not visible to the caller)", body = Problem),
-        (status = 422, description = "Invalid adjustment, or the Idempotency-Key was used with another request", body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn adjust(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    match m.parse::<NewAdjustment>(&caller) {
-        Ok((req, idem)) => reply(app.adjust(caller, req, idem).await),
+        Ok((req, idem)) => reply(
+            StatusCode::OK,
+            app.delete_service(caller, id, req, idem).await,
+        ),
         Err(e) => e.into_response(),
     }
 }

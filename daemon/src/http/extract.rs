@@ -1,12 +1,13 @@
 //! Extractors whose rejections are problem documents: the caller from the
 //! bearer key, a mutation's raw body and Idempotency-Key, and path ids.
 
-use super::problem::{body_rejection, parse_json};
-use crate::app::{ApiError, App, Caller, Idempotency, Reply};
+use super::idempotency::idempotency;
+use super::problem::{RequestError, body_rejection, parse_json};
+use crate::app::{ApiError, App, Caller, Idempotency};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -55,15 +56,16 @@ impl<S: Send + Sync> FromRequest<S> for Mutation {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if req.headers().get_all("idempotency-key").iter().count() > 1 {
-            return Err(
-                ApiError::Malformed("send one Idempotency-Key header, not several".into())
-                    .into_response(),
-            );
+            return Err(RequestError::Malformed(
+                "send one Idempotency-Key header, not several".into(),
+            )
+            .into_response());
         }
         let key = match req.headers().get("idempotency-key") {
             None => None,
             Some(v) => Some(v.to_str().map(str::to_string).map_err(|_| {
-                ApiError::Malformed("Idempotency-Key must be visible ASCII".into()).into_response()
+                RequestError::Malformed("Idempotency-Key must be visible ASCII".into())
+                    .into_response()
             })?),
         };
         let body = Bytes::from_request(req, state)
@@ -81,9 +83,9 @@ impl<S: Send + Sync> FromRequest<S> for Mutation {
 
 impl Mutation {
     /// The body as JSON of type `T` (same errors as every JSON endpoint).
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, RequestError> {
         if !self.json_content_type {
-            return Err(ApiError::UnsupportedMediaType(
+            return Err(RequestError::UnsupportedMediaType(
                 "Expected request with `Content-Type: application/json`".into(),
             ));
         }
@@ -94,7 +96,7 @@ impl Mutation {
     pub fn parse<T: DeserializeOwned>(
         &self,
         caller: &Caller,
-    ) -> Result<(T, Option<Idempotency>), ApiError> {
+    ) -> Result<(T, Option<Idempotency>), RequestError> {
         Ok((self.json()?, self.idempotency(caller)?))
     }
 
@@ -103,7 +105,7 @@ impl Mutation {
     pub fn parse_or_default<T: DeserializeOwned + Default>(
         &self,
         caller: &Caller,
-    ) -> Result<(T, Option<Idempotency>), ApiError> {
+    ) -> Result<(T, Option<Idempotency>), RequestError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             Ok((T::default(), self.idempotency(caller)?))
         } else {
@@ -112,31 +114,11 @@ impl Mutation {
     }
 
     /// The request's idempotency context, if it carries a key.
-    pub fn idempotency(&self, caller: &Caller) -> Result<Option<Idempotency>, ApiError> {
+    pub fn idempotency(&self, caller: &Caller) -> Result<Option<Idempotency>, RequestError> {
         self.key
             .as_deref()
-            .map(|k| Idempotency::new(k, &self.method, &self.path, caller, &self.body))
+            .map(|k| idempotency(k, &self.method, &self.path, caller, &self.body))
             .transpose()
-    }
-}
-
-/// A reply as an HTTP response; a replayed one is marked `Idempotent-Replayed: true`.
-pub fn reply(r: Result<Reply, ApiError>) -> Response {
-    match r {
-        Err(e) => e.into_response(),
-        Ok(r) => {
-            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-            let mut response = (status, r.body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            if r.replayed {
-                headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-            }
-            response
-        }
     }
 }
 
@@ -171,7 +153,7 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Params(v))
-            .map_err(|e| ApiError::Shape(e.body_text()).into_response())
+            .map_err(|e| RequestError::Shape(e.body_text()).into_response())
     }
 }
 

@@ -4,6 +4,8 @@
 mod accounts;
 mod billing;
 mod extract;
+mod idempotency;
+mod ledger;
 mod openapi;
 pub mod problem;
 
@@ -80,9 +82,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/services/{id}/renew", post(billing::renew))
         .route("/v1/services/{id}/suspend", post(billing::suspend))
         .route("/v1/services/{id}/resume", post(billing::resume))
-        .route("/v1/ledger", get(billing::list_ledger))
-        .route("/v1/ledger/balances", get(billing::balances))
-        .route("/v1/ledger/adjustments", post(billing::adjust))
+        .route("/v1/ledger", get(ledger::list_ledger))
+        .route("/v1/ledger/balances", get(ledger::balances))
+        .route("/v1/ledger/adjustments", post(ledger::adjust))
         .route(
             "/v1/clock",
             get(accounts::get_clock).post(accounts::set_clock),
@@ -227,7 +229,7 @@ async fn rules_diff(
                 || v.eq_ignore_ascii_case("application/octet-stream")
         });
     if !binary {
-        return ApiError::UnsupportedMediaType(
+        return problem::RequestError::UnsupportedMediaType(
             "send the candidate module as `Content-Type: application/wasm`".into(),
         )
         .into_response();

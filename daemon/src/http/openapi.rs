@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::billing::order, super::billing::list_services, super::billing::get_service,
         super::billing::renew, super::billing::suspend, super::billing::resume,
         super::billing::delete_service,
-        super::billing::list_ledger, super::billing::balances, super::billing::adjust,
+        super::ledger::list_ledger, super::ledger::balances, super::ledger::adjust,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&BearerAuth, &Problems)

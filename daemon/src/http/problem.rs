@@ -2,6 +2,7 @@
 //! `application/problem+json` with a message a person can act on.
 
 use crate::app::ApiError;
+use crate::runtime::CallError;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
@@ -40,10 +41,121 @@ pub fn problem(status: StatusCode, kind: &str, title: &str, detail: String) -> R
     response
 }
 
-impl IntoResponse for ApiError {
+/// Why an HTTP request was refused: something only HTTP has (a body that
+/// cannot be read, a wrong media type) or an error of the in-process API.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The request body is not JSON (or not readable), or a header is malformed.
+    #[error("{0}")]
+    Malformed(String),
+    /// The body is JSON of the wrong shape: unknown field, wrong type, bad
+    /// decimal, impossible date.
+    #[error("{0}")]
+    Shape(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl RequestError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            RequestError::Malformed(_) => StatusCode::BAD_REQUEST,
+            RequestError::Shape(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RequestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RequestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::Api(e) => status(e),
+        }
+    }
+
+    /// A stable identifier of the kind of problem, for clients to match on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequestError::Malformed(_) => "malformed-request",
+            RequestError::Shape(_) => "invalid-request",
+            RequestError::UnsupportedMediaType(_) => "unsupported-media-type",
+            RequestError::PayloadTooLarge(_) => "payload-too-large",
+            RequestError::Api(e) => kind(e),
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            RequestError::Malformed(_) => "The request could not be read",
+            RequestError::Shape(_) => "The request is invalid",
+            RequestError::UnsupportedMediaType(_) => "Send the body as application/json",
+            RequestError::PayloadTooLarge(_) => "The request body is too large",
+            RequestError::Api(e) => title(e),
+        }
+    }
+}
+
+/// The status of an API error.
+pub fn status(e: &ApiError) -> StatusCode {
+    match e {
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::IdempotencyMismatch(_)
+        | ApiError::Invalid(_)
+        | ApiError::Policy(_)
+        | ApiError::Denied(_)
+        | ApiError::NotImplemented(_)
+        | ApiError::RuleRejectedInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::RuleFailed(CallError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::RuleFailed(_) => StatusCode::BAD_GATEWAY,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn kind(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::Invalid(_) => "invalid-request",
+        ApiError::Policy(_) => "policy-violation",
+        ApiError::Conflict(_) => "conflict",
+        ApiError::Denied(_) => "rule-denied",
+        ApiError::NotImplemented(_) => "rule-not-implemented",
+        ApiError::RuleRejectedInput(_) => "rule-rejected-input",
+        ApiError::RuleFailed(CallError::Busy) => "busy",
+        ApiError::RuleFailed(_) => "rule-failed",
+        ApiError::NotFound(_) => "not-found",
+        ApiError::Unauthorized(_) => "unauthorized",
+        ApiError::Forbidden(_) => "forbidden",
+        ApiError::IdempotencyMismatch(_) => "idempotency-key-reused",
+        ApiError::Internal(_) => "internal",
+        ApiError::Storage(_) => "storage-unavailable",
+    }
+}
+
+fn title(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::Invalid(_) => "The request is invalid",
+        ApiError::Policy(_) => "A policy of the tariff or the service forbids this",
+        ApiError::Conflict(_) => "The object changed meanwhile; nothing was changed",
+        ApiError::Denied(_) => "A policy denies this request",
+        ApiError::NotImplemented(_) => "The rule module does not implement this",
+        ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",
+        ApiError::RuleFailed(CallError::Busy) => "Too many rule calls in flight",
+        ApiError::RuleFailed(_) => "The rule module failed; nothing was changed",
+        ApiError::NotFound(_) => "Not found",
+        ApiError::Unauthorized(_) => "Authentication required",
+        ApiError::Forbidden(_) => "Not allowed for this API key",
+        ApiError::IdempotencyMismatch(_) => {
+            "This Idempotency-Key was used with a different request"
+        }
+        ApiError::Internal(_) => "Internal error",
+        ApiError::Storage(_) => "The store is unavailable; nothing was changed",
+    }
+}
+
+impl IntoResponse for RequestError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status();
         if status.is_server_error() {
             // Debug-quoted: a rule's text (its output, a refusal) may hold
             // newlines, and must not pass for log lines of its own.
@@ -61,6 +173,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        RequestError::Api(self).into_response()
+    }
+}
+
 /// `axum::Json` whose rejections are problem documents (see [`json_rejection`]).
 pub struct ApiJson<T>(pub T);
 
@@ -70,7 +188,7 @@ where
     axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = RequestError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         // `application/json`, possibly with parameters (`; charset=utf-8`).
@@ -102,11 +220,11 @@ where
 /// an array for a struct (its fields in order), so `[]` would pass as a
 /// request whose fields are all optional (a renewal, say) and charge money:
 /// anything but an object is refused first.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') && serde_json::from_slice::<IgnoredAny>(body).is_ok() {
         // Well-formed JSON of the wrong kind; malformed JSON keeps its 400 below.
-        return Err(ApiError::Shape(format!(
+        return Err(RequestError::Shape(format!(
             "the request body must be a JSON object, not {}",
             match first {
                 Some(b'[') => "an array",
@@ -125,23 +243,25 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// A body that could not be read: too large (413) or cut short (400).
-pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+pub fn body_rejection(rejection: BytesRejection) -> RequestError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(rejection.body_text())
+        RequestError::PayloadTooLarge(rejection.body_text())
     } else {
-        ApiError::Malformed(rejection.body_text())
+        RequestError::Malformed(rejection.body_text())
     }
 }
 
 /// A JSON rejection as an API error: a syntax error is 400, a body of the
 /// wrong shape (unknown field, bad decimal, impossible date) 422, a missing
 /// content type 415, an oversized body 413.
-pub fn json_rejection(rejection: JsonRejection) -> ApiError {
+pub fn json_rejection(rejection: JsonRejection) -> RequestError {
     let text = rejection.body_text();
     match &rejection {
-        JsonRejection::JsonDataError(_) => ApiError::Shape(text),
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(text),
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(text),
-        _ => ApiError::Malformed(text),
+        JsonRejection::JsonDataError(_) => RequestError::Shape(text),
+        JsonRejection::MissingJsonContentType(_) => RequestError::UnsupportedMediaType(text),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            RequestError::PayloadTooLarge(text)
+        }
+        _ => RequestError::Malformed(text),
     }
 }

@@ -3,7 +3,7 @@
 //! answered 404 exactly like one that does not exist, so ids cannot be probed.
 
 use super::auth::{generate_secret, insert_key};
-use crate::app::{ApiError, App, Caller, Idempotency, Reply};
+use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
 use crate::domain::invalid::{Invalid, invalid};
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
@@ -193,11 +193,11 @@ impl App {
         caller: Caller,
         req: NewReseller,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<CreatedReseller>, ApiError> {
         caller.require_provider()?;
         check_name("name", &req.name)?;
         let secret = generate_secret();
-        self.mutate(idem, 201, move |txn, now| {
+        self.mutate(idem, move |txn, now| {
             let account = Account {
                 id: store::next_id(txn, "accounts")?,
                 kind: AccountKind::Reseller,
@@ -239,9 +239,9 @@ impl App {
         caller: Caller,
         req: NewClient,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<Account>, ApiError> {
         check_name("name", &req.name)?;
-        self.mutate(idem, 201, move |txn, now| {
+        self.mutate(idem, move |txn, now| {
             let owner = owner_for(txn, &caller, req.reseller_id)?;
             if let Some(g) = req.group_id {
                 let group: Option<ClientGroup> =
@@ -295,9 +295,9 @@ impl App {
         caller: Caller,
         req: NewClientGroup,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<ClientGroup>, ApiError> {
         check_name("name", &req.name)?;
-        self.mutate(idem, 201, move |txn, now| {
+        self.mutate(idem, move |txn, now| {
             let group = ClientGroup {
                 id: store::next_id(txn, "client_groups")?,
                 reseller_id: owner_for(txn, &caller, req.reseller_id)?,
@@ -334,9 +334,9 @@ impl App {
         caller: Caller,
         req: NewApiKey,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<CreatedApiKey>, ApiError> {
         let secret = generate_secret();
-        self.mutate(idem, 201, move |txn, now| {
+        self.mutate(idem, move |txn, now| {
             let target = req.account_id.unwrap_or(caller.account_id);
             let account = match account_in(txn, target)? {
                 Some(a) if a.id == caller.account_id => a,
@@ -380,9 +380,9 @@ impl App {
         caller: Caller,
         id: u64,
         idem: Option<Idempotency>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Written<ApiKey>, ApiError> {
         let revoked = self
-            .mutate(idem, 200, move |txn, now| {
+            .mutate(idem, move |txn, now| {
                 let mut keys = txn.open_table(API_KEYS)?;
                 let found: Option<ApiKey> = store::get_json(&keys, "api_keys", id)?;
                 let mut key = match found {

@@ -1,0 +1,102 @@
+//! Ordering services: every tariff policy is checked, the rule prices the
+//! order, and services, lines and receipts are written together.
+
+use super::facts::{save, target};
+use super::model::{OrderRequest, Ordered};
+use super::order_policy::{check_order, order_facts};
+use super::requests::price_request;
+use crate::app::{ApiError, App, Caller, Idempotency, Written};
+use crate::contract::bindings::pricing;
+use crate::domain::ids::AccountId;
+use crate::domain::service::{Service, ServiceStatus, check_domain};
+use crate::domain::tariff;
+use crate::ledger::record;
+use crate::store::{self, SERVICES_BY_CLIENT};
+use rust_decimal::Decimal;
+
+impl App {
+    /// Order one or more services: every tariff policy is checked, the rule
+    /// prices the order, and services, lines and receipts are written together.
+    pub async fn order(
+        &self,
+        caller: Caller,
+        req: OrderRequest,
+        idem: Option<Idempotency>,
+    ) -> Result<Written<Ordered>, ApiError> {
+        if let Some(d) = &req.domain {
+            check_domain("domain", d)?;
+        }
+        if let Some(replayed) = self.replayed(idem.as_ref())? {
+            return Ok(replayed);
+        }
+        let now = self.clock.now();
+        let today = now.date_naive();
+        let facts = order_facts(&self.store.read()?, &caller, &req)?;
+        let addons = check_order(&facts, &req, today)?;
+        let spec = &facts.tariff.spec;
+        let request = price_request(
+            pricing::Operation::Order,
+            &spec.terms(Some(facts.tariff.id)),
+            req.months,
+            &addons,
+            None,
+            now,
+        );
+        let (decision, priced) = self
+            .decide_price(facts.tariff.reseller_id.map(AccountId), request)
+            .await?;
+        self.mutate(idem, move |txn, now| {
+            let facts = order_facts(txn, &caller, &req)?;
+            let addons = check_order(&facts, &req, now.date_naive())?;
+            let spec = &facts.tariff.spec;
+            let mut ordered = Ordered {
+                services: vec![],
+                lines: vec![],
+                total: Decimal::ZERO,
+            };
+            for _ in 0..req.count {
+                let id = store::next_id(txn, "services")?;
+                let username = tariff::username(
+                    &spec.username_template,
+                    &facts.client.name,
+                    facts.client.id,
+                    id,
+                    req.domain.as_deref(),
+                );
+                let domain = req.domain.clone().unwrap_or_else(|| {
+                    tariff::domain(&spec.domain_template, &username, &spec.product_type, id)
+                });
+                let mut service = Service {
+                    id,
+                    client_id: facts.client.id,
+                    reseller_id: facts.client.reseller_id,
+                    tariff_id: facts.tariff.id,
+                    status: ServiceStatus::Active,
+                    months: req.months,
+                    addons: addons.clone(),
+                    username,
+                    domain,
+                    currency: spec.currency.clone(),
+                    daily: spec.daily.is_some(),
+                    period_start: priced.period_start,
+                    expires: priced.expires,
+                    suspended_at: None,
+                    suspended_by: None,
+                    deleted_at: None,
+                    created_at: now,
+                    version: 0,
+                };
+                save(txn, &mut service)?;
+                txn.open_table(SERVICES_BY_CLIENT)?
+                    .insert((service.client_id, service.id), ())?;
+                ordered
+                    .lines
+                    .extend(record(txn, &decision, target(&service), now)?);
+                ordered.total += priced.total;
+                ordered.services.push(service);
+            }
+            Ok(ordered)
+        })
+        .await
+    }
+}

@@ -1,0 +1,78 @@
+//! Manual adjustments: funds received and corrections, by the provider or
+//! the client's reseller.
+
+use super::queries::can_see_account;
+use super::record::append;
+use crate::app::{ApiError, App, Caller, Idempotency, Written};
+use crate::domain::accounts::{Account, AccountKind};
+use crate::domain::invalid::{check_text, invalid};
+use crate::domain::ledger::{LedgerEntry, Line, LineKind};
+use crate::domain::money;
+use crate::store::{self, ACCOUNTS};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// A manual line: funds received (negative amount, a credit) or a correction.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdjustment {
+    pub account_id: u64,
+    pub currency: String,
+    /// Negative credits the account (e.g. "-50.00" for a payment received);
+    /// positive charges it.
+    #[serde(with = "crate::domain::money::plain")]
+    #[schema(value_type = String, example = "-50.00")]
+    pub amount: Decimal,
+    pub description: String,
+}
+
+impl App {
+    /// Record a manual adjustment (provider, or the reseller of the client).
+    pub async fn adjust(
+        &self,
+        caller: Caller,
+        req: NewAdjustment,
+        idem: Option<Idempotency>,
+    ) -> Result<Written<LedgerEntry>, ApiError> {
+        money::check_currency("currency", &req.currency)?;
+        money::check_payable(req.amount, &req.currency).map_err(|m| invalid("amount", m))?;
+        if req.amount.is_zero() {
+            return Err(invalid("amount", "an adjustment of zero changes nothing").into());
+        }
+        check_text("description", &req.description, 500)?;
+        self.mutate(idem, move |txn, now| {
+            let account: Option<Account> =
+                store::get_json(&txn.open_table(ACCOUNTS)?, "accounts", req.account_id)?;
+            let account = match account {
+                Some(a) if a.kind == AccountKind::Client && can_see_account(&caller, &a) => a,
+                _ => {
+                    return Err(ApiError::NotFound(format!(
+                        "client {} does not exist",
+                        req.account_id
+                    )));
+                }
+            };
+            let entry = LedgerEntry {
+                id: store::next_id(txn, "ledger")?,
+                account_id: account.id,
+                reseller_id: account.reseller_id,
+                service_id: None,
+                currency: req.currency.clone(),
+                at: now,
+                receipt_id: None,
+                rule_sha256: None,
+                line: Line {
+                    kind: LineKind::Adjustment,
+                    description: req.description.clone(),
+                    amount: req.amount,
+                    period_start: None,
+                    period_end: None,
+                },
+            };
+            append(txn, std::slice::from_ref(&entry))?;
+            Ok(entry)
+        })
+        .await
+    }
+}
