@@ -232,7 +232,7 @@ async fn history() -> Vec<Receipt> {
         .unwrap()
         .map(|item| {
             let (id, bytes) = item.unwrap();
-            store::decode("receipts", id.value(), bytes.value()).unwrap()
+            store::decode(store::RECEIPTS, id.value(), bytes.value()).unwrap()
         })
         .collect()
 }
@@ -362,7 +362,7 @@ fn control(dir: &Path, runtime: &Runtime) {
     let (mut n, mut same) = (0u64, 0u64);
     for item in table.iter().unwrap() {
         let (id, bytes) = item.unwrap();
-        let receipt: Receipt = store::decode("receipts", id.value(), bytes.value()).unwrap();
+        let receipt: Receipt = store::decode(store::RECEIPTS, id.value(), bytes.value()).unwrap();
         n += 1;
         if let (RuleInput::Pricing(request), RuleOutput::Pricing(stored)) =
             (&receipt.input, &receipt.output)

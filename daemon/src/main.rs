@@ -403,48 +403,7 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         println!("  total delta {currency}: {delta}");
     }
     for d in &report.differences {
-        let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
-            lines.iter().map(|l| l.amount).sum()
-        };
-        let candidate = match (&d.candidate_lines, d.delta) {
-            (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
-            _ => format!(
-                "FAILED: {}",
-                d.candidate_error.as_deref().unwrap_or("no decision")
-            ),
-        };
-        println!(
-            "  receipt {} ({} {}, {}): stored {} -> candidate {candidate}",
-            d.receipt_id,
-            d.hook,
-            d.at.format("%Y-%m-%d"),
-            d.subject(),
-            total(&d.stored_lines),
-        );
-        // The lines that differ, and the service's period: a change that
-        // moves no money (another period, another description) is a change
-        // all the same.
-        if let (Some(stored), Some(candidate)) = (d.stored_term, d.candidate_term)
-            && stored != candidate
-        {
-            println!(
-                "    service period: - {} to {}",
-                stored.period_start, stored.expires
-            );
-            println!(
-                "    service period: + {} to {}",
-                candidate.period_start, candidate.expires
-            );
-        }
-        if let Some(lines) = &d.candidate_lines {
-            for i in 0..d.stored_lines.len().max(lines.len()) {
-                let (stored, candidate) = (d.stored_lines.get(i), lines.get(i));
-                if stored != candidate {
-                    println!("    line {}: - {}", i + 1, describe_line(stored));
-                    println!("    line {}: + {}", i + 1, describe_line(candidate));
-                }
-            }
-        }
+        print_difference(d);
     }
     if report.failed > 0 {
         eprintln!(
@@ -453,6 +412,53 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
     Ok(status)
+}
+
+/// One decision the candidate would change, for `rulesd diff`: the totals,
+/// then what differs.
+fn print_difference(d: &rulesd::ops::diff::Difference) {
+    let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
+        lines.iter().map(|l| l.amount).sum()
+    };
+    let candidate = match (&d.candidate_lines, d.delta) {
+        (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
+        _ => format!(
+            "FAILED: {}",
+            d.candidate_error.as_deref().unwrap_or("no decision")
+        ),
+    };
+    println!(
+        "  receipt {} ({} {}, {}): stored {} -> candidate {candidate}",
+        d.receipt_id,
+        d.hook,
+        d.at.format("%Y-%m-%d"),
+        d.subject(),
+        total(&d.stored_lines),
+    );
+    // The lines that differ, and the service's period: a change that
+    // moves no money (another period, another description) is a change
+    // all the same.
+    if let (Some(stored), Some(candidate)) = (d.stored_term, d.candidate_term)
+        && stored != candidate
+    {
+        println!(
+            "    service period: - {} to {}",
+            stored.period_start, stored.expires
+        );
+        println!(
+            "    service period: + {} to {}",
+            candidate.period_start, candidate.expires
+        );
+    }
+    if let Some(lines) = &d.candidate_lines {
+        for i in 0..d.stored_lines.len().max(lines.len()) {
+            let (stored, candidate) = (d.stored_lines.get(i), lines.get(i));
+            if stored != candidate {
+                println!("    line {}: - {}", i + 1, describe_line(stored));
+                println!("    line {}: + {}", i + 1, describe_line(candidate));
+            }
+        }
+    }
 }
 
 /// One ledger line on one line of text, for `rulesd diff`.

@@ -3,7 +3,7 @@
 //! is `tenancy::auth`'s.
 
 use super::error::ApiError;
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{Account, AccountKind, Role};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +35,33 @@ impl Caller {
             None => true,
             Some(own) => reseller == Some(own),
         }
+    }
+
+    /// The reseller an object is for: a reseller's key always means itself
+    /// (naming another reseller is a 404, as if it did not exist); the
+    /// provider names one or none (its own). Whether a named reseller exists
+    /// is the caller's to check where it matters.
+    pub fn acting_for(&self, requested: Option<u64>) -> Result<Option<u64>, ApiError> {
+        match (self.reseller_scope(), requested) {
+            (Some(own), None) => Ok(Some(own)),
+            (Some(own), Some(r)) if r == own => Ok(Some(own)),
+            (Some(_), Some(r)) => Err(ApiError::NotFound(format!("reseller {r} does not exist"))),
+            (None, requested) => Ok(requested),
+        }
+    }
+
+    /// Whether this caller may see the account and its money.
+    pub fn sees_account(&self, account: &Account) -> bool {
+        match account.kind {
+            AccountKind::Provider => self.is_provider(),
+            AccountKind::Reseller => self.can_see(Some(account.id)),
+            AccountKind::Client => self.can_see(account.reseller_id),
+        }
+    }
+
+    /// Whether `account` is a client this caller may see.
+    pub fn sees_client(&self, account: &Account) -> bool {
+        account.kind == AccountKind::Client && self.can_see(account.reseller_id)
     }
 
     pub fn require_provider(&self) -> Result<(), ApiError> {

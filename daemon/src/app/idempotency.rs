@@ -102,7 +102,7 @@ fn stored<T>(
     let Some(found) = table.get(idem.key.as_str())? else {
         return Ok(None);
     };
-    let record: Record = store::decode("idempotency", &idem.key, found.value())?;
+    let record: Record = store::decode(IDEMPOTENCY, &idem.key, found.value())?;
     if record.fingerprint != idem.fingerprint {
         return Err(mismatch());
     }

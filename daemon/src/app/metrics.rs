@@ -1,4 +1,4 @@
-//! `GET /metrics`: counters in the Prometheus text format, for alerts a
+//! Counters for `GET /metrics` (rendered by `http::metrics`), for alerts a
 //! provider cannot get from requests alone. A daily charge its rule fails on
 //! leaves the day unpaid and the service running (it is charged once the rule
 //! answers again), so nobody's request fails: only these counters and the log
@@ -10,7 +10,6 @@ use super::error::ApiError;
 use crate::contract::hook::Hook;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
 /// How a rule call ended, as counted.
@@ -47,8 +46,8 @@ impl Outcome {
 }
 
 /// The daily job's totals since start.
-#[derive(Default)]
-pub(crate) struct DailyCounters {
+#[derive(Debug, Clone, Default)]
+pub struct DailyCounters {
     pub days: u64,
     pub charged: u64,
     pub reactivated: u64,
@@ -99,108 +98,58 @@ impl Metrics {
     }
 }
 
-/// One metric family: its HELP and TYPE lines, then its samples.
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+/// Calls of one module for one hook that ended one way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCalls {
+    pub module: String,
+    pub hook: Hook,
+    /// "ok", "refused", "failed" or "busy".
+    pub outcome: &'static str,
+    pub count: u64,
 }
 
-/// A label value in the text format: backslash, quote and newline escaped.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// The counters at one moment, for whoever renders them.
+#[derive(Debug, Clone)]
+pub struct MetricsSnapshot {
+    /// Only combinations that happened, by module, then hook, then outcome.
+    pub rule_calls: Vec<RuleCalls>,
+    /// Rule files and bindings that currently fail to load.
+    pub load_errors: usize,
+    pub daily: DailyCounters,
 }
 
 impl App {
-    /// `GET /metrics` (provider only: the counts are the provider's business).
-    pub fn metrics(&self, caller: &Caller) -> Result<String, ApiError> {
+    /// The counters (provider only: the counts are the provider's business).
+    pub fn metrics(&self, caller: &Caller) -> Result<MetricsSnapshot, ApiError> {
         caller.require_provider()?;
-        let mut out = String::new();
-        family(
-            &mut out,
-            "rulesd_rule_calls_total",
-            "counter",
-            "Rule calls by hook, module and outcome: ok; refused (the rule said no); \
-             failed (trapped, out of fuel, time or memory, or an invalid decision); busy.",
-        );
         let calls = self.metrics.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rule_calls = Vec::new();
         for (module, counts) in calls.iter() {
             for (hook, by_outcome) in Hook::ALL.iter().zip(counts) {
                 for (outcome, n) in OUTCOMES.iter().zip(by_outcome) {
                     if *n > 0 {
-                        let _ = writeln!(
-                            out,
-                            "rulesd_rule_calls_total{{hook=\"{hook}\",module=\"{}\",outcome=\"{}\"}} {n}",
-                            label(module),
-                            outcome.label()
-                        );
+                        rule_calls.push(RuleCalls {
+                            module: module.clone(),
+                            hook: *hook,
+                            outcome: outcome.label(),
+                            count: *n,
+                        });
                     }
                 }
             }
         }
         drop(calls);
-        family(
-            &mut out,
-            "rulesd_rule_load_errors",
-            "gauge",
-            "Rule files and bindings that currently fail to load or cannot be served \
-             as written (GET /v1/rules lists them).",
-        );
-        let _ = writeln!(
-            out,
-            "rulesd_rule_load_errors {}",
-            self.registry.report().errors.len()
-        );
-        let d = self.metrics.daily.lock().unwrap_or_else(|e| e.into_inner());
-        family(
-            &mut out,
-            "rulesd_daily_days_total",
-            "counter",
-            "Days the daily job has completed.",
-        );
-        let _ = writeln!(out, "rulesd_daily_days_total {}", d.days);
-        family(
-            &mut out,
-            "rulesd_daily_services_total",
-            "counter",
-            "What the daily job did to services: charged a day; reactivated (a daily \
-             service whose balance covers a day again: that day is charged too, and counted \
-             here, not under charged); suspended; deleted; failed: the rule could not price \
-             a day, which stays unpaid.",
-        );
-        for (result, n) in [
-            ("charged", d.charged),
-            ("reactivated", d.reactivated),
-            ("suspended", d.suspended),
-            ("deleted", d.deleted),
-            ("failed", d.failed),
-        ] {
-            let _ = writeln!(
-                out,
-                "rulesd_daily_services_total{{result=\"{result}\"}} {n}"
-            );
-        }
-        if let Some(day) = d.last_day {
-            family(
-                &mut out,
-                "rulesd_daily_last_day_timestamp_seconds",
-                "gauge",
-                "Start (UTC) of the last day the daily job completed.",
-            );
-            let start = day
-                .and_hms_opt(0, 0, 0)
-                .map_or(0, |t| t.and_utc().timestamp());
-            let _ = writeln!(out, "rulesd_daily_last_day_timestamp_seconds {start}");
-            family(
-                &mut out,
-                "rulesd_daily_last_run_failed",
-                "gauge",
-                "Services the last daily run could not price.",
-            );
-            let _ = writeln!(out, "rulesd_daily_last_run_failed {}", d.last_run_failed);
-        }
-        Ok(out)
+        let daily = self
+            .metrics
+            .daily
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Ok(MetricsSnapshot {
+            rule_calls,
+            load_errors: self.registry.report().errors.len(),
+            daily,
+        })
     }
 }
 
@@ -228,10 +177,5 @@ mod tests {
             Outcome::of::<()>(&Err(ApiError::RuleFailed(CallError::Busy))),
             Outcome::Busy
         );
-    }
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -89,6 +89,21 @@ fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
+/// Every tariff, by id: the deletion horizon needs every tariff's policy,
+/// and a provider has far fewer tariffs than services.
+fn all_tariffs(read: &store::View<'_>) -> Result<HashMap<u64, Tariff>, ApiError> {
+    let mut tariffs = HashMap::new();
+    let Some(table) = store::table_if_exists(read, TARIFFS)? else {
+        return Ok(tariffs);
+    };
+    for entry in table.iter()? {
+        let (id, bytes) = entry?;
+        let tariff = store::decoded::decode_tariff(id.value(), bytes.value())?;
+        tariffs.insert(tariff.id, tariff);
+    }
+    Ok(tariffs)
+}
+
 /// The services in an expiry index that expired on or before `day` (days
 /// since 0001-01-01), in expiry order.
 fn expired_through(
@@ -154,19 +169,7 @@ impl App {
         let Some(services) = store::table_if_exists(&read, SERVICES)? else {
             return Ok(vec![]);
         };
-        // No tariff, so no service either.
-        let Some(tariffs_table) = store::table_if_exists(&read, TARIFFS)? else {
-            return Ok(vec![]);
-        };
-        // All of them: the deletion horizon needs every tariff's policy, and
-        // a provider has far fewer tariffs than services.
-        let mut tariffs: HashMap<u64, Tariff> = HashMap::new();
-        for entry in tariffs_table.iter()? {
-            let (id, bytes) = entry?;
-            let tariff = store::decoded::decode_tariff(id.value(), bytes.value())?;
-            tariffs.insert(tariff.id, tariff);
-        }
-        let mut work = Vec::new();
+        let tariffs = all_tariffs(&read)?;
         let today = day.num_days_from_ce();
         let mut ids = expired_through(&read, SERVICES_BY_EXPIRY, today)?;
         // Unpaid period services only wait for deletion: read them only as
@@ -175,8 +178,9 @@ impl App {
             let reached = today.saturating_sub(i32::try_from(shortest).unwrap_or(i32::MAX));
             ids.extend(expired_through(&read, SERVICES_UNPAID, reached)?);
         }
+        let mut work = Vec::new();
         for id in ids {
-            let Some(service) = store::get_json::<Service>(&services, "services", id)? else {
+            let Some(service) = store::get_json::<Service>(&services, SERVICES, id)? else {
                 continue;
             };
             if service.status == ServiceStatus::Deleted || settled.contains(&service.id) {
@@ -185,70 +189,76 @@ impl App {
             let tariff = tariffs.get(&service.tariff_id).ok_or_else(|| {
                 ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
             })?;
-            // Unpaid: suspended for want of money, or a period service
-            // whose paid time ran out while it was suspended for another
-            // reason (by the provider, say): its expiry passed unpaid all the
-            // same, and it is deleted on the same day it would have been.
-            let unpaid = service.suspended_by == Some(SuspendedBy::Expiry)
-                || (!service.daily && service.status == ServiceStatus::Suspended);
-            let delete_after = tariff
-                .spec
-                .auto_delete_days
-                .or(self.options.auto_delete_days);
-            if let Some(days) = delete_after
-                && unpaid
-                && day >= service.expires + chrono::Days::new(days.into())
-            {
-                work.push(Work::Expire {
-                    service,
-                    outcome: DayOutcome::Deleted,
-                });
-                continue;
-            }
-            if service.expires > day {
-                continue;
-            }
-            let chargeable = service.status == ServiceStatus::Active
-                || matches!(
-                    service.suspended_by,
-                    Some(SuspendedBy::Client | SuspendedBy::Expiry)
-                );
-            if service.daily && chargeable {
-                // A daily service pays its days in order: the first unpaid
-                // one is its expiry, which is before today only if an
-                // earlier run could not charge it (the rule failed). One
-                // suspended as unpaid was not provided meanwhile: it pays
-                // from today, when it comes back.
-                let charged_day = if service.suspended_by == Some(SuspendedBy::Expiry) {
-                    day
-                } else {
-                    service.expires
-                };
-                let request = price_request(
-                    pricing::Operation::Daily,
-                    &tariff.spec.terms(Some(tariff.id)),
-                    service.months,
-                    &service.addons,
-                    Some(&service.facts()),
-                    start_of(charged_day),
-                );
-                work.push(Work::Charge {
-                    keep_on_unpaid: !self.suspends_on(tariff, day),
-                    reseller: tariff.reseller_id.map(AccountId),
-                    service,
-                    request: Box::new(request),
-                });
-            } else if !service.daily
-                && service.status == ServiceStatus::Active
-                && self.suspends_on(tariff, day)
-            {
-                work.push(Work::Expire {
-                    service,
-                    outcome: DayOutcome::Suspended,
-                });
-            }
+            work.extend(self.work_for(service, tariff, day));
         }
         Ok(work)
+    }
+
+    /// What `day` asks of one expired service, if anything.
+    fn work_for(&self, service: Service, tariff: &Tariff, day: NaiveDate) -> Option<Work> {
+        // Unpaid: suspended for want of money, or a period service whose
+        // paid time ran out while it was suspended for another reason (by
+        // the provider, say): its expiry passed unpaid all the same, and it
+        // is deleted on the same day it would have been.
+        let unpaid = service.suspended_by == Some(SuspendedBy::Expiry)
+            || (!service.daily && service.status == ServiceStatus::Suspended);
+        let delete_after = tariff
+            .spec
+            .auto_delete_days
+            .or(self.options.auto_delete_days);
+        if let Some(days) = delete_after
+            && unpaid
+            && day >= service.expires + chrono::Days::new(days.into())
+        {
+            return Some(Work::Expire {
+                service,
+                outcome: DayOutcome::Deleted,
+            });
+        }
+        if service.expires > day {
+            return None;
+        }
+        let chargeable = service.status == ServiceStatus::Active
+            || matches!(
+                service.suspended_by,
+                Some(SuspendedBy::Client | SuspendedBy::Expiry)
+            );
+        if service.daily && chargeable {
+            // A daily service pays its days in order: the first unpaid one
+            // is its expiry, which is before today only if an earlier run
+            // could not charge it (the rule failed). One suspended as unpaid
+            // was not provided meanwhile: it pays from today, when it comes
+            // back.
+            let charged_day = if service.suspended_by == Some(SuspendedBy::Expiry) {
+                day
+            } else {
+                service.expires
+            };
+            let request = price_request(
+                pricing::Operation::Daily,
+                &tariff.spec.terms(Some(tariff.id)),
+                service.months,
+                &service.addons,
+                Some(&service.facts()),
+                start_of(charged_day),
+            );
+            Some(Work::Charge {
+                keep_on_unpaid: !self.suspends_on(tariff, day),
+                reseller: tariff.reseller_id.map(AccountId),
+                service,
+                request: Box::new(request),
+            })
+        } else if !service.daily
+            && service.status == ServiceStatus::Active
+            && self.suspends_on(tariff, day)
+        {
+            Some(Work::Expire {
+                service,
+                outcome: DayOutcome::Suspended,
+            })
+        } else {
+            None
+        }
     }
 
     /// Price what needs pricing, then write in chunks.

@@ -40,22 +40,20 @@ macro_rules! reader {
     ($txn:ty) => {
         impl Reader for $txn {
             fn account(&self, id: u64) -> Result<Option<Account>, ApiError> {
-                get(self.open_table(ACCOUNTS), "accounts", id)
+                get(self.open_table(ACCOUNTS), ACCOUNTS, id)
             }
             fn tariff(&self, id: u64) -> Result<Option<Tariff>, ApiError> {
                 get_with(self.open_table(TARIFFS), id, decode_tariff)
             }
             fn group(&self, id: u64) -> Result<Option<ClientGroup>, ApiError> {
-                get(self.open_table(CLIENT_GROUPS), "client_groups", id)
+                get(self.open_table(CLIENT_GROUPS), CLIENT_GROUPS, id)
             }
             fn service(&self, id: u64) -> Result<Option<Service>, ApiError> {
-                get(self.open_table(SERVICES), "services", id)
+                get(self.open_table(SERVICES), SERVICES, id)
             }
             fn client_services(&self, client: u64) -> Result<Vec<Service>, ApiError> {
-                let index = match self.open_table(SERVICES_BY_CLIENT) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-                    Err(e) => return Err(e.into()),
+                let Some(index) = store::existing(self.open_table(SERVICES_BY_CLIENT))? else {
+                    return Ok(vec![]);
                 };
                 let mut out = Vec::new();
                 for key in index.range((client, 0)..=(client, u64::MAX))? {
@@ -74,10 +72,10 @@ reader!(WriteTransaction);
 
 fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     table: Result<Tbl, redb::TableError>,
-    name: &'static str,
+    definition: impl redb::TableHandle + Copy,
     id: u64,
 ) -> Result<Option<T>, ApiError> {
-    get_with(table, id, |id, bytes| store::decode(name, id, bytes))
+    get_with(table, id, |id, bytes| store::decode(definition, id, bytes))
 }
 
 /// The record `id` of a table that may not exist yet, decoded by `decode`.
@@ -86,10 +84,8 @@ fn get_with<T, Tbl: ReadableTable<u64, &'static [u8]>>(
     id: u64,
     decode: impl Fn(u64, &[u8]) -> Result<T, store::StoreError>,
 ) -> Result<Option<T>, ApiError> {
-    let table = match table {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some(table) = store::existing(table)? else {
+        return Ok(None);
     };
     match table.get(id)? {
         Some(bytes) => Ok(Some(decode(id, bytes.value())?)),
@@ -116,7 +112,7 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
     let previous = txn
         .open_table(SERVICES)?
         .insert(service.id, store::encode(service).as_slice())?
-        .map(|old| store::decode::<Placed>("services", service.id, old.value()))
+        .map(|old| store::decode::<Placed>(SERVICES, service.id, old.value()))
         .transpose()?;
     let old = previous.and_then(|old| {
         expiry_index(old.status, old.daily, old.suspended_by)
@@ -157,7 +153,7 @@ pub(super) fn current(txn: &WriteTransaction, seen: &Service) -> Result<Service,
     let stored = txn
         .open_table(SERVICES)?
         .get(seen.id)?
-        .map(|v| store::decode::<Versioned>("services", seen.id, v.value()))
+        .map(|v| store::decode::<Versioned>(SERVICES, seen.id, v.value()))
         .transpose()?;
     match stored {
         Some(s) if s.version == seen.version => Ok(seen.clone()),

@@ -5,7 +5,7 @@ use super::facts::Reader;
 use super::model::OrderRequest;
 use crate::app::ApiError;
 use crate::app::Caller;
-use crate::domain::accounts::{Account, AccountKind, ClientGroup};
+use crate::domain::accounts::{Account, ClientGroup};
 use crate::domain::invalid::invalid;
 use crate::domain::service::ServiceStatus;
 use crate::domain::tariff::{self, AddonQuantity, MinimumPeriod, PeriodUnit, Tariff, TariffSpec};
@@ -202,7 +202,7 @@ pub(super) fn order_facts(
     req: &OrderRequest,
 ) -> Result<OrderFacts, ApiError> {
     let client = match txn.account(req.client_id)? {
-        Some(a) if a.kind == AccountKind::Client && caller.can_see(a.reseller_id) => a,
+        Some(a) if caller.sees_client(&a) => a,
         _ => {
             return Err(ApiError::NotFound(format!(
                 "client {} does not exist",

@@ -3,15 +3,17 @@
 
 use super::facts::{save, target};
 use super::model::{OrderRequest, Ordered};
-use super::order_policy::{check_order, order_facts};
+use super::order_policy::{OrderFacts, check_order, order_facts};
 use super::requests::price_request;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::AccountId;
+use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, check_domain};
-use crate::domain::tariff;
+use crate::domain::tariff::{self, AddonQuantity};
 use crate::ledger::record;
-use crate::store::{self, SERVICES_BY_CLIENT};
+use crate::store::{self, SERVICES, SERVICES_BY_CLIENT};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 impl App {
@@ -48,44 +50,14 @@ impl App {
         self.mutate(idem, move |txn, now| {
             let facts = order_facts(txn, &caller, &req)?;
             let addons = check_order(&facts, &req, now.date_naive())?;
-            let spec = &facts.tariff.spec;
             let mut ordered = Ordered {
                 services: vec![],
                 lines: vec![],
                 total: Decimal::ZERO,
             };
             for _ in 0..req.count {
-                let id = store::next_id(txn, "services")?;
-                let username = tariff::username(
-                    &spec.username_template,
-                    &facts.client.name,
-                    facts.client.id,
-                    id,
-                    req.domain.as_deref(),
-                );
-                let domain = req.domain.clone().unwrap_or_else(|| {
-                    tariff::domain(&spec.domain_template, &username, &spec.product_type, id)
-                });
-                let mut service = Service {
-                    id,
-                    client_id: facts.client.id,
-                    reseller_id: facts.client.reseller_id,
-                    tariff_id: facts.tariff.id,
-                    status: ServiceStatus::Active,
-                    months: req.months,
-                    addons: addons.clone(),
-                    username,
-                    domain,
-                    currency: spec.currency.clone(),
-                    daily: spec.daily.is_some(),
-                    period_start: priced.period_start,
-                    expires: priced.expires,
-                    suspended_at: None,
-                    suspended_by: None,
-                    deleted_at: None,
-                    created_at: now,
-                    version: 0,
-                };
+                let id = store::next_id(txn, SERVICES)?;
+                let mut service = new_service(id, &facts, &req, &addons, &priced, now);
                 save(txn, &mut service)?;
                 txn.open_table(SERVICES_BY_CLIENT)?
                     .insert((service.client_id, service.id), ())?;
@@ -98,5 +70,47 @@ impl App {
             Ok(ordered)
         })
         .await
+    }
+}
+
+/// The service record an order creates, before it is saved.
+fn new_service(
+    id: u64,
+    facts: &OrderFacts,
+    req: &OrderRequest,
+    addons: &[AddonQuantity],
+    priced: &Priced,
+    now: DateTime<Utc>,
+) -> Service {
+    let spec = &facts.tariff.spec;
+    let username = tariff::username(
+        &spec.username_template,
+        &facts.client.name,
+        facts.client.id,
+        id,
+        req.domain.as_deref(),
+    );
+    let domain = req.domain.clone().unwrap_or_else(|| {
+        tariff::domain(&spec.domain_template, &username, &spec.product_type, id)
+    });
+    Service {
+        id,
+        client_id: facts.client.id,
+        reseller_id: facts.client.reseller_id,
+        tariff_id: facts.tariff.id,
+        status: ServiceStatus::Active,
+        months: req.months,
+        addons: addons.to_vec(),
+        username,
+        domain,
+        currency: spec.currency.clone(),
+        daily: spec.daily.is_some(),
+        period_start: priced.period_start,
+        expires: priced.expires,
+        suspended_at: None,
+        suspended_by: None,
+        deleted_at: None,
+        created_at: now,
+        version: 0,
     }
 }

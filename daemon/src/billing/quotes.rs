@@ -14,7 +14,7 @@ use crate::domain::day;
 use crate::domain::ids::AccountId;
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
-use crate::domain::service::ServiceFacts;
+use crate::domain::service::{Service, ServiceFacts};
 use crate::domain::tariff::{self, AddonQuantity, TariffSpec};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -91,6 +91,13 @@ pub struct Quote {
     pub rule: RuleStamp,
 }
 
+/// The tariff a quote prices: its terms, its id if stored, and its owner.
+struct Priced {
+    spec: TariffSpec,
+    tariff_id: Option<u64>,
+    owner: Option<u64>,
+}
+
 impl App {
     /// Price an order, renewal or day without changing anything.
     /// A reseller's quote always uses that reseller's rule bindings; the
@@ -102,34 +109,9 @@ impl App {
             .service_id
             .map(|id| self.get_service(caller, id))
             .transpose()?;
-        let service = match (&req.service, &stored) {
-            (Some(s), None) => {
-                s.validate()?;
-                Some(s.clone())
-            }
-            (None, Some(s)) => Some(s.facts()),
-            (None, None) => None,
-            (Some(_), Some(_)) => {
-                return Err(
-                    invalid("service", "give either service_id or service, not both").into(),
-                );
-            }
-        };
+        let service = quoted_service(&req, stored.as_ref())?;
         // A stored service is priced on its own tariff unless one is named.
-        let tariff_id = req.tariff_id.or(stored.as_ref().map(|s| s.tariff_id));
-        let (spec, tariff_id, owner) = match (&req.tariff, tariff_id) {
-            (Some(spec), None) => {
-                spec.validate()?;
-                (spec.clone(), None, caller.reseller_scope())
-            }
-            (None, Some(id)) => {
-                let t = self.get_tariff(caller, id)?;
-                (t.spec, Some(t.id), t.reseller_id)
-            }
-            _ => {
-                return Err(invalid("tariff", "give either tariff_id or an inline tariff").into());
-            }
-        };
+        let tariff = self.quoted_tariff(caller, &req, stored.as_ref().map(|s| s.tariff_id))?;
         if req.operation != Operation::Order && service.is_none() {
             return Err(invalid(
                 "service",
@@ -141,41 +123,19 @@ impl App {
             .months
             .or(service.as_ref().map(|s| s.months))
             .ok_or_else(|| invalid("months", "give the period length in months"))?;
-        tariff::check_period("months", months)?;
-        tariff::check_addons("addons", &req.addons)?;
-        // A stored tariff's own policies apply as they would to the operation
-        // (the client's, such as group or per-client limits, need the order).
-        if tariff_id.is_some() && req.operation != Operation::Daily {
-            if req.operation == Operation::Order {
-                check_enabled(&spec)?;
-            }
-            check_period_on_sale(&spec, months, at.date_naive())?;
-        }
-        // The minimum order period is part of the tariff's terms, so an
-        // inline tariff being tried out is held to it too.
-        if req.operation == Operation::Order {
-            check_minimum_period(&spec, months, at.date_naive())?;
-        }
+        check_policies(&req, &tariff, months, at.date_naive())?;
         // The same addons the operation itself would use.
-        let addons = match (&stored, tariff_id, req.operation) {
+        let addons = match (&stored, tariff.tariff_id, req.operation) {
             (Some(s), _, Operation::Renewal | Operation::Daily) if req.addons.is_empty() => {
                 s.addons.clone()
             }
-            (_, Some(_), Operation::Order) => order_addons(&spec, &req.addons)?,
+            (_, Some(_), Operation::Order) => order_addons(&tariff.spec, &req.addons)?,
             _ => req.addons.clone(),
         };
-        let reseller = match (caller.reseller_scope(), req.reseller_id) {
-            (Some(own), None) => Some(own),
-            (Some(own), Some(r)) if r == own => Some(own),
-            (Some(_), Some(r)) => {
-                return Err(ApiError::NotFound(format!("reseller {r} does not exist")));
-            }
-            (None, Some(r)) => Some(r),
-            (None, None) => owner,
-        };
+        let reseller = caller.acting_for(req.reseller_id)?.or(tariff.owner);
         let request = price_request(
             req.operation.to_wit(),
-            &spec.terms(tariff_id),
+            &tariff.spec.terms(tariff.tariff_id),
             months,
             &addons,
             service.as_ref(),
@@ -183,7 +143,7 @@ impl App {
         );
         let (decision, priced) = self.decide_price(reseller.map(AccountId), request).await?;
         Ok(Quote {
-            currency: spec.currency,
+            currency: tariff.spec.currency,
             lines: priced.lines,
             total: priced.total,
             period_start: priced.period_start,
@@ -197,4 +157,75 @@ impl App {
             },
         })
     }
+
+    /// The stored tariff named (or the stored service's), or the inline one.
+    fn quoted_tariff(
+        &self,
+        caller: &Caller,
+        req: &QuoteRequest,
+        service_tariff: Option<u64>,
+    ) -> Result<Priced, ApiError> {
+        match (&req.tariff, req.tariff_id.or(service_tariff)) {
+            (Some(spec), None) => {
+                spec.validate()?;
+                Ok(Priced {
+                    spec: spec.clone(),
+                    tariff_id: None,
+                    owner: caller.reseller_scope(),
+                })
+            }
+            (None, Some(id)) => {
+                let t = self.get_tariff(caller, id)?;
+                Ok(Priced {
+                    spec: t.spec,
+                    tariff_id: Some(t.id),
+                    owner: t.reseller_id,
+                })
+            }
+            _ => Err(invalid("tariff", "give either tariff_id or an inline tariff").into()),
+        }
+    }
+}
+
+/// The service facts a quote is for: the stored service's or those given inline.
+fn quoted_service(
+    req: &QuoteRequest,
+    stored: Option<&Service>,
+) -> Result<Option<ServiceFacts>, ApiError> {
+    match (&req.service, stored) {
+        (Some(s), None) => {
+            s.validate()?;
+            Ok(Some(s.clone()))
+        }
+        (None, Some(s)) => Ok(Some(s.facts())),
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => {
+            Err(invalid("service", "give either service_id or service, not both").into())
+        }
+    }
+}
+
+/// The period and addon checks, and a stored tariff's own policies as they
+/// would apply to the operation (the client's, such as group or per-client
+/// limits, need the order).
+fn check_policies(
+    req: &QuoteRequest,
+    tariff: &Priced,
+    months: u32,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
+    tariff::check_period("months", months)?;
+    tariff::check_addons("addons", &req.addons)?;
+    if tariff.tariff_id.is_some() && req.operation != Operation::Daily {
+        if req.operation == Operation::Order {
+            check_enabled(&tariff.spec)?;
+        }
+        check_period_on_sale(&tariff.spec, months, today)?;
+    }
+    // The minimum order period is part of the tariff's terms, so an inline
+    // tariff being tried out is held to it too.
+    if req.operation == Operation::Order {
+        check_minimum_period(&tariff.spec, months, today)?;
+    }
+    Ok(())
 }

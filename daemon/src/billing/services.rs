@@ -10,7 +10,7 @@
 use super::facts::{Reader, service_not_found, service_tariff};
 use super::order_policy::policy;
 use crate::app::{ApiError, App, Caller};
-use crate::domain::accounts::{AccountKind, ClientGroup};
+use crate::domain::accounts::ClientGroup;
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::Tariff;
 use crate::store::SERVICES;
@@ -53,14 +53,12 @@ impl App {
                 // not an empty list that looks like an answer.
                 let read = self.store.read()?;
                 match read.account(c)? {
-                    Some(a) if a.kind == AccountKind::Client && caller.can_see(a.reseller_id) => {}
+                    Some(a) if caller.sees_client(&a) => {}
                     _ => return Err(ApiError::NotFound(format!("client {c} does not exist"))),
                 }
                 Ok(read.client_services(c)?)
             }
-            None => self.read_all(SERVICES, "services", |s: &Service| {
-                caller.can_see(s.reseller_id)
-            }),
+            None => self.read_all(SERVICES, |s: &Service| caller.can_see(s.reseller_id)),
         }
     }
 }

@@ -31,7 +31,7 @@ impl App {
                 .iter()
                 .chain(&spec.client_groups.forbidden)
             {
-                let group: Option<ClientGroup> = store::get_json(&groups, "client_groups", *g)?;
+                let group: Option<ClientGroup> = store::get_json(&groups, CLIENT_GROUPS, *g)?;
                 if group.is_none_or(|group| group.reseller_id != owner) {
                     return Err(invalid(
                         "tariff.client_groups",
@@ -41,7 +41,7 @@ impl App {
                 }
             }
             let tariff = Tariff {
-                id: store::next_id(txn, "tariffs")?,
+                id: store::next_id(txn, TARIFFS)?,
                 reseller_id: owner,
                 created_at: now,
                 spec: spec.clone(),
@@ -54,9 +54,7 @@ impl App {
     }
 
     pub fn list_tariffs(&self, caller: &Caller) -> Result<Vec<Tariff>, ApiError> {
-        self.read_all(TARIFFS, "tariffs", |t: &Tariff| {
-            caller.can_see(t.reseller_id)
-        })
+        self.read_all(TARIFFS, |t: &Tariff| caller.can_see(t.reseller_id))
     }
 
     pub fn get_tariff(&self, caller: &Caller, id: u64) -> Result<Tariff, ApiError> {

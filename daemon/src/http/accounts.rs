@@ -5,22 +5,37 @@ use super::idempotency::reply;
 use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, ClientGroup};
-use crate::ops::clock::{ClockSet, ClockState};
 use crate::tenancy::accounts::{
     CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
 };
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
 use std::sync::Arc;
 
 type AppState = State<Arc<App>>;
 
+pub(super) fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/resellers", get(list_resellers).post(create_reseller))
+        .route("/v1/resellers/{id}", get(get_reseller))
+        .route("/v1/clients", get(list_clients).post(create_client))
+        .route("/v1/clients/{id}", get(get_client))
+        .route(
+            "/v1/client-groups",
+            get(list_client_groups).post(create_client_group),
+        )
+        .route("/v1/client-groups/{id}", get(get_client_group))
+        .route("/v1/api-keys", get(list_api_keys).post(create_api_key))
+        .route("/v1/api-keys/{id}", delete(revoke_api_key))
+}
+
 /// Create a reseller (provider only). The response carries its API key, shown only here.
 #[utoipa::path(
     post,
-    path = "/v1/resellers",
+    tag = "accounts", path = "/v1/resellers",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = NewReseller,
     responses(
@@ -43,7 +58,7 @@ pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) 
 /// Resellers the caller may see (a reseller sees itself).
 #[utoipa::path(
     get,
-    path = "/v1/resellers",
+    tag = "accounts", path = "/v1/resellers",
     responses(
         (status = 200, description = "Resellers the caller may see", body = [Account]),
     ),
@@ -58,7 +73,7 @@ pub async fn list_resellers(
 
 #[utoipa::path(
     get,
-    path = "/v1/resellers/{id}",
+    tag = "accounts", path = "/v1/resellers/{id}",
     params(("id" = u64, Path)),
     responses(
         (status = 200, description = "The reseller", body = Account),
@@ -77,7 +92,7 @@ pub async fn get_reseller(
 /// Create a client of the provider or of a reseller (a reseller's key creates its own).
 #[utoipa::path(
     post,
-    path = "/v1/clients",
+    tag = "accounts", path = "/v1/clients",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = NewClient,
     responses(
@@ -99,7 +114,7 @@ pub async fn create_client(State(app): AppState, caller: Caller, m: Mutation) ->
 
 #[utoipa::path(
     get,
-    path = "/v1/clients",
+    tag = "accounts", path = "/v1/clients",
     responses(
         (status = 200, description = "Clients the caller may see", body = [Account]),
     ),
@@ -114,7 +129,7 @@ pub async fn list_clients(
 
 #[utoipa::path(
     get,
-    path = "/v1/clients/{id}",
+    tag = "accounts", path = "/v1/clients/{id}",
     params(("id" = u64, Path)),
     responses(
         (status = 200, description = "The client", body = Account),
@@ -132,7 +147,7 @@ pub async fn get_client(
 
 #[utoipa::path(
     post,
-    path = "/v1/client-groups",
+    tag = "accounts", path = "/v1/client-groups",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = NewClientGroup,
     responses(
@@ -153,7 +168,7 @@ pub async fn create_client_group(State(app): AppState, caller: Caller, m: Mutati
 
 #[utoipa::path(
     get,
-    path = "/v1/client-groups",
+    tag = "accounts", path = "/v1/client-groups",
     responses(
         (status = 200, description = "Client groups the caller may see", body = [ClientGroup]),
     ),
@@ -168,7 +183,7 @@ pub async fn list_client_groups(
 
 #[utoipa::path(
     get,
-    path = "/v1/client-groups/{id}",
+    tag = "accounts", path = "/v1/client-groups/{id}",
     params(("id" = u64, Path)),
     responses(
         (status = 200, description = "The client group", body = ClientGroup),
@@ -188,7 +203,7 @@ pub async fn get_client_group(
 /// reseller). The body is optional: none is a key for the caller's account.
 #[utoipa::path(
     post,
-    path = "/v1/api-keys",
+    tag = "accounts", path = "/v1/api-keys",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = Option<NewApiKey>, description = "Optional: an empty body means the defaults"),
     responses(
@@ -211,7 +226,7 @@ pub async fn create_api_key(State(app): AppState, caller: Caller, m: Mutation) -
 /// API keys the caller may see (never their secrets).
 #[utoipa::path(
     get,
-    path = "/v1/api-keys",
+    tag = "accounts", path = "/v1/api-keys",
     responses(
         (status = 200, description = "Keys the caller may see, without secrets", body = [ApiKey]),
     ),
@@ -227,7 +242,7 @@ pub async fn list_api_keys(
 /// Revoke an API key; it stops working for the next request.
 #[utoipa::path(
     delete,
-    path = "/v1/api-keys/{id}",
+    tag = "accounts", path = "/v1/api-keys/{id}",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses(
         (status = 200, description = "The revoked key", body = ApiKey),
@@ -247,47 +262,5 @@ pub async fn revoke_api_key(
     match m.idempotency(&caller) {
         Ok(idem) => reply(StatusCode::OK, app.revoke_api_key(caller, id, idem).await),
         Err(e) => e.into_response(),
-    }
-}
-
-/// The test clock (only in test-clock mode).
-#[utoipa::path(
-    get,
-    path = "/v1/clock",
-    responses(
-        (status = 200, description = "The test clock", body = ClockState),
-        (status = 404, description = "The daemon runs on the system clock (no --test-clock)", body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn get_clock(State(app): AppState, caller: Caller) -> Result<Json<ClockState>, ApiError> {
-    app.get_clock(&caller).map(Json)
-}
-
-/// Move the test clock forward (provider only; only in test-clock mode).
-#[utoipa::path(
-    post,
-    path = "/v1/clock",
-    request_body = ClockState,
-    responses(
-        (status = 200, description = "The new time and the daily jobs run for the days passed", body = ClockSet),
-        (status = 403, description = "Provider only", body = Problem),
-        (status = 404, description = "The daemon runs on the system clock (no --test-clock)", body = Problem),
-        (status = 422, description = "Invalid time: backwards, or too far at once", body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn set_clock(State(app): AppState, caller: Caller, m: Mutation) -> Response {
-    let to = match m.json::<ClockState>() {
-        Ok(to) => to,
-        Err(e) => return e.into_response(),
-    };
-    // The move runs the daily job day by day. Run it to the end even if the
-    // client goes away: a dropped request would leave the clock ahead of
-    // the days the job has done.
-    let moved = tokio::spawn(async move { app.set_clock(&caller, to).await });
-    match moved.await {
-        Ok(result) => result.map(Json).into_response(),
-        Err(e) => ApiError::Internal(format!("moving the clock failed: {e}")).into_response(),
     }
 }

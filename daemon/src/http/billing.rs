@@ -2,25 +2,41 @@
 
 use super::extract::{Id, Mutation, Params};
 use super::idempotency::reply;
-use super::problem::Problem;
+use super::problem::{ApiJson, Problem};
 use crate::app::{ApiError, App, Caller};
 use crate::billing::model::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
+use crate::billing::quotes::{Quote, QuoteRequest};
 use crate::domain::service::Service;
 use crate::domain::tariff::{Tariff, TariffSpec};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
 
 type AppState = State<Arc<App>>;
 
+pub(super) fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/quotes", post(create_quote))
+        .route("/v1/tariffs", get(list_tariffs).post(create_tariff))
+        .route("/v1/tariffs/{id}", get(get_tariff))
+        .route("/v1/tariffs/{id}/enable", post(enable_tariff))
+        .route("/v1/tariffs/{id}/disable", post(disable_tariff))
+        .route("/v1/services", get(list_services).post(order))
+        .route("/v1/services/{id}", get(get_service).delete(delete_service))
+        .route("/v1/services/{id}/renew", post(renew))
+        .route("/v1/services/{id}/suspend", post(suspend))
+        .route("/v1/services/{id}/resume", post(resume))
+}
+
 /// Create a tariff: the provider's own, or a reseller's retail plan.
 #[utoipa::path(
     post,
-    path = "/v1/tariffs",
+    tag = "billing", path = "/v1/tariffs",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = TariffSpec,
     responses(
@@ -41,7 +57,7 @@ pub async fn create_tariff(State(app): AppState, caller: Caller, m: Mutation) ->
 
 #[utoipa::path(
     get,
-    path = "/v1/tariffs",
+    tag = "billing", path = "/v1/tariffs",
     responses(
         (status = 200, description = "Tariffs the caller may see", body = [Tariff]),
     ),
@@ -56,7 +72,7 @@ pub async fn list_tariffs(
 
 #[utoipa::path(
     get,
-    path = "/v1/tariffs/{id}",
+    tag = "billing", path = "/v1/tariffs/{id}",
     params(("id" = u64, Path)),
     responses(
         (status = 200, description = "The tariff", body = Tariff),
@@ -75,7 +91,7 @@ pub async fn get_tariff(
 /// Enable a tariff (it takes orders again).
 #[utoipa::path(
     post,
-    path = "/v1/tariffs/{id}/enable",
+    tag = "billing", path = "/v1/tariffs/{id}/enable",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses(
         (status = 200, description = "The tariff", body = Tariff),
@@ -104,7 +120,7 @@ pub async fn enable_tariff(
 /// Disable a tariff: no new orders; existing services keep renewing.
 #[utoipa::path(
     post,
-    path = "/v1/tariffs/{id}/disable",
+    tag = "billing", path = "/v1/tariffs/{id}/disable",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses(
         (status = 200, description = "The tariff", body = Tariff),
@@ -134,7 +150,7 @@ pub async fn disable_tariff(
 /// the pricing rule prices the order, and the lines are recorded.
 #[utoipa::path(
     post,
-    path = "/v1/services",
+    tag = "billing", path = "/v1/services",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = OrderRequest,
     responses(
@@ -164,7 +180,7 @@ pub struct ServiceQuery {
 
 #[utoipa::path(
     get,
-    path = "/v1/services",
+    tag = "billing", path = "/v1/services",
     params(ServiceQuery),
     responses(
         (status = 200, description = "Services the caller may see", body = [Service]),
@@ -183,7 +199,7 @@ pub async fn list_services(
 
 #[utoipa::path(
     get,
-    path = "/v1/services/{id}",
+    tag = "billing", path = "/v1/services/{id}",
     params(("id" = u64, Path)),
     responses(
         (status = 200, description = "The service", body = Service),
@@ -202,7 +218,7 @@ pub async fn get_service(
 /// Renew for another period (body optional: `{"months": 12}`).
 #[utoipa::path(
     post,
-    path = "/v1/services/{id}/renew",
+    tag = "billing", path = "/v1/services/{id}/renew",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = Option<RenewRequest>, description = "Optional: an empty body means the defaults"),
     responses(
@@ -225,7 +241,7 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
 /// Suspend (body optional: `{"by": "client"}` applies the client's permissions).
 #[utoipa::path(
     post,
-    path = "/v1/services/{id}/suspend",
+    tag = "billing", path = "/v1/services/{id}/suspend",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
@@ -246,7 +262,7 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
 /// Resume a suspended service.
 #[utoipa::path(
     post,
-    path = "/v1/services/{id}/resume",
+    tag = "billing", path = "/v1/services/{id}/resume",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
@@ -269,7 +285,7 @@ pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutatio
 /// Delete a service (final).
 #[utoipa::path(
     delete,
-    path = "/v1/services/{id}",
+    tag = "billing", path = "/v1/services/{id}",
     params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = Option<ActRequest>, description = "Optional: an empty body means the defaults"),
     responses(
@@ -293,4 +309,29 @@ pub async fn delete_service(
         ),
         Err(e) => e.into_response(),
     }
+}
+
+/// Price an order, renewal or day through the pricing rule. Changes nothing.
+#[utoipa::path(
+    post,
+    tag = "billing", path = "/v1/quotes",
+    request_body = QuoteRequest,
+    responses(
+        (status = 200, description = "The price the rule would charge", body = Quote),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 404, description = "The tariff, client or reseller does not exist (or is not visible to the caller)", body = Problem),
+        (status = 413, description = "Request body too large", body = Problem),
+        (status = 415, description = "The body is not `application/json`", body = Problem),
+        (status = 422, description = "Invalid request, or denied by the rule", body = Problem),
+        (status = 502, description = "The rule module failed: trapped, ran out of fuel, time or memory, or answered nonsense", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_quote(
+    State(app): AppState,
+    caller: Caller,
+    ApiJson(req): ApiJson<QuoteRequest>,
+) -> Result<Json<Quote>, ApiError> {
+    app.quote(&caller, req).await.map(Json)
 }

@@ -6,15 +6,23 @@ use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::ledger::{Balance, LedgerEntry};
 use crate::ledger::{LedgerQuery, NewAdjustment};
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
 
 type AppState = State<Arc<App>>;
+
+pub(super) fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/ledger", get(list_ledger))
+        .route("/v1/ledger/balances", get(balances))
+        .route("/v1/ledger/adjustments", post(adjust))
+}
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,7 +61,7 @@ pub struct BalanceQuery {
 /// Ledger lines, oldest first.
 #[utoipa::path(
     get,
-    path = "/v1/ledger",
+    tag = "ledger", path = "/v1/ledger",
     params(LedgerParams),
     responses(
         (status = 200, description = "Ledger lines, oldest first", body = [LedgerEntry]),
@@ -73,7 +81,7 @@ pub async fn list_ledger(
 /// An account's balances, one per currency (derived from its ledger lines).
 #[utoipa::path(
     get,
-    path = "/v1/ledger/balances",
+    tag = "ledger", path = "/v1/ledger/balances",
     params(BalanceQuery),
     responses(
         (status = 200, description = "One balance per currency", body = [Balance]),
@@ -93,7 +101,7 @@ pub async fn balances(
 /// Record a manual adjustment: a negative amount credits the account (funds received).
 #[utoipa::path(
     post,
-    path = "/v1/ledger/adjustments",
+    tag = "ledger", path = "/v1/ledger/adjustments",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = NewAdjustment,
     responses(

@@ -17,13 +17,14 @@ use utoipa::{Modify, OpenApi};
             request is refused with 422."
     ),
     paths(
-        super::healthz, super::metrics, super::list_rules, super::rules_diff, super::create_quote, super::openapi_json,
+        super::ops::healthz, super::metrics::metrics, super::rules::list_rules, super::rules::rules_diff,
+        super::billing::create_quote, super::ops::openapi_json,
         super::accounts::create_reseller, super::accounts::list_resellers, super::accounts::get_reseller,
         super::accounts::create_client, super::accounts::list_clients, super::accounts::get_client,
         super::accounts::create_client_group, super::accounts::list_client_groups,
         super::accounts::get_client_group,
         super::accounts::create_api_key, super::accounts::list_api_keys, super::accounts::revoke_api_key,
-        super::accounts::get_clock, super::accounts::set_clock,
+        super::ops::get_clock, super::ops::set_clock,
         super::billing::create_tariff, super::billing::list_tariffs, super::billing::get_tariff,
         super::billing::enable_tariff, super::billing::disable_tariff,
         super::billing::order, super::billing::list_services, super::billing::get_service,

@@ -1,14 +1,13 @@
 //! Manual adjustments: funds received and corrections, by the provider or
 //! the client's reseller.
 
-use super::queries::can_see_account;
 use super::record::append;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
-use crate::domain::accounts::{Account, AccountKind};
+use crate::domain::accounts::Account;
 use crate::domain::invalid::{check_text, invalid};
 use crate::domain::ledger::{LedgerEntry, Line, LineKind};
 use crate::domain::money;
-use crate::store::{self, ACCOUNTS};
+use crate::store::{self, ACCOUNTS, LEDGER};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -43,9 +42,9 @@ impl App {
         check_text("description", &req.description, 500)?;
         self.mutate(idem, move |txn, now| {
             let account: Option<Account> =
-                store::get_json(&txn.open_table(ACCOUNTS)?, "accounts", req.account_id)?;
+                store::get_json(&txn.open_table(ACCOUNTS)?, ACCOUNTS, req.account_id)?;
             let account = match account {
-                Some(a) if a.kind == AccountKind::Client && can_see_account(&caller, &a) => a,
+                Some(a) if caller.sees_client(&a) => a,
                 _ => {
                     return Err(ApiError::NotFound(format!(
                         "client {} does not exist",
@@ -54,7 +53,7 @@ impl App {
                 }
             };
             let entry = LedgerEntry {
-                id: store::next_id(txn, "ledger")?,
+                id: store::next_id(txn, LEDGER)?,
                 account_id: account.id,
                 reseller_id: account.reseller_id,
                 service_id: None,

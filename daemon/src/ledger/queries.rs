@@ -2,7 +2,7 @@
 //! sums billing asks about.
 
 use crate::app::{ApiError, App, Caller};
-use crate::domain::accounts::{Account, AccountKind};
+use crate::domain::accounts::Account;
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
 use crate::domain::service::Service;
@@ -24,15 +24,6 @@ pub struct LedgerQuery {
     pub limit: Option<usize>,
 }
 
-/// Whether the caller may see this account and its money.
-pub(crate) fn can_see_account(caller: &Caller, account: &Account) -> bool {
-    match account.kind {
-        AccountKind::Provider => caller.is_provider(),
-        AccountKind::Reseller => caller.can_see(Some(account.id)),
-        AccountKind::Client => caller.can_see(account.reseller_id),
-    }
-}
-
 /// The daily charges of `service` for the days strictly between `from` and
 /// `to`.
 pub(crate) fn daily_charged_between(
@@ -46,7 +37,7 @@ pub(crate) fn daily_charged_between(
     let mut sum = Decimal::ZERO;
     for key in index.range((service.client_id, 0)..=(service.client_id, u64::MAX))? {
         let id = key?.0.value().1;
-        if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
+        if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
             && e.service_id == Some(service.id)
             && e.line.kind == LineKind::Daily
             && e.line.period_start.is_some_and(|d| from < d && d < to)
@@ -59,8 +50,8 @@ pub(crate) fn daily_charged_between(
 
 impl App {
     fn visible_account(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
-            Some(a) if can_see_account(caller, &a) => Ok(a),
+        match self.read_one::<Account>(ACCOUNTS, id)? {
+            Some(a) if caller.sees_account(&a) => Ok(a),
             _ => Err(ApiError::NotFound(format!("account {id} does not exist"))),
         }
     }
@@ -95,7 +86,7 @@ impl App {
             let index = read.open_table(LEDGER_BY_ACCOUNT)?;
             for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
                 let id = key?.0.value().1;
-                if let Some(e) = store::get_json::<LedgerEntry>(&ledger, "ledger", id)?
+                if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
                     && keep(&e)
                 {
                     out.push(e);
@@ -107,7 +98,7 @@ impl App {
         } else {
             for item in ledger.range(after.saturating_add(1)..)? {
                 let (id, bytes) = item?;
-                let e: LedgerEntry = store::decode("ledger", id.value(), bytes.value())?;
+                let e: LedgerEntry = store::decode(LEDGER, id.value(), bytes.value())?;
                 if keep(&e) {
                     out.push(e);
                     if out.len() == limit {
@@ -129,7 +120,7 @@ impl App {
         let mut out = Vec::new();
         for item in table.range((account_id, "")..(account_id.saturating_add(1), ""))? {
             let (key, bytes) = item?;
-            out.push(store::decode("balances", key.value().0, bytes.value())?);
+            out.push(store::decode(BALANCES, key.value().0, bytes.value())?);
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@ use crate::decide::Decision;
 use crate::decide::receipt::{self, Payer, Receipt, Subject};
 use crate::domain::ids::{AccountId, ReceiptId, ServiceId};
 use crate::domain::ledger::{Balance, LedgerEntry};
-use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT};
+use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
 
@@ -32,8 +32,8 @@ pub(crate) fn record(
     let (receipt_id, first) = {
         let mut counters = txn.open_table(store::COUNTERS)?;
         (
-            store::next_ids_in(&mut counters, "receipts", 1)?,
-            store::next_ids_in(&mut counters, "ledger", lines.len() as u64)?,
+            store::next_ids_in(&mut counters, RECEIPTS, 1)?,
+            store::next_ids_in(&mut counters, LEDGER, lines.len() as u64)?,
         )
     };
     let receipt = Receipt::new(
@@ -118,7 +118,7 @@ pub(crate) fn balance_of(
 ) -> Result<Balance, ApiError> {
     let found = table.get((account, currency))?;
     Ok(match found {
-        Some(v) => store::decode("balances", account, v.value())?,
+        Some(v) => store::decode(BALANCES, account, v.value())?,
         None => Balance {
             currency: currency.to_string(),
             ..Balance::default()

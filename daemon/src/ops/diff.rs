@@ -160,7 +160,7 @@ pub fn diff(
     };
     for item in redb::ReadableTable::iter(&receipts)? {
         let (id, bytes) = item?;
-        let receipt: Receipt = store::decode("receipts", id.value(), bytes.value())?;
+        let receipt: Receipt = store::decode(RECEIPTS, id.value(), bytes.value())?;
         if !candidate.exports_hook(receipt.hook)
             || !(options.hooks.is_empty() || options.hooks.contains(&receipt.hook))
             || options.since.is_some_and(|s| receipt.at.date_naive() < s)

@@ -258,14 +258,50 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
     }
     let scratch = tempfile::tempdir()
         .map_err(|e| ReplayError::Setup(format!("no temporary directory: {e}")))?;
+    let daemon = start(scenario, options, scratch.path())?;
+    let provider = daemon
+        .app
+        .authenticate(Some(KEY))
+        .map_err(|e| ReplayError::Setup(format!("the replay provider key: {e}")))?;
+    let mut runner = Runner {
+        provider,
+        router: crate::http::router(daemon.app.clone()),
+        daemon,
+        saved: Saved::default(),
+        now: scenario.start,
+    };
+    let (steps, failure) = runner.all_steps(scenario, options).await;
+    runner
+        .daemon
+        .app
+        .store
+        .flush()
+        .map_err(|e| ReplayError::Setup(format!("cannot flush the store: {e}")))?;
+    // Close the store before returning, so the data directory can be opened
+    // at once (by `rulesd diff`, for one).
+    let Runner { daemon, router, .. } = runner;
+    drop(router);
+    daemon.close().await;
+    Ok(Outcome {
+        file: scenario.file.clone(),
+        name: scenario.name.clone(),
+        steps,
+        elapsed_ms: duration_ms(started.elapsed()),
+        failure,
+    })
+}
+
+/// A daemon for the scenario on the test clock, its data and rules in
+/// `scratch` unless the options name directories.
+fn start(scenario: &Scenario, options: &RunOptions, scratch: &Path) -> Result<Daemon, ReplayError> {
     let data_dir = options
         .data_dir
         .clone()
-        .unwrap_or_else(|| scratch.path().join("data"));
+        .unwrap_or_else(|| scratch.join("data"));
     let rules_dir = match &options.rules_dir {
         Some(dir) => dir.clone(),
         None => {
-            let dir = scratch.path().join("rules");
+            let dir = scratch.join("rules");
             std::fs::create_dir_all(&dir)
                 .map_err(|e| ReplayError::Setup(format!("cannot create {}: {e}", dir.display())))?;
             bindings_dir(scenario, &dir)?;
@@ -286,65 +322,48 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Outcome, R
             error.error
         )));
     }
-    let provider = daemon
-        .app
-        .authenticate(Some(KEY))
-        .map_err(|e| ReplayError::Setup(format!("the replay provider key: {e}")))?;
-    let mut runner = Runner {
-        provider,
-        router: crate::http::router(daemon.app.clone()),
-        daemon,
-        saved: Saved::default(),
-        now: scenario.start,
-    };
-    let labelled = scenario
-        .setup
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("setup {}", i + 1), s))
-        .chain(
-            scenario
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (format!("step {}", i + 1), s)),
-        );
-    let mut steps = 0;
-    let mut failure = None;
-    for (label, step) in labelled {
-        steps += 1;
-        if let Some(bar) = &options.progress {
-            bar.inc(1);
+    Ok(daemon)
+}
+
+impl Runner {
+    /// The setup, then the steps, up to the first that fails: how many ran,
+    /// and the failure.
+    async fn all_steps(
+        &mut self,
+        scenario: &Scenario,
+        options: &RunOptions,
+    ) -> (usize, Option<Failure>) {
+        let labelled = scenario
+            .setup
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("setup {}", i + 1), s))
+            .chain(
+                scenario
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("step {}", i + 1), s)),
+            );
+        let mut steps = 0;
+        for (label, step) in labelled {
+            steps += 1;
+            if let Some(bar) = &options.progress {
+                bar.inc(1);
+            }
+            if let Err(problem) = self.step(step).await {
+                let failure = Failure {
+                    step: label,
+                    line: step.line,
+                    op: format!("{} {}", step.method, step.path),
+                    at: self.now,
+                    problem,
+                };
+                return (steps, Some(failure));
+            }
         }
-        if let Err(problem) = runner.step(step).await {
-            failure = Some(Failure {
-                step: label,
-                line: step.line,
-                op: format!("{} {}", step.method, step.path),
-                at: runner.now,
-                problem,
-            });
-            break;
-        }
+        (steps, None)
     }
-    runner
-        .daemon
-        .app
-        .store
-        .flush()
-        .map_err(|e| ReplayError::Setup(format!("cannot flush the store: {e}")))?;
-    // Close the store before returning, so the data directory can be opened
-    // at once (by `rulesd diff`, for one).
-    let Runner { daemon, router, .. } = runner;
-    drop(router);
-    daemon.close().await;
-    Ok(Outcome {
-        file: scenario.file.clone(),
-        name: scenario.name.clone(),
-        steps,
-        elapsed_ms: duration_ms(started.elapsed()),
-        failure,
-    })
 }
 
 /// A response body as JSON; a body that is not JSON as a string, and an

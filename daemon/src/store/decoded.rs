@@ -3,7 +3,7 @@
 //! hit is always what decoding those bytes would give, whichever store they
 //! came from.
 
-use super::StoreError;
+use super::{StoreError, TARIFFS};
 use crate::domain::tariff::Tariff;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -30,7 +30,7 @@ pub fn decode_tariff(id: u64, bytes: &[u8]) -> Result<Tariff, StoreError> {
     {
         return Ok(tariff.clone());
     }
-    let tariff: Tariff = super::decode("tariffs", id, bytes)?;
+    let tariff: Tariff = super::decode(TARIFFS, id, bytes)?;
     if decoded.len() >= REMEMBERED_TARIFFS {
         decoded.clear();
     }

@@ -33,7 +33,7 @@ fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), StoreError> {
     for key in by_expiry.iter()? {
         let (day, id) = key?.0.value();
         if let Some(bytes) = services.get(id)? {
-            let service: Service = super::decode("services", id, bytes.value())?;
+            let service: Service = super::decode(SERVICES, id, bytes.value())?;
             if service.expiry_index() == Some(ExpiryIndex::Unpaid) {
                 moved.push((day, id));
             }

@@ -14,7 +14,10 @@ pub use tables::*;
 pub use view::{View, ViewTable};
 pub use writer::{WriteError, Writer};
 
-use redb::{Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, Table, WriteTransaction};
+use redb::{
+    Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, Table, TableHandle,
+    WriteTransaction,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -46,7 +49,7 @@ pub enum StoreError {
     Storage(String),
     #[error("corrupt record in {table} for key {key}: {detail}")]
     Corrupt {
-        table: &'static str,
+        table: String,
         key: String,
         detail: String,
     },
@@ -206,10 +209,9 @@ impl Store {
         let db = Database::create(&path).map_err(|e| open_err(e.to_string()))?;
         let found = {
             let read = db.begin_read()?;
-            match read.open_table(META) {
-                Ok(t) => t.get(SCHEMA_KEY)?.map(|v| v.value()),
-                Err(redb::TableError::TableDoesNotExist(_)) => None,
-                Err(e) => return Err(e.into()),
+            match existing(read.open_table(META))? {
+                Some(t) => t.get(SCHEMA_KEY)?.map(|v| v.value()),
+                None => None,
             }
         };
         match found {
@@ -309,21 +311,27 @@ pub fn table_if_exists<'v, K: redb::Key + 'static, V: redb::Value + 'static>(
     read: &'v View<'_>,
     table: redb::TableDefinition<K, V>,
 ) -> Result<Option<ViewTable<'v, K, V>>, StoreError> {
-    match read.open_table(table) {
+    existing(read.open_table(table))
+}
+
+/// A table just opened, or None if it does not exist yet: [`table_if_exists`]
+/// for whatever kind of transaction opened it.
+pub fn existing<T>(opened: Result<T, redb::TableError>) -> Result<Option<T>, StoreError> {
+    match opened {
         Ok(t) => Ok(Some(t)),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Decode a JSON record.
+/// Decode a JSON record of `table` (named in the error if it is corrupt).
 pub fn decode<T: DeserializeOwned>(
-    table: &'static str,
+    table: impl TableHandle,
     key: impl std::fmt::Display,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        table,
+        table: table.name().to_string(),
         key: key.to_string(),
         detail: e.to_string(),
     })
@@ -335,35 +343,41 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records serialize to JSON")
 }
 
-/// Get and decode a JSON record by id.
+/// Get and decode a JSON record by id from `table`, opened from `definition`.
 pub fn get_json<T: DeserializeOwned>(
     table: &impl ReadableTable<u64, &'static [u8]>,
-    name: &'static str,
+    definition: impl TableHandle,
     id: u64,
 ) -> Result<Option<T>, StoreError> {
     match table.get(id)? {
-        Some(v) => decode(name, id, v.value()).map(Some),
+        Some(v) => decode(definition, id, v.value()).map(Some),
         None => Ok(None),
     }
 }
 
-/// Hand out the next id of a sequence.
-pub fn next_id(txn: &WriteTransaction, sequence: &str) -> Result<u64, StoreError> {
-    next_ids(txn, sequence, 1)
+/// Hand out the next id for a record of `table` (each table has its own
+/// sequence, kept in [`COUNTERS`] under the table's name).
+pub fn next_id(txn: &WriteTransaction, table: impl TableHandle) -> Result<u64, StoreError> {
+    next_ids(txn, table, 1)
 }
 
-/// Hand out `n` consecutive ids of a sequence at once; returns the first.
-pub fn next_ids(txn: &WriteTransaction, sequence: &str, n: u64) -> Result<u64, StoreError> {
-    next_ids_in(&mut txn.open_table(COUNTERS)?, sequence, n)
+/// Hand out `n` consecutive ids for records of `table`; returns the first.
+pub fn next_ids(
+    txn: &WriteTransaction,
+    table: impl TableHandle,
+    n: u64,
+) -> Result<u64, StoreError> {
+    next_ids_in(&mut txn.open_table(COUNTERS)?, table, n)
 }
 
 /// [`next_ids`] with the counters table already open (several sequences in
 /// one operation open it once).
 pub fn next_ids_in(
     counters: &mut Table<&str, u64>,
-    sequence: &str,
+    table: impl TableHandle,
     n: u64,
 ) -> Result<u64, StoreError> {
+    let sequence = table.name();
     let first = counters.get(sequence)?.map_or(0, |v| v.value()) + 1;
     counters.insert(sequence, first + n.saturating_sub(1))?;
     Ok(first)

@@ -78,7 +78,7 @@ fn not_found(what: &str, id: u64) -> ApiError {
 }
 
 fn account_in(txn: &WriteTransaction, id: u64) -> Result<Option<Account>, ApiError> {
-    Ok(store::get_json(&txn.open_table(ACCOUNTS)?, "accounts", id)?)
+    Ok(store::get_json(&txn.open_table(ACCOUNTS)?, ACCOUNTS, id)?)
 }
 
 /// The reseller `id`, if the caller may see it.
@@ -96,12 +96,9 @@ fn owner_for(
     caller: &Caller,
     requested: Option<u64>,
 ) -> Result<Option<u64>, ApiError> {
-    match (caller.reseller_scope(), requested) {
-        (Some(own), None) => Ok(Some(own)),
-        (Some(own), Some(r)) if r == own => Ok(Some(own)),
-        (Some(_), Some(r)) => Err(not_found("reseller", r)),
-        (None, None) => Ok(None),
-        (None, Some(r)) => visible_reseller(txn, caller, r).map(|a| Some(a.id)),
+    match caller.acting_for(requested)? {
+        Some(r) if caller.is_provider() => visible_reseller(txn, caller, r).map(|a| Some(a.id)),
+        owner => Ok(owner),
     }
 }
 
@@ -118,7 +115,7 @@ pub fn create_provider(
     now: DateTime<Utc>,
 ) -> Result<Account, ApiError> {
     let account = Account {
-        id: store::next_id(txn, "accounts")?,
+        id: store::next_id(txn, ACCOUNTS)?,
         kind: AccountKind::Provider,
         name: "provider".into(),
         reseller_id: None,
@@ -133,14 +130,12 @@ pub fn create_provider(
 /// Whether the store already has a provider account.
 pub fn has_provider(store: &store::Store) -> Result<bool, ApiError> {
     let read = store.read()?;
-    let accounts = match read.open_table(ACCOUNTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
-        Err(e) => return Err(e.into()),
+    let Some(accounts) = store::table_if_exists(&read, ACCOUNTS)? else {
+        return Ok(false);
     };
     for entry in accounts.iter()? {
         let (id, bytes) = entry?;
-        let a: Account = store::decode("accounts", id.value(), bytes.value())?;
+        let a: Account = store::decode(ACCOUNTS, id.value(), bytes.value())?;
         if a.kind == AccountKind::Provider {
             return Ok(true);
         }
@@ -152,19 +147,16 @@ impl App {
     pub(crate) fn read_all<T: serde::de::DeserializeOwned>(
         &self,
         table: redb::TableDefinition<u64, &[u8]>,
-        name: &'static str,
         keep: impl Fn(&T) -> bool,
     ) -> Result<Vec<T>, ApiError> {
         let read = self.store.read()?;
-        let t = match read.open_table(table) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
+        let Some(t) = store::table_if_exists(&read, table)? else {
+            return Ok(vec![]);
         };
         let mut out = Vec::new();
         for entry in t.iter()? {
             let (id, bytes) = entry?;
-            let value: T = store::decode(name, id.value(), bytes.value())?;
+            let value: T = store::decode(table, id.value(), bytes.value())?;
             if keep(&value) {
                 out.push(value);
             }
@@ -175,14 +167,12 @@ impl App {
     pub(crate) fn read_one<T: serde::de::DeserializeOwned>(
         &self,
         table: redb::TableDefinition<u64, &[u8]>,
-        name: &'static str,
         id: u64,
     ) -> Result<Option<T>, ApiError> {
         let read = self.store.read()?;
-        match read.open_table(table) {
-            Ok(t) => Ok(store::get_json(&t, name, id)?),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(e.into()),
+        match store::table_if_exists(&read, table)? {
+            Some(t) => Ok(store::get_json(&t, table, id)?),
+            None => Ok(None),
         }
     }
 
@@ -199,7 +189,7 @@ impl App {
         let secret = generate_secret();
         self.mutate(idem, move |txn, now| {
             let account = Account {
-                id: store::next_id(txn, "accounts")?,
+                id: store::next_id(txn, ACCOUNTS)?,
                 kind: AccountKind::Reseller,
                 name: req.name.clone(),
                 reseller_id: None,
@@ -220,13 +210,13 @@ impl App {
     }
 
     pub fn list_resellers(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
-        self.read_all(ACCOUNTS, "accounts", |a: &Account| {
+        self.read_all(ACCOUNTS, |a: &Account| {
             a.kind == AccountKind::Reseller && caller.can_see(Some(a.id))
         })
     }
 
     pub fn get_reseller(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
+        match self.read_one::<Account>(ACCOUNTS, id)? {
             Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
             _ => Err(not_found("reseller", id)),
         }
@@ -245,7 +235,7 @@ impl App {
             let owner = owner_for(txn, &caller, req.reseller_id)?;
             if let Some(g) = req.group_id {
                 let group: Option<ClientGroup> =
-                    store::get_json(&txn.open_table(CLIENT_GROUPS)?, "client_groups", g)?;
+                    store::get_json(&txn.open_table(CLIENT_GROUPS)?, CLIENT_GROUPS, g)?;
                 match group {
                     Some(group) if caller.can_see(group.reseller_id) => {
                         if group.reseller_id != owner {
@@ -262,7 +252,7 @@ impl App {
                 }
             }
             let account = Account {
-                id: store::next_id(txn, "accounts")?,
+                id: store::next_id(txn, ACCOUNTS)?,
                 kind: AccountKind::Client,
                 name: req.name.clone(),
                 reseller_id: owner,
@@ -276,14 +266,12 @@ impl App {
     }
 
     pub fn list_clients(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
-        self.read_all(ACCOUNTS, "accounts", |a: &Account| {
-            a.kind == AccountKind::Client && caller.can_see(a.reseller_id)
-        })
+        self.read_all(ACCOUNTS, |a: &Account| caller.sees_client(a))
     }
 
     pub fn get_client(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, "accounts", id)? {
-            Some(a) if a.kind == AccountKind::Client && caller.can_see(a.reseller_id) => Ok(a),
+        match self.read_one::<Account>(ACCOUNTS, id)? {
+            Some(a) if caller.sees_client(&a) => Ok(a),
             _ => Err(not_found("client", id)),
         }
     }
@@ -299,7 +287,7 @@ impl App {
         check_name("name", &req.name)?;
         self.mutate(idem, move |txn, now| {
             let group = ClientGroup {
-                id: store::next_id(txn, "client_groups")?,
+                id: store::next_id(txn, CLIENT_GROUPS)?,
                 reseller_id: owner_for(txn, &caller, req.reseller_id)?,
                 name: req.name.clone(),
                 allow_suspend_resume: req.allow_suspend_resume,
@@ -315,13 +303,13 @@ impl App {
     }
 
     pub fn list_client_groups(&self, caller: &Caller) -> Result<Vec<ClientGroup>, ApiError> {
-        self.read_all(CLIENT_GROUPS, "client_groups", |g: &ClientGroup| {
+        self.read_all(CLIENT_GROUPS, |g: &ClientGroup| {
             caller.can_see(g.reseller_id)
         })
     }
 
     pub fn get_client_group(&self, caller: &Caller, id: u64) -> Result<ClientGroup, ApiError> {
-        match self.read_one::<ClientGroup>(CLIENT_GROUPS, "client_groups", id)? {
+        match self.read_one::<ClientGroup>(CLIENT_GROUPS, id)? {
             Some(g) if caller.can_see(g.reseller_id) => Ok(g),
             _ => Err(not_found("client group", id)),
         }
@@ -369,7 +357,7 @@ impl App {
     }
 
     pub fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKey>, ApiError> {
-        self.read_all(API_KEYS, "api_keys", |k: &ApiKey| {
+        self.read_all(API_KEYS, |k: &ApiKey| {
             caller.is_provider() || k.account_id == caller.account_id
         })
     }
@@ -384,7 +372,7 @@ impl App {
         let revoked = self
             .mutate(idem, move |txn, now| {
                 let mut keys = txn.open_table(API_KEYS)?;
-                let found: Option<ApiKey> = store::get_json(&keys, "api_keys", id)?;
+                let found: Option<ApiKey> = store::get_json(&keys, API_KEYS, id)?;
                 let mut key = match found {
                     Some(k) if caller.is_provider() || k.account_id == caller.account_id => k,
                     _ => return Err(not_found("API key", id)),

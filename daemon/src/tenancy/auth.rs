@@ -80,7 +80,7 @@ pub fn find_key(store: &store::Store, secret: &str) -> Result<Option<ApiKey>, St
     let Some(id) = hashes.get(hash(secret).as_slice())?.map(|v| v.value()) else {
         return Ok(None);
     };
-    store::get_json(&read.open_table(API_KEYS)?, "api_keys", id)
+    store::get_json(&read.open_table(API_KEYS)?, API_KEYS, id)
 }
 
 /// Store a key for `account` inside `txn`; returns its record.
@@ -91,7 +91,7 @@ pub fn insert_key(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, StoreError> {
-    let id = store::next_id(txn, "api_keys")?;
+    let id = store::next_id(txn, API_KEYS)?;
     let key = ApiKey {
         id,
         account_id: account.id,
@@ -123,7 +123,7 @@ impl App {
             Some(id) => id.value(),
             None => return Err(unauthorized()),
         };
-        let key: ApiKey = store::get_json(&read.open_table(API_KEYS)?, "api_keys", key_id)?
+        let key: ApiKey = store::get_json(&read.open_table(API_KEYS)?, API_KEYS, key_id)?
             .ok_or_else(unauthorized)?;
         if key.revoked_at.is_some() {
             return Err(ApiError::Unauthorized(format!(
@@ -132,7 +132,7 @@ impl App {
             )));
         }
         let account: Option<Account> =
-            store::get_json(&read.open_table(ACCOUNTS)?, "accounts", key.account_id)?;
+            store::get_json(&read.open_table(ACCOUNTS)?, ACCOUNTS, key.account_id)?;
         if account.is_none() {
             return Err(unauthorized());
         }
