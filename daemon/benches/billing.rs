@@ -25,6 +25,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use common::percentile;
 use rulesd::app::{App, Caller};
 use rulesd::billing::model::OrderRequest;
+use rulesd::domain::ids::{AccountId, TariffId};
 use rulesd::domain::tariff::{Tariff, TariffSpec};
 use rulesd::ledger::NewAdjustment;
 use rulesd::ops::clock::ClockState;
@@ -272,7 +273,7 @@ async fn inprocess_orders(clients: usize) -> Load {
         let (app, ids) = (a.clone(), ids.clone());
         async move {
             let req = OrderRequest {
-                client_id: ids[(worker + i * CONNECTIONS) % ids.len()],
+                client_id: AccountId(ids[(worker + i * CONNECTIONS) % ids.len()]),
                 tariff_id: tariff,
                 months: 1,
                 addons: vec![],
@@ -445,8 +446,8 @@ async fn order_many(app: &Arc<App>, caller: Caller, clients: &[u64], tariff: u64
         let (app, clients) = (app.clone(), clients.clone());
         async move {
             let req = OrderRequest {
-                client_id: clients[i],
-                tariff_id: tariff,
+                client_id: AccountId(clients[i]),
+                tariff_id: TariffId(tariff),
                 months: 1,
                 addons: vec![],
                 domain: None,
@@ -493,7 +494,7 @@ async fn daily_setup(dir: &Path) {
     let daily_clients = DAILY_SERVICES / PER_ORDER;
     let clients = create_clients(&app, caller, period_clients + daily_clients).await;
     let (period_clients, daily_clients) = clients.split_at(period_clients);
-    order_many(&app, caller, period_clients, period.id).await;
+    order_many(&app, caller, period_clients, period.id.get()).await;
     println!(
         "setup: {} clients, {PERIOD_SERVICES} period services ordered on {} in {:.1?}",
         clients.len(),
@@ -521,7 +522,7 @@ async fn daily_setup(dir: &Path) {
             let (app, funded) = (app.clone(), funded.clone());
             async move {
                 let req = NewAdjustment {
-                    account_id: funded[i],
+                    account_id: AccountId(funded[i]),
                     currency: "EUR".into(),
                     amount: "-1000.00".parse().unwrap(),
                     description: "payment received".into(),
@@ -531,7 +532,7 @@ async fn daily_setup(dir: &Path) {
         })
         .await;
     }
-    order_many(&app, caller, daily_clients, daily.id).await;
+    order_many(&app, caller, daily_clients, daily.id.get()).await;
     println!(
         "setup: {DAILY_SERVICES} daily services ordered on {} ({} of their clients without funds) in {:.1?}",
         eve().date_naive(),

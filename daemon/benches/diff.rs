@@ -22,9 +22,10 @@ use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, Utc};
 use rulesd::app::{App, Caller};
-use rulesd::billing::model::{OrderRequest, RenewRequest};
+use rulesd::billing::model::{OrderRequest, Ordered, RenewRequest};
 use rulesd::decide::{Receipt, Subject};
-use rulesd::domain::ids::{ReceiptId, ServiceId};
+use rulesd::domain::accounts::Account;
+use rulesd::domain::ids::{AccountId, ReceiptId, ServiceId, TariffId};
 use rulesd::domain::tariff::{Tariff, TariffSpec};
 use rulesd::ledger::NewAdjustment;
 use rulesd::ops::clock::ClockState;
@@ -111,12 +112,18 @@ fn created<T: serde::de::DeserializeOwned, W: serde::Serialize>(
     r.unwrap().json().unwrap()
 }
 
-async fn tariff(app: &App, caller: Caller, spec: Value) -> u64 {
+async fn tariff(app: &App, caller: Caller, spec: Value) -> TariffId {
     let spec: TariffSpec = serde_json::from_value(spec).unwrap();
     created::<Tariff, _>(app.create_tariff(caller, spec, None).await).id
 }
 
-async fn order(app: &App, caller: Caller, client: u64, tariff: u64, months: u32) -> u64 {
+async fn order(
+    app: &App,
+    caller: Caller,
+    client: AccountId,
+    tariff: TariffId,
+    months: u32,
+) -> ServiceId {
     let req = OrderRequest {
         client_id: client,
         tariff_id: tariff,
@@ -125,9 +132,7 @@ async fn order(app: &App, caller: Caller, client: u64, tariff: u64, months: u32)
         domain: None,
         count: 1,
     };
-    created::<Value, _>(app.order(caller, req, None).await)["services"][0]["id"]
-        .as_u64()
-        .unwrap()
+    created::<Ordered, _>(app.order(caller, req, None).await).services[0].id
 }
 
 /// Two months of a small shop through the API; returns its receipts.
@@ -178,9 +183,7 @@ async fn history() -> Vec<Receipt> {
             reseller_id: None,
             group_id: None,
         };
-        let id = created::<Value, _>(app.create_client(caller, req, None).await)["id"]
-            .as_u64()
-            .unwrap();
+        let id = created::<Account, _>(app.create_client(caller, req, None).await).id;
         let fund = NewAdjustment {
             account_id: id,
             currency: "EUR".into(),

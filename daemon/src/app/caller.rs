@@ -4,6 +4,7 @@
 
 use super::error::ApiError;
 use crate::domain::accounts::{Account, AccountKind, Role};
+use crate::domain::ids::{AccountId, KeyId};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,14 +12,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
-    pub account_id: u64,
+    pub account_id: AccountId,
     pub role: Role,
-    pub key_id: u64,
+    pub key_id: KeyId,
 }
 
 impl Caller {
     /// The reseller whose objects this caller is confined to; None for the provider.
-    pub fn reseller_scope(&self) -> Option<u64> {
+    pub fn reseller_scope(&self) -> Option<AccountId> {
         match self.role {
             Role::Provider => None,
             Role::Reseller => Some(self.account_id),
@@ -30,7 +31,7 @@ impl Caller {
     }
 
     /// Whether this caller may see an object owned by `reseller` (None: the provider's).
-    pub fn can_see(&self, reseller: Option<u64>) -> bool {
+    pub fn can_see(&self, reseller: Option<AccountId>) -> bool {
         match self.reseller_scope() {
             None => true,
             Some(own) => reseller == Some(own),
@@ -41,7 +42,7 @@ impl Caller {
     /// (naming another reseller is a 404, as if it did not exist); the
     /// provider names one or none (its own). Whether a named reseller exists
     /// is the caller's to check where it matters.
-    pub fn acting_for(&self, requested: Option<u64>) -> Result<Option<u64>, ApiError> {
+    pub fn acting_for(&self, requested: Option<AccountId>) -> Result<Option<AccountId>, ApiError> {
         match (self.reseller_scope(), requested) {
             (Some(own), None) => Ok(Some(own)),
             (Some(own), Some(r)) if r == own => Ok(Some(own)),
@@ -135,9 +136,9 @@ mod tests {
     fn an_answer_read_before_an_invalidation_is_never_cached_after_it() {
         let cache = KeyCache::default();
         let caller = Caller {
-            account_id: 7,
+            account_id: AccountId(7),
             role: Role::Reseller,
-            key_id: 3,
+            key_id: KeyId(3),
         };
         let key = [1u8; 32];
         // A lookup started, then a revocation committed and invalidated.

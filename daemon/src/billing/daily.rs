@@ -22,7 +22,7 @@ use crate::app::{ApiError, App, binding};
 use crate::contract::bindings::pricing;
 use crate::contract::hook::Hook;
 use crate::decide::{self, Decision, RuleInput};
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, ServiceId, TariffId};
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
@@ -39,8 +39,9 @@ const CHUNK: usize = 512;
 /// service behind by several days (its rule failed before) takes one pass
 /// per day; services that change under the job are looked at again too.
 const PASSES: usize = 400;
-/// Rule calls between yields to the reactor while a chunk is priced (a
-/// default decision is ~10 us, so about half a millisecond).
+/// Rule calls between yields to the reactor while a chunk is priced: a
+/// short stretch of the thread for default decisions (BENCHMARKS.md), so
+/// requests are served while the job runs.
 const YIELD_EVERY: usize = 50;
 
 /// Billing's part of each day: daily charges, expiry suspensions and
@@ -91,7 +92,7 @@ fn is_weekend(day: NaiveDate) -> bool {
 
 /// Every tariff, by id: the deletion horizon needs every tariff's policy,
 /// and a provider has far fewer tariffs than services.
-fn all_tariffs(read: &store::View<'_>) -> Result<HashMap<u64, Tariff>, ApiError> {
+fn all_tariffs(read: &store::View<'_>) -> Result<HashMap<TariffId, Tariff>, ApiError> {
     let mut tariffs = HashMap::new();
     let Some(table) = store::table_if_exists(read, TARIFFS)? else {
         return Ok(tariffs);
@@ -154,7 +155,7 @@ impl App {
 
     /// The shortest auto-deletion period any service can have (the daemon's
     /// default or any tariff's own), or None when nothing is ever deleted.
-    fn shortest_deletion(&self, tariffs: &HashMap<u64, Tariff>) -> Option<u32> {
+    fn shortest_deletion(&self, tariffs: &HashMap<TariffId, Tariff>) -> Option<u32> {
         tariffs
             .values()
             .filter_map(|t| t.spec.auto_delete_days)
@@ -164,7 +165,7 @@ impl App {
 
     /// Everything due on `day`, from one read transaction, except the
     /// `settled` services.
-    fn due(&self, day: NaiveDate, settled: &HashSet<u64>) -> Result<Vec<Work>, ApiError> {
+    fn due(&self, day: NaiveDate, settled: &HashSet<ServiceId>) -> Result<Vec<Work>, ApiError> {
         let read = self.store.read()?;
         let Some(services) = store::table_if_exists(&read, SERVICES)? else {
             return Ok(vec![]);
@@ -244,7 +245,7 @@ impl App {
             );
             Some(Work::Charge {
                 keep_on_unpaid: !self.suspends_on(tariff, day),
-                reseller: tariff.reseller_id.map(AccountId),
+                reseller: tariff.reseller_id,
                 service,
                 request: Box::new(request),
             })
@@ -328,7 +329,7 @@ impl App {
         &self,
         chunk: Vec<Work>,
         report: &mut DailyReport,
-    ) -> Result<(Vec<Decided>, Vec<u64>), ApiError> {
+    ) -> Result<(Vec<Decided>, Vec<ServiceId>), ApiError> {
         let mut by_binding: HashMap<Option<AccountId>, Vec<Charge>> = HashMap::new();
         let mut decided = Vec::with_capacity(chunk.len());
         let mut failed = Vec::new();
@@ -380,7 +381,7 @@ impl App {
                         report.failed += 1;
                         failed.push(service.id);
                         tracing::warn!(
-                            service = service.id,
+                            service = service.id.get(),
                             binding = ?binding(reseller),
                             error = %e,
                             "the daily charge could not be priced"
@@ -401,7 +402,7 @@ struct Pass {
     /// Services that changed under the job: looked at again.
     conflicts: usize,
     /// Services done with for this run though still due (see `run_day`).
-    settled: Vec<u64>,
+    settled: Vec<ServiceId>,
 }
 
 /// A daily charge waiting for its price: the service, the request, and

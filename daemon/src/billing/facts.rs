@@ -5,6 +5,7 @@
 
 use crate::app::ApiError;
 use crate::domain::accounts::{Account, ClientGroup};
+use crate::domain::ids::{AccountId, GroupId, ServiceId, TariffId};
 use crate::domain::service::expiry_index;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
@@ -23,42 +24,43 @@ pub(super) fn service_tariff(txn: &impl Reader, service: &Service) -> Result<Tar
         .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", service.tariff_id)))
 }
 
-pub(super) fn service_not_found(id: u64) -> ApiError {
+pub(super) fn service_not_found(id: ServiceId) -> ApiError {
     ApiError::NotFound(format!("service {id} does not exist"))
 }
 
 /// Reads the order and service code needs, from a read or a write transaction.
 pub(crate) trait Reader {
-    fn account(&self, id: u64) -> Result<Option<Account>, ApiError>;
-    fn tariff(&self, id: u64) -> Result<Option<Tariff>, ApiError>;
-    fn group(&self, id: u64) -> Result<Option<ClientGroup>, ApiError>;
-    fn service(&self, id: u64) -> Result<Option<Service>, ApiError>;
-    fn client_services(&self, client: u64) -> Result<Vec<Service>, ApiError>;
+    fn account(&self, id: AccountId) -> Result<Option<Account>, ApiError>;
+    fn tariff(&self, id: TariffId) -> Result<Option<Tariff>, ApiError>;
+    fn group(&self, id: GroupId) -> Result<Option<ClientGroup>, ApiError>;
+    fn service(&self, id: ServiceId) -> Result<Option<Service>, ApiError>;
+    fn client_services(&self, client: AccountId) -> Result<Vec<Service>, ApiError>;
 }
 
 macro_rules! reader {
     ($txn:ty) => {
         impl Reader for $txn {
-            fn account(&self, id: u64) -> Result<Option<Account>, ApiError> {
+            fn account(&self, id: AccountId) -> Result<Option<Account>, ApiError> {
                 get(self.open_table(ACCOUNTS), ACCOUNTS, id)
             }
-            fn tariff(&self, id: u64) -> Result<Option<Tariff>, ApiError> {
+            fn tariff(&self, id: TariffId) -> Result<Option<Tariff>, ApiError> {
                 get_with(self.open_table(TARIFFS), id, decode_tariff)
             }
-            fn group(&self, id: u64) -> Result<Option<ClientGroup>, ApiError> {
+            fn group(&self, id: GroupId) -> Result<Option<ClientGroup>, ApiError> {
                 get(self.open_table(CLIENT_GROUPS), CLIENT_GROUPS, id)
             }
-            fn service(&self, id: u64) -> Result<Option<Service>, ApiError> {
+            fn service(&self, id: ServiceId) -> Result<Option<Service>, ApiError> {
                 get(self.open_table(SERVICES), SERVICES, id)
             }
-            fn client_services(&self, client: u64) -> Result<Vec<Service>, ApiError> {
+            fn client_services(&self, client: AccountId) -> Result<Vec<Service>, ApiError> {
                 let Some(index) = store::existing(self.open_table(SERVICES_BY_CLIENT))? else {
                     return Ok(vec![]);
                 };
                 let mut out = Vec::new();
+                let client = client.get();
                 for key in index.range((client, 0)..=(client, u64::MAX))? {
                     let id = key?.0.value().1;
-                    if let Some(s) = self.service(id)? {
+                    if let Some(s) = self.service(ServiceId(id))? {
                         out.push(s);
                     }
                 }
@@ -73,7 +75,7 @@ reader!(WriteTransaction);
 fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
     table: Result<Tbl, redb::TableError>,
     definition: impl redb::TableHandle + Copy,
-    id: u64,
+    id: impl Into<u64>,
 ) -> Result<Option<T>, ApiError> {
     get_with(table, id, |id, bytes| store::decode(definition, id, bytes))
 }
@@ -81,9 +83,10 @@ fn get<T: serde::de::DeserializeOwned, Tbl: ReadableTable<u64, &'static [u8]>>(
 /// The record `id` of a table that may not exist yet, decoded by `decode`.
 fn get_with<T, Tbl: ReadableTable<u64, &'static [u8]>>(
     table: Result<Tbl, redb::TableError>,
-    id: u64,
+    id: impl Into<u64>,
     decode: impl Fn(u64, &[u8]) -> Result<T, store::StoreError>,
 ) -> Result<Option<T>, ApiError> {
+    let id = id.into();
     let Some(table) = store::existing(table)? else {
         return Ok(None);
     };
@@ -111,16 +114,19 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
     service.version += 1;
     let previous = txn
         .open_table(SERVICES)?
-        .insert(service.id, store::encode(service).as_slice())?
+        .insert(service.id.get(), store::encode(service).as_slice())?
         .map(|old| store::decode::<Placed>(SERVICES, service.id, old.value()))
         .transpose()?;
     let old = previous.and_then(|old| {
         expiry_index(old.status, old.daily, old.suspended_by)
-            .map(|index| (index, (old.expires.num_days_from_ce(), service.id)))
+            .map(|index| (index, (old.expires.num_days_from_ce(), service.id.get())))
     });
-    let new = service
-        .expiry_index()
-        .map(|index| (index, (service.expires.num_days_from_ce(), service.id)));
+    let new = service.expiry_index().map(|index| {
+        (
+            index,
+            (service.expires.num_days_from_ce(), service.id.get()),
+        )
+    });
     match (old, new) {
         // The usual case (a renewal): one index, opened once.
         (Some((from, old_key)), Some((to, new_key))) if from == to => {
@@ -152,7 +158,7 @@ pub(super) fn current(txn: &WriteTransaction, seen: &Service) -> Result<Service,
     }
     let stored = txn
         .open_table(SERVICES)?
-        .get(seen.id)?
+        .get(seen.id.get())?
         .map(|v| store::decode::<Versioned>(SERVICES, seen.id, v.value()))
         .transpose()?;
     match stored {

@@ -1,6 +1,7 @@
 //! What clients send and receive for the service operations: orders,
 //! renewals, suspension, resumption and deletion.
 
+use crate::domain::ids::{AccountId, TariffId};
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::service::Service;
 use crate::domain::tariff::AddonQuantity;
@@ -11,8 +12,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
-    pub client_id: u64,
-    pub tariff_id: u64,
+    #[schema(value_type = u64)]
+    pub client_id: AccountId,
+    #[schema(value_type = u64)]
+    pub tariff_id: TariffId,
     /// Period length in months: 1, 3, 12 or 36 (for daily charging: the
     /// order period the day price is derived from).
     pub months: u32,

@@ -7,7 +7,7 @@ use super::order_policy::{OrderFacts, check_order, order_facts};
 use super::requests::price_request;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::ServiceId;
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, check_domain};
 use crate::domain::tariff::{self, AddonQuantity};
@@ -44,9 +44,7 @@ impl App {
             None,
             now,
         );
-        let (decision, priced) = self
-            .decide_price(facts.tariff.reseller_id.map(AccountId), request)
-            .await?;
+        let (decision, priced) = self.decide_price(facts.tariff.reseller_id, request).await?;
         self.mutate(idem, move |txn, now| {
             let facts = order_facts(txn, &caller, &req)?;
             let addons = check_order(&facts, &req, now.date_naive())?;
@@ -56,11 +54,11 @@ impl App {
                 total: Decimal::ZERO,
             };
             for _ in 0..req.count {
-                let id = store::next_id(txn, SERVICES)?;
+                let id = ServiceId(store::next_id(txn, SERVICES)?);
                 let mut service = new_service(id, &facts, &req, &addons, &priced, now);
                 save(txn, &mut service)?;
                 txn.open_table(SERVICES_BY_CLIENT)?
-                    .insert((service.client_id, service.id), ())?;
+                    .insert((service.client_id.get(), service.id.get()), ())?;
                 ordered
                     .lines
                     .extend(record(txn, &decision, target(&service), now)?);
@@ -75,7 +73,7 @@ impl App {
 
 /// The service record an order creates, before it is saved.
 fn new_service(
-    id: u64,
+    id: ServiceId,
     facts: &OrderFacts,
     req: &OrderRequest,
     addons: &[AddonQuantity],

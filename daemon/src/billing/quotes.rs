@@ -11,7 +11,7 @@ use crate::app::{ApiError, App, Caller, RuleStamp};
 use crate::contract::bindings::pricing;
 use crate::contract::hook::Hook;
 use crate::domain::day;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, ServiceId, TariffId};
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::Line;
 use crate::domain::service::{Service, ServiceFacts};
@@ -50,7 +50,8 @@ pub struct QuoteRequest {
     #[serde(default)]
     pub operation: Operation,
     #[serde(default)]
-    pub tariff_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub tariff_id: Option<TariffId>,
     /// The tariff, inline (to try prices before creating it).
     #[serde(default)]
     pub tariff: Option<TariffSpec>,
@@ -63,13 +64,15 @@ pub struct QuoteRequest {
     #[serde(default)]
     pub addons: Vec<AddonQuantity>,
     #[serde(default)]
-    pub service_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub service_id: Option<ServiceId>,
     #[serde(default)]
     pub service: Option<ServiceFacts>,
     /// Price as this reseller's bound rules would (default: the tariff owner's,
     /// or the global rules).
     #[serde(default)]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     /// The decision time (default: now on the daemon's clock).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
@@ -94,8 +97,8 @@ pub struct Quote {
 /// The tariff a quote prices: its terms, its id if stored, and its owner.
 struct Priced {
     spec: TariffSpec,
-    tariff_id: Option<u64>,
-    owner: Option<u64>,
+    tariff_id: Option<TariffId>,
+    owner: Option<AccountId>,
 }
 
 impl App {
@@ -141,7 +144,7 @@ impl App {
             service.as_ref(),
             at,
         );
-        let (decision, priced) = self.decide_price(reseller.map(AccountId), request).await?;
+        let (decision, priced) = self.decide_price(reseller, request).await?;
         Ok(Quote {
             currency: tariff.spec.currency,
             lines: priced.lines,
@@ -163,7 +166,7 @@ impl App {
         &self,
         caller: &Caller,
         req: &QuoteRequest,
-        service_tariff: Option<u64>,
+        service_tariff: Option<TariffId>,
     ) -> Result<Priced, ApiError> {
         match (&req.tariff, req.tariff_id.or(service_tariff)) {
             (Some(spec), None) => {

@@ -8,7 +8,7 @@ use super::requests::price_request;
 use super::services::retry_on_conflict;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::ServiceId;
 use crate::domain::service::{ServiceStatus, SuspendedBy};
 use crate::ledger::record;
 
@@ -18,7 +18,7 @@ impl App {
     pub async fn renew(
         &self,
         caller: Caller,
-        id: u64,
+        id: ServiceId,
         req: RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
@@ -28,7 +28,7 @@ impl App {
     async fn renew_once(
         &self,
         caller: &Caller,
-        id: u64,
+        id: ServiceId,
         req: &RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
@@ -60,9 +60,7 @@ impl App {
             Some(&seen.facts()),
             now,
         );
-        let (decision, priced) = self
-            .decide_price(tariff.reseller_id.map(AccountId), request)
-            .await?;
+        let (decision, priced) = self.decide_price(tariff.reseller_id, request).await?;
         self.mutate(idem, move |txn, now| {
             let mut service = current(txn, &seen)?;
             let lines = record(txn, &decision, target(&service), now)?;

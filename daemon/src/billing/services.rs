@@ -11,6 +11,7 @@ use super::facts::{Reader, service_not_found, service_tariff};
 use super::order_policy::policy;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::ClientGroup;
+use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::Tariff;
 use crate::store::SERVICES;
@@ -34,7 +35,7 @@ pub(super) async fn retry_on_conflict<T, F: Future<Output = Result<T, ApiError>>
 }
 
 impl App {
-    pub fn get_service(&self, caller: &Caller, id: u64) -> Result<Service, ApiError> {
+    pub fn get_service(&self, caller: &Caller, id: ServiceId) -> Result<Service, ApiError> {
         match self.store.read()?.service(id)? {
             Some(s) if caller.can_see(s.reseller_id) => Ok(s),
             _ => Err(service_not_found(id)),
@@ -45,7 +46,7 @@ impl App {
     pub fn list_services(
         &self,
         caller: &Caller,
-        client_id: Option<u64>,
+        client_id: Option<AccountId>,
     ) -> Result<Vec<Service>, ApiError> {
         match client_id {
             Some(c) => {
@@ -75,7 +76,7 @@ pub(super) fn status_word(s: ServiceStatus) -> &'static str {
 pub(super) fn visible(
     txn: &WriteTransaction,
     caller: &Caller,
-    id: u64,
+    id: ServiceId,
 ) -> Result<Service, ApiError> {
     match txn.service(id)? {
         Some(s) if caller.can_see(s.reseller_id) => Ok(s),

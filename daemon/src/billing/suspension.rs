@@ -12,7 +12,7 @@ use super::services::{
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::proration;
 use crate::decide::Decision;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::ServiceId;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
 use crate::ledger::{daily_charged_between, record};
@@ -24,7 +24,7 @@ impl App {
     pub async fn suspend(
         &self,
         caller: Caller,
-        id: u64,
+        id: ServiceId,
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
@@ -58,7 +58,7 @@ impl App {
     pub async fn resume(
         &self,
         caller: Caller,
-        id: u64,
+        id: ServiceId,
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
@@ -68,7 +68,7 @@ impl App {
     async fn resume_once(
         &self,
         caller: &Caller,
-        id: u64,
+        id: ServiceId,
         req: &ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
@@ -154,15 +154,14 @@ impl App {
             addon_policy: tariff.spec.addon_order_policy.to_wit(),
             at: instant(now),
         };
-        self.decide_proration(tariff.reseller_id.map(AccountId), request)
-            .await
+        self.decide_proration(tariff.reseller_id, request).await
     }
 
     /// Delete a service (final). A client may delete only if its group allows it.
     pub async fn delete_service(
         &self,
         caller: Caller,
-        id: u64,
+        id: ServiceId,
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {

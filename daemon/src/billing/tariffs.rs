@@ -6,11 +6,12 @@
 use super::facts::Reader;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::ClientGroup;
+use crate::domain::ids::TariffId;
 use crate::domain::invalid::invalid;
 use crate::domain::tariff::{Tariff, TariffSpec};
 use crate::store::{self, CLIENT_GROUPS, TARIFFS};
 
-fn not_found(id: u64) -> ApiError {
+fn not_found(id: TariffId) -> ApiError {
     ApiError::NotFound(format!("tariff {id} does not exist"))
 }
 
@@ -41,13 +42,13 @@ impl App {
                 }
             }
             let tariff = Tariff {
-                id: store::next_id(txn, TARIFFS)?,
+                id: store::next_id(txn, TARIFFS)?.into(),
                 reseller_id: owner,
                 created_at: now,
                 spec: spec.clone(),
             };
             txn.open_table(TARIFFS)?
-                .insert(tariff.id, store::encode(&tariff).as_slice())?;
+                .insert(tariff.id.get(), store::encode(&tariff).as_slice())?;
             Ok(tariff)
         })
         .await
@@ -57,7 +58,7 @@ impl App {
         self.read_all(TARIFFS, |t: &Tariff| caller.can_see(t.reseller_id))
     }
 
-    pub fn get_tariff(&self, caller: &Caller, id: u64) -> Result<Tariff, ApiError> {
+    pub fn get_tariff(&self, caller: &Caller, id: TariffId) -> Result<Tariff, ApiError> {
         match self.store.read()?.tariff(id)? {
             Some(t) if caller.can_see(t.reseller_id) => Ok(t),
             _ => Err(not_found(id)),
@@ -69,7 +70,7 @@ impl App {
     pub async fn set_tariff_enabled(
         &self,
         caller: Caller,
-        id: u64,
+        id: TariffId,
         enabled: bool,
         idem: Option<Idempotency>,
     ) -> Result<Written<Tariff>, ApiError> {
@@ -80,7 +81,7 @@ impl App {
             };
             tariff.spec.enabled = enabled;
             txn.open_table(TARIFFS)?
-                .insert(tariff.id, store::encode(&tariff).as_slice())?;
+                .insert(tariff.id.get(), store::encode(&tariff).as_slice())?;
             Ok(tariff)
         })
         .await

@@ -1,5 +1,6 @@
 //! Accounts (provider, resellers, clients), client groups and API keys.
 
+use super::ids::{AccountId, GroupId, KeyId};
 use super::invalid::Invalid;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,13 +18,16 @@ pub enum AccountKind {
 /// reseller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Account {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: AccountId,
     pub kind: AccountKind,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub group_id: Option<GroupId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -41,8 +45,10 @@ pub enum Role {
 /// separate table) and a prefix to recognise it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ApiKey {
-    pub id: u64,
-    pub account_id: u64,
+    #[schema(value_type = u64)]
+    pub id: KeyId,
+    #[schema(value_type = u64)]
+    pub account_id: AccountId,
     pub role: Role,
     /// The first characters of the secret, e.g. "rk_3f9a".
     pub prefix: String,
@@ -54,10 +60,12 @@ pub struct ApiKey {
 /// A group of clients with shared permissions (BILLmanager client groups).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ClientGroup {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: GroupId,
     /// The reseller that owns the group; absent for the provider's groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     pub name: String,
     /// Clients may suspend and resume their own services.
     pub allow_suspend_resume: bool,

@@ -28,6 +28,12 @@ macro_rules! ids {
             }
         }
 
+        impl From<u64> for $name {
+            fn from(id: u64) -> $name {
+                $name(id)
+            }
+        }
+
         impl From<$name> for u64 {
             fn from(id: $name) -> u64 {
                 id.0

@@ -6,6 +6,7 @@
 //! balance is minus the sum of its lines: positive means funds available,
 //! negative means the account owes.
 
+use super::ids::{AccountId, EntryId, ReceiptId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -41,20 +42,25 @@ pub struct Line {
 /// A line as recorded in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEntry {
-    pub id: u64,
-    pub account_id: u64,
+    #[schema(value_type = u64)]
+    pub id: EntryId,
+    #[schema(value_type = u64)]
+    pub account_id: AccountId,
     /// The account's reseller, if any (for tenancy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub service_id: Option<ServiceId>,
     pub currency: String,
     /// When it was recorded, on the daemon's clock.
     pub at: DateTime<Utc>,
     /// The decision receipt of the rule call that priced it; absent for a
     /// manual adjustment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receipt_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub receipt_id: Option<ReceiptId>,
     /// sha256 of the rule module that priced it; absent for a manual adjustment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_sha256: Option<String>,

@@ -1,6 +1,7 @@
 //! Services (a client's instance of a tariff) and the facts about one that a
 //! rule is handed.
 
+use super::ids::{AccountId, ServiceId, TariffId};
 use super::invalid::{Invalid, check_text};
 use super::tariff::{self, AddonQuantity};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,13 +74,17 @@ pub enum SuspendedBy {
 /// A stored service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Service {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: ServiceId,
     /// The client that owns it.
-    pub client_id: u64,
+    #[schema(value_type = u64)]
+    pub client_id: AccountId,
     /// The client's reseller, if any (for tenancy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseller_id: Option<u64>,
-    pub tariff_id: u64,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
+    #[schema(value_type = u64)]
+    pub tariff_id: TariffId,
     pub status: ServiceStatus,
     /// The period length it is paid for (for daily charging: the order period).
     pub months: u32,

@@ -2,6 +2,7 @@
 //! policy of the BILLmanager tariff settings (seed 002), their validation, and
 //! the part of them a pricing rule sees ([`PriceTerms`]).
 
+use super::ids::{AccountId, GroupId, ServiceId, TariffId};
 use super::invalid::{Invalid, check_text, invalid};
 use super::money;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -182,10 +183,12 @@ pub struct MinimumPeriod {
 pub struct GroupPolicy {
     /// If not empty, only clients in these groups may order.
     #[serde(default)]
-    pub allowed: Vec<u64>,
+    #[schema(value_type = Vec<u64>)]
+    pub allowed: Vec<GroupId>,
     /// Clients in these groups may not order.
     #[serde(default)]
-    pub forbidden: Vec<u64>,
+    #[schema(value_type = Vec<u64>)]
+    pub forbidden: Vec<GroupId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -299,10 +302,12 @@ fn enabled_by_default() -> bool {
 /// A stored tariff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Tariff {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: TariffId,
     /// The reseller whose retail plan this is; absent for the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     pub created_at: DateTime<Utc>,
     #[serde(flatten)]
     pub spec: TariffSpec,
@@ -595,7 +600,7 @@ impl TariffSpec {
     }
 
     /// The pricing terms handed to a rule. `id` is empty for an inline tariff.
-    pub fn terms(&self, id: Option<u64>) -> PriceTerms {
+    pub fn terms(&self, id: Option<TariffId>) -> PriceTerms {
         PriceTerms {
             id: id.map(|i| i.to_string()).unwrap_or_default(),
             name: self.name.clone(),
@@ -645,8 +650,8 @@ pub fn expand(template: &str, values: &[(&str, &str)]) -> String {
 pub fn username(
     template: &str,
     client_name: &str,
-    client_id: u64,
-    service_id: u64,
+    client_id: AccountId,
+    service_id: ServiceId,
     domain: Option<&str>,
 ) -> String {
     let clean = |text: &str| -> String {
@@ -707,7 +712,7 @@ pub fn username(
 }
 
 /// A default domain from the tariff's template, lowercased.
-pub fn domain(template: &str, username: &str, product_type: &str, service_id: u64) -> String {
+pub fn domain(template: &str, username: &str, product_type: &str, service_id: ServiceId) -> String {
     expand(
         template,
         &[
@@ -739,6 +744,14 @@ mod tests {
         assert!(e.message.contains("priced twice"), "{}", e.message);
         let e = field(&[price(3, "-1.00")]);
         assert_eq!(e.field, "tariff.prices[0].price");
+    }
+
+    fn username(t: &str, name: &str, client: u64, service: u64, domain: Option<&str>) -> String {
+        super::username(t, name, AccountId(client), ServiceId(service), domain)
+    }
+
+    fn domain(t: &str, username: &str, product_type: &str, service: u64) -> String {
+        super::domain(t, username, product_type, ServiceId(service))
     }
 
     #[test]

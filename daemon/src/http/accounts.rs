@@ -5,6 +5,7 @@ use super::idempotency::reply;
 use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, ClientGroup};
+use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::tenancy::accounts::{
     CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
 };
@@ -84,7 +85,7 @@ pub async fn list_resellers(
 pub async fn get_reseller(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
 ) -> Result<Json<Account>, ApiError> {
     app.get_reseller(&caller, id).map(Json)
 }
@@ -140,7 +141,7 @@ pub async fn list_clients(
 pub async fn get_client(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
 ) -> Result<Json<Account>, ApiError> {
     app.get_client(&caller, id).map(Json)
 }
@@ -194,7 +195,7 @@ pub async fn list_client_groups(
 pub async fn get_client_group(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<GroupId>,
 ) -> Result<Json<ClientGroup>, ApiError> {
     app.get_client_group(&caller, id).map(Json)
 }
@@ -256,7 +257,7 @@ pub async fn list_api_keys(
 pub async fn revoke_api_key(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<KeyId>,
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {

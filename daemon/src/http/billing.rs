@@ -6,6 +6,7 @@ use super::problem::{ApiJson, Problem};
 use crate::app::{ApiError, App, Caller};
 use crate::billing::model::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
 use crate::billing::quotes::{Quote, QuoteRequest};
+use crate::domain::ids::{AccountId, ServiceId, TariffId};
 use crate::domain::service::Service;
 use crate::domain::tariff::{Tariff, TariffSpec};
 use axum::extract::State;
@@ -83,7 +84,7 @@ pub async fn list_tariffs(
 pub async fn get_tariff(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<TariffId>,
 ) -> Result<Json<Tariff>, ApiError> {
     app.get_tariff(&caller, id).map(Json)
 }
@@ -105,7 +106,7 @@ pub async fn get_tariff(
 pub async fn enable_tariff(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<TariffId>,
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {
@@ -134,7 +135,7 @@ pub async fn enable_tariff(
 pub async fn disable_tariff(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<TariffId>,
     m: Mutation,
 ) -> Response {
     match m.idempotency(&caller) {
@@ -194,7 +195,8 @@ pub async fn list_services(
     caller: Caller,
     Params(q): Params<ServiceQuery>,
 ) -> Result<Json<Vec<Service>>, ApiError> {
-    app.list_services(&caller, q.client_id).map(Json)
+    app.list_services(&caller, q.client_id.map(AccountId))
+        .map(Json)
 }
 
 #[utoipa::path(
@@ -210,7 +212,7 @@ pub async fn list_services(
 pub async fn get_service(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<ServiceId>,
 ) -> Result<Json<Service>, ApiError> {
     app.get_service(&caller, id).map(Json)
 }
@@ -231,7 +233,12 @@ pub async fn get_service(
     ),
     security(("bearer" = []))
 )]
-pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+pub async fn renew(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
     match m.parse_or_default::<RenewRequest>(&caller) {
         Ok((req, idem)) => reply(StatusCode::OK, app.renew(caller, id, req, idem).await),
         Err(e) => e.into_response(),
@@ -252,7 +259,12 @@ pub async fn renew(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation
     ),
     security(("bearer" = []))
 )]
-pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+pub async fn suspend(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(StatusCode::OK, app.suspend(caller, id, req, idem).await),
         Err(e) => e.into_response(),
@@ -275,7 +287,12 @@ pub async fn suspend(State(app): AppState, caller: Caller, Id(id): Id, m: Mutati
     ),
     security(("bearer" = []))
 )]
-pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutation) -> Response {
+pub async fn resume(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {
         Ok((req, idem)) => reply(StatusCode::OK, app.resume(caller, id, req, idem).await),
         Err(e) => e.into_response(),
@@ -299,7 +316,7 @@ pub async fn resume(State(app): AppState, caller: Caller, Id(id): Id, m: Mutatio
 pub async fn delete_service(
     State(app): AppState,
     caller: Caller,
-    Id(id): Id,
+    Id(id): Id<ServiceId>,
     m: Mutation,
 ) -> Response {
     match m.parse_or_default::<ActRequest>(&caller) {

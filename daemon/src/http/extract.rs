@@ -122,15 +122,16 @@ impl Mutation {
     }
 }
 
-/// A numeric id in the path; anything else is a 404 like an unknown id.
-pub struct Id(pub u64);
+/// A numeric id in the path, typed (`Id<ServiceId>`); anything else is a
+/// 404 like an unknown id.
+pub struct Id<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for Id {
+impl<S: Send + Sync, T: From<u64>> FromRequestParts<S> for Id<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         match Path::<u64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Id(id)),
+            Ok(Path(id)) => Ok(Id(T::from(id))),
             Err(_) => Err(ApiError::NotFound("no object has this id".into()).into_response()),
         }
     }

@@ -32,7 +32,7 @@ pub fn idempotency(
     for part in [
         method.as_bytes(),
         path.as_bytes(),
-        &caller.account_id.to_be_bytes(),
+        &caller.account_id.get().to_be_bytes(),
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);

@@ -4,6 +4,7 @@ use super::extract::{Mutation, Params};
 use super::idempotency::reply;
 use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
+use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::ledger::{Balance, LedgerEntry};
 use crate::ledger::{LedgerQuery, NewAdjustment};
 use axum::extract::State;
@@ -42,8 +43,8 @@ pub struct LedgerParams {
 impl From<LedgerParams> for LedgerQuery {
     fn from(p: LedgerParams) -> LedgerQuery {
         LedgerQuery {
-            account_id: p.account_id,
-            service_id: p.service_id,
+            account_id: p.account_id.map(AccountId),
+            service_id: p.service_id.map(ServiceId),
             after: p.after,
             limit: p.limit,
         }
@@ -95,7 +96,7 @@ pub async fn balances(
     caller: Caller,
     Params(q): Params<BalanceQuery>,
 ) -> Result<Json<Vec<Balance>>, ApiError> {
-    app.balances(&caller, q.account_id).map(Json)
+    app.balances(&caller, AccountId(q.account_id)).map(Json)
 }
 
 /// Record a manual adjustment: a negative amount credits the account (funds received).

@@ -4,6 +4,7 @@
 use super::record::append;
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::Account;
+use crate::domain::ids::AccountId;
 use crate::domain::invalid::{check_text, invalid};
 use crate::domain::ledger::{LedgerEntry, Line, LineKind};
 use crate::domain::money;
@@ -16,7 +17,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAdjustment {
-    pub account_id: u64,
+    #[schema(value_type = u64)]
+    pub account_id: AccountId,
     pub currency: String,
     /// Negative credits the account (e.g. "-50.00" for a payment received);
     /// positive charges it.
@@ -53,7 +55,7 @@ impl App {
                 }
             };
             let entry = LedgerEntry {
-                id: store::next_id(txn, LEDGER)?,
+                id: store::next_id(txn, LEDGER)?.into(),
                 account_id: account.id,
                 reseller_id: account.reseller_id,
                 service_id: None,

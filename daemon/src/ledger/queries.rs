@@ -3,6 +3,7 @@
 
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::Account;
+use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::invalid::invalid;
 use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
 use crate::domain::service::Service;
@@ -15,9 +16,9 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone, Default)]
 pub struct LedgerQuery {
     /// Only this account's lines.
-    pub account_id: Option<u64>,
+    pub account_id: Option<AccountId>,
     /// Only this service's lines.
-    pub service_id: Option<u64>,
+    pub service_id: Option<ServiceId>,
     /// Lines with an id greater than this (for paging).
     pub after: Option<u64>,
     /// At most this many lines (default 100, at most 1000).
@@ -35,7 +36,8 @@ pub(crate) fn daily_charged_between(
     let index = read.open_table(LEDGER_BY_ACCOUNT)?;
     let ledger = read.open_table(LEDGER)?;
     let mut sum = Decimal::ZERO;
-    for key in index.range((service.client_id, 0)..=(service.client_id, u64::MAX))? {
+    let client = service.client_id.get();
+    for key in index.range((client, 0)..=(client, u64::MAX))? {
         let id = key?.0.value().1;
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
             && e.service_id == Some(service.id)
@@ -49,7 +51,7 @@ pub(crate) fn daily_charged_between(
 }
 
 impl App {
-    fn visible_account(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+    fn visible_account(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
         match self.read_one::<Account>(ACCOUNTS, id)? {
             Some(a) if caller.sees_account(&a) => Ok(a),
             _ => Err(ApiError::NotFound(format!("account {id} does not exist"))),
@@ -84,6 +86,7 @@ impl App {
         let mut out = Vec::new();
         if let Some(account) = q.account_id {
             let index = read.open_table(LEDGER_BY_ACCOUNT)?;
+            let account = account.get();
             for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
                 let id = key?.0.value().1;
                 if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
@@ -111,8 +114,13 @@ impl App {
     }
 
     /// An account's balances, one per currency it has lines in.
-    pub fn balances(&self, caller: &Caller, account_id: u64) -> Result<Vec<Balance>, ApiError> {
+    pub fn balances(
+        &self,
+        caller: &Caller,
+        account_id: AccountId,
+    ) -> Result<Vec<Balance>, ApiError> {
         self.visible_account(caller, account_id)?;
+        let account_id = account_id.get();
         let read = self.store.read()?;
         let Some(table) = store::table_if_exists(&read, BALANCES)? else {
             return Ok(vec![]);

@@ -4,7 +4,7 @@
 use crate::app::ApiError;
 use crate::decide::Decision;
 use crate::decide::receipt::{self, Payer, Receipt, Subject};
-use crate::domain::ids::{AccountId, ReceiptId, ServiceId};
+use crate::domain::ids::{AccountId, EntryId, ReceiptId, ServiceId};
 use crate::domain::ledger::{Balance, LedgerEntry};
 use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
 use chrono::{DateTime, Utc};
@@ -13,9 +13,9 @@ use redb::{ReadableTable, WriteTransaction};
 /// Whose ledger a decision's lines go to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {
-    pub account_id: u64,
-    pub reseller_id: Option<u64>,
-    pub service_id: u64,
+    pub account_id: AccountId,
+    pub reseller_id: Option<AccountId>,
+    pub service_id: ServiceId,
     pub currency: &'a str,
 }
 
@@ -39,9 +39,9 @@ pub(crate) fn record(
     let receipt = Receipt::new(
         ReceiptId(receipt_id),
         decision,
-        Subject::Service(ServiceId(target.service_id)),
+        Subject::Service(target.service_id),
         Some(Payer {
-            account_id: AccountId(target.account_id),
+            account_id: target.account_id,
             currency: target.currency.to_string(),
         }),
     )?;
@@ -49,13 +49,13 @@ pub(crate) fn record(
     let entries: Vec<LedgerEntry> = (first..)
         .zip(lines)
         .map(|(id, line)| LedgerEntry {
-            id,
+            id: EntryId(id),
             account_id: target.account_id,
             reseller_id: target.reseller_id,
             service_id: Some(target.service_id),
             currency: target.currency.to_string(),
             at: now,
-            receipt_id: Some(receipt_id),
+            receipt_id: Some(ReceiptId(receipt_id)),
             rule_sha256: Some(decision.sha256.clone()),
             line: line.clone(),
         })
@@ -71,13 +71,13 @@ pub(crate) fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<
         let mut ledger = txn.open_table(LEDGER)?;
         let mut by_account = txn.open_table(LEDGER_BY_ACCOUNT)?;
         for entry in entries {
-            ledger.insert(entry.id, store::encode(entry).as_slice())?;
-            by_account.insert((entry.account_id, entry.id), ())?;
+            ledger.insert(entry.id.get(), store::encode(entry).as_slice())?;
+            by_account.insert((entry.account_id.get(), entry.id.get()), ())?;
         }
     }
     // (account, balance) per account and currency the lines touch.
     let mut table = txn.open_table(BALANCES)?;
-    let mut balances: Vec<(u64, Balance)> = Vec::new();
+    let mut balances: Vec<(AccountId, Balance)> = Vec::new();
     for entry in entries {
         let found = balances
             .iter()
@@ -94,7 +94,7 @@ pub(crate) fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<
     }
     for (account, balance) in &balances {
         table.insert(
-            (*account, balance.currency.as_str()),
+            (account.get(), balance.currency.as_str()),
             store::encode(balance).as_slice(),
         )?;
     }
@@ -104,7 +104,7 @@ pub(crate) fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<
 /// An account's balance in a currency, as of this transaction.
 pub(crate) fn balance_in(
     txn: &WriteTransaction,
-    account: u64,
+    account: AccountId,
     currency: &str,
 ) -> Result<Balance, ApiError> {
     balance_of(&txn.open_table(BALANCES)?, account, currency)
@@ -113,10 +113,10 @@ pub(crate) fn balance_in(
 /// An account's balance in a currency, read from the open balances table.
 pub(crate) fn balance_of(
     table: &impl ReadableTable<(u64, &'static str), &'static [u8]>,
-    account: u64,
+    account: AccountId,
     currency: &str,
 ) -> Result<Balance, ApiError> {
-    let found = table.get((account, currency))?;
+    let found = table.get((account.get(), currency))?;
     Ok(match found {
         Some(v) => store::decode(BALANCES, account, v.value())?,
         None => Balance {

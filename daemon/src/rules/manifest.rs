@@ -31,7 +31,7 @@ pub struct Manifest {
     pub hooks: BTreeMap<Hook, String>,
     /// Per-reseller bindings, which take precedence for that reseller's
     /// requests; keyed by reseller id, written as a decimal string (as
-    /// requests look them up, see `api::pricing::binding`).
+    /// requests look them up, see `app::binding`).
     #[serde(default)]
     pub resellers: BTreeMap<String, BTreeMap<Hook, String>>,
 }

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-/// Fuel between yields to the async reactor during a rule call: roughly
-/// 50-100 us of wasm. A default decision uses ~15,000 and never yields.
+/// Fuel between yields to the async reactor during a rule call: far more
+/// than a default decision uses (so it never yields), little enough that a
+/// long rule shares the reactor thread (BENCHMARKS.md has the figures).
 const YIELD_FUEL: u64 = 250_000;
 
 /// Where a module came from.

@@ -49,16 +49,17 @@ fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{AccountId, ServiceId, TariffId};
     use crate::domain::service::{ServiceStatus, SuspendedBy};
     use chrono::{Datelike, NaiveDate};
 
     fn service(id: u64, status: ServiceStatus, suspended_by: Option<SuspendedBy>) -> Service {
         let day = |d: &str| d.parse::<NaiveDate>().unwrap();
         Service {
-            id,
-            client_id: 1,
+            id: ServiceId(id),
+            client_id: AccountId(1),
             reseller_id: None,
-            tariff_id: 1,
+            tariff_id: TariffId(1),
             status,
             months: 1,
             addons: vec![],
@@ -102,10 +103,10 @@ mod tests {
                 service(3, ServiceStatus::Suspended, Some(SuspendedBy::Provider)),
             ] {
                 services
-                    .insert(s.id, super::super::encode(&s).as_slice())
+                    .insert(s.id.get(), super::super::encode(&s).as_slice())
                     .unwrap();
                 by_expiry
-                    .insert((s.expires.num_days_from_ce(), s.id), ())
+                    .insert((s.expires.num_days_from_ce(), s.id.get()), ())
                     .unwrap();
             }
         }

@@ -347,8 +347,9 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 pub fn get_json<T: DeserializeOwned>(
     table: &impl ReadableTable<u64, &'static [u8]>,
     definition: impl TableHandle,
-    id: u64,
+    id: impl Into<u64>,
 ) -> Result<Option<T>, StoreError> {
+    let id = id.into();
     match table.get(id)? {
         Some(v) => decode(definition, id, v.value()).map(Some),
         None => Ok(None),

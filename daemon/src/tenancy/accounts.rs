@@ -5,6 +5,7 @@
 use super::auth::{generate_secret, insert_key};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
+use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::domain::invalid::{Invalid, invalid};
 use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
 use chrono::{DateTime, Utc};
@@ -21,10 +22,12 @@ pub struct NewReseller {
 /// A reseller as created: the only time its API key is shown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreatedReseller {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: AccountId,
     pub name: String,
     pub api_key: String,
-    pub api_key_id: u64,
+    #[schema(value_type = u64)]
+    pub api_key_id: KeyId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -35,9 +38,11 @@ pub struct NewClient {
     /// The reseller the client belongs to (provider keys only; a reseller's key
     /// always creates its own clients).
     #[serde(default)]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     #[serde(default)]
-    pub group_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub group_id: Option<GroupId>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -46,7 +51,8 @@ pub struct NewClientGroup {
     pub name: String,
     /// The reseller that owns the group (provider keys only).
     #[serde(default)]
-    pub reseller_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
     #[serde(default)]
     pub allow_suspend_resume: bool,
     #[serde(default)]
@@ -60,29 +66,36 @@ pub struct NewClientGroup {
 pub struct NewApiKey {
     /// The reseller account the key is for (provider keys only; default: the caller's own account).
     #[serde(default)]
-    pub account_id: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub account_id: Option<AccountId>,
 }
 
 /// A new API key: the only time its secret is shown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreatedApiKey {
-    pub id: u64,
-    pub account_id: u64,
+    #[schema(value_type = u64)]
+    pub id: KeyId,
+    #[schema(value_type = u64)]
+    pub account_id: AccountId,
     pub role: Role,
     pub api_key: String,
     pub created_at: DateTime<Utc>,
 }
 
-fn not_found(what: &str, id: u64) -> ApiError {
+fn not_found(what: &str, id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("{what} {id} does not exist"))
 }
 
-fn account_in(txn: &WriteTransaction, id: u64) -> Result<Option<Account>, ApiError> {
+fn account_in(txn: &WriteTransaction, id: AccountId) -> Result<Option<Account>, ApiError> {
     Ok(store::get_json(&txn.open_table(ACCOUNTS)?, ACCOUNTS, id)?)
 }
 
 /// The reseller `id`, if the caller may see it.
-fn visible_reseller(txn: &WriteTransaction, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+fn visible_reseller(
+    txn: &WriteTransaction,
+    caller: &Caller,
+    id: AccountId,
+) -> Result<Account, ApiError> {
     match account_in(txn, id)? {
         Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
         _ => Err(not_found("reseller", id)),
@@ -94,8 +107,8 @@ fn visible_reseller(txn: &WriteTransaction, caller: &Caller, id: u64) -> Result<
 fn owner_for(
     txn: &WriteTransaction,
     caller: &Caller,
-    requested: Option<u64>,
-) -> Result<Option<u64>, ApiError> {
+    requested: Option<AccountId>,
+) -> Result<Option<AccountId>, ApiError> {
     match caller.acting_for(requested)? {
         Some(r) if caller.is_provider() => visible_reseller(txn, caller, r).map(|a| Some(a.id)),
         owner => Ok(owner),
@@ -104,7 +117,7 @@ fn owner_for(
 
 fn insert_account(txn: &WriteTransaction, account: &Account) -> Result<(), ApiError> {
     txn.open_table(ACCOUNTS)?
-        .insert(account.id, store::encode(account).as_slice())?;
+        .insert(account.id.get(), store::encode(account).as_slice())?;
     Ok(())
 }
 
@@ -115,7 +128,7 @@ pub fn create_provider(
     now: DateTime<Utc>,
 ) -> Result<Account, ApiError> {
     let account = Account {
-        id: store::next_id(txn, ACCOUNTS)?,
+        id: store::next_id(txn, ACCOUNTS)?.into(),
         kind: AccountKind::Provider,
         name: "provider".into(),
         reseller_id: None,
@@ -167,7 +180,7 @@ impl App {
     pub(crate) fn read_one<T: serde::de::DeserializeOwned>(
         &self,
         table: redb::TableDefinition<u64, &[u8]>,
-        id: u64,
+        id: impl Into<u64>,
     ) -> Result<Option<T>, ApiError> {
         let read = self.store.read()?;
         match store::table_if_exists(&read, table)? {
@@ -189,7 +202,7 @@ impl App {
         let secret = generate_secret();
         self.mutate(idem, move |txn, now| {
             let account = Account {
-                id: store::next_id(txn, ACCOUNTS)?,
+                id: store::next_id(txn, ACCOUNTS)?.into(),
                 kind: AccountKind::Reseller,
                 name: req.name.clone(),
                 reseller_id: None,
@@ -215,7 +228,7 @@ impl App {
         })
     }
 
-    pub fn get_reseller(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+    pub fn get_reseller(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
         match self.read_one::<Account>(ACCOUNTS, id)? {
             Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
             _ => Err(not_found("reseller", id)),
@@ -252,7 +265,7 @@ impl App {
                 }
             }
             let account = Account {
-                id: store::next_id(txn, ACCOUNTS)?,
+                id: store::next_id(txn, ACCOUNTS)?.into(),
                 kind: AccountKind::Client,
                 name: req.name.clone(),
                 reseller_id: owner,
@@ -269,7 +282,7 @@ impl App {
         self.read_all(ACCOUNTS, |a: &Account| caller.sees_client(a))
     }
 
-    pub fn get_client(&self, caller: &Caller, id: u64) -> Result<Account, ApiError> {
+    pub fn get_client(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
         match self.read_one::<Account>(ACCOUNTS, id)? {
             Some(a) if caller.sees_client(&a) => Ok(a),
             _ => Err(not_found("client", id)),
@@ -287,7 +300,7 @@ impl App {
         check_name("name", &req.name)?;
         self.mutate(idem, move |txn, now| {
             let group = ClientGroup {
-                id: store::next_id(txn, CLIENT_GROUPS)?,
+                id: store::next_id(txn, CLIENT_GROUPS)?.into(),
                 reseller_id: owner_for(txn, &caller, req.reseller_id)?,
                 name: req.name.clone(),
                 allow_suspend_resume: req.allow_suspend_resume,
@@ -296,7 +309,7 @@ impl App {
                 created_at: now,
             };
             txn.open_table(CLIENT_GROUPS)?
-                .insert(group.id, store::encode(&group).as_slice())?;
+                .insert(group.id.get(), store::encode(&group).as_slice())?;
             Ok(group)
         })
         .await
@@ -308,7 +321,7 @@ impl App {
         })
     }
 
-    pub fn get_client_group(&self, caller: &Caller, id: u64) -> Result<ClientGroup, ApiError> {
+    pub fn get_client_group(&self, caller: &Caller, id: GroupId) -> Result<ClientGroup, ApiError> {
         match self.read_one::<ClientGroup>(CLIENT_GROUPS, id)? {
             Some(g) if caller.can_see(g.reseller_id) => Ok(g),
             _ => Err(not_found("client group", id)),
@@ -366,7 +379,7 @@ impl App {
     pub async fn revoke_api_key(
         &self,
         caller: Caller,
-        id: u64,
+        id: KeyId,
         idem: Option<Idempotency>,
     ) -> Result<Written<ApiKey>, ApiError> {
         let revoked = self
@@ -387,7 +400,7 @@ impl App {
                 }
                 if key.revoked_at.is_none() {
                     key.revoked_at = Some(now);
-                    keys.insert(id, store::encode(&key).as_slice())?;
+                    keys.insert(id.get(), store::encode(&key).as_slice())?;
                 }
                 Ok(key)
             })

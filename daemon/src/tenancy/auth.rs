@@ -7,6 +7,7 @@
 
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, Role};
+use crate::domain::ids::KeyId;
 use crate::store::{self, ACCOUNTS, API_KEY_HASHES, API_KEYS, StoreError};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
@@ -93,7 +94,7 @@ pub fn insert_key(
 ) -> Result<ApiKey, StoreError> {
     let id = store::next_id(txn, API_KEYS)?;
     let key = ApiKey {
-        id,
+        id: KeyId(id),
         account_id: account.id,
         role,
         prefix: prefix(secret),

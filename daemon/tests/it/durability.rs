@@ -4,6 +4,7 @@
 use crate::support::{Binary, PROVIDER_KEY, client_with_key};
 use rulesd::app::{App, Caller};
 use rulesd::domain::accounts::{Account, Role};
+use rulesd::domain::ids::{AccountId, GroupId};
 use rulesd::server::{Config, Daemon};
 use rulesd::tenancy::accounts::{CreatedReseller, NewClient};
 use std::collections::BTreeSet;
@@ -23,7 +24,7 @@ fn config(dir: &std::path::Path) -> Config {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_writers_all_acknowledged_writes_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let acked: BTreeSet<u64> = {
+    let acked: BTreeSet<AccountId> = {
         let daemon = Daemon::build(&config(data.path())).unwrap();
         let app = daemon.app.clone();
         let caller = provider(&app);
@@ -58,7 +59,7 @@ async fn concurrent_writers_all_acknowledged_writes_survive_a_restart() {
     let daemon = Daemon::build(&config(data.path())).unwrap();
     let caller = provider(&daemon.app);
     let clients = daemon.app.list_clients(&caller).unwrap();
-    let stored: BTreeSet<u64> = clients.iter().map(|c| c.id).collect();
+    let stored: BTreeSet<AccountId> = clients.iter().map(|c| c.id).collect();
     assert_eq!(stored, acked);
     assert_eq!(clients.len(), acked.len(), "no duplicates");
 }
@@ -145,7 +146,7 @@ async fn a_failing_request_does_not_spoil_its_batch() {
         tasks.push(tokio::spawn(async move {
             // Every third request names a group that does not exist: it fails
             // inside the write transaction, after others in the batch applied.
-            let group_id = (i % 3 == 0).then_some(9_999);
+            let group_id = (i % 3 == 0).then_some(GroupId(9_999));
             let req = NewClient {
                 name: format!("c{i}"),
                 reseller_id: None,
@@ -255,7 +256,7 @@ async fn sigkill_never_loses_an_acknowledged_write_or_leaves_half_of_one() {
             r.id
         );
     }
-    let unique: BTreeSet<u64> = resellers.iter().map(|r| r.id).collect();
+    let unique: BTreeSet<AccountId> = resellers.iter().map(|r| r.id).collect();
     assert_eq!(unique.len(), resellers.len());
     eprintln!(
         "{kills} kills, {} acknowledged resellers, {} stored",
