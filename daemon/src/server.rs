@@ -7,7 +7,7 @@ use crate::clock::TestClock;
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
 use crate::store::{self, Store, StoreError, Writer};
-use crate::tenancy::{accounts, auth};
+use crate::tenancy::{accounts, auth, tables};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -325,7 +325,7 @@ fn bootstrap_provider(
     config: &Config,
 ) -> Result<(Option<String>, Option<IgnoredKey>), StartError> {
     let given = config.provider_key.as_deref().map(str::trim);
-    if accounts::has_provider(store).map_err(StartError::Bootstrap)? {
+    if tables::has_provider(store).map_err(StartError::Bootstrap)? {
         let Some(given) = given else {
             return Ok((None, None));
         };

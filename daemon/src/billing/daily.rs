@@ -15,8 +15,8 @@
 //! was not committed. Writes go through the group-committing writer in chunks,
 //! so requests keep being served while the job runs.
 
-use super::facts::{current, save, target};
 use super::requests::{price_request, priced};
+use super::tables::{all_tariffs, current, expired_services, save, target};
 use crate::app::daily::{DailyReport, DailyStep, start_of};
 use crate::app::{ApiError, App, binding};
 use crate::contract::bindings::pricing;
@@ -27,10 +27,10 @@ use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
 use crate::ledger::{balance_in, record};
-use crate::store::{self, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, TARIFFS, WriteError};
+use crate::store::WriteError;
 use chrono::{Datelike, NaiveDate, Weekday};
 use futures_util::future::BoxFuture;
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use std::collections::{HashMap, HashSet};
 
 /// Services handled per write transaction.
@@ -90,38 +90,6 @@ fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-/// Every tariff, by id: the deletion horizon needs every tariff's policy,
-/// and a provider has far fewer tariffs than services.
-fn all_tariffs(read: &store::View<'_>) -> Result<HashMap<TariffId, Tariff>, ApiError> {
-    let mut tariffs = HashMap::new();
-    let Some(table) = store::table_if_exists(read, TARIFFS)? else {
-        return Ok(tariffs);
-    };
-    for entry in table.iter()? {
-        let (id, bytes) = entry?;
-        let tariff = store::decoded::decode_tariff(id.value(), bytes.value())?;
-        tariffs.insert(tariff.id, tariff);
-    }
-    Ok(tariffs)
-}
-
-/// The services in an expiry index that expired on or before `day` (days
-/// since 0001-01-01), in expiry order.
-fn expired_through(
-    read: &store::View<'_>,
-    index: redb::TableDefinition<(i32, u64), ()>,
-    day: i32,
-) -> Result<Vec<u64>, ApiError> {
-    let Some(table) = store::table_if_exists(read, index)? else {
-        return Ok(vec![]);
-    };
-    let mut ids = Vec::new();
-    for key in table.range((i32::MIN, 0)..=(day, u64::MAX))? {
-        ids.push(key?.0.value().1);
-    }
-    Ok(ids)
-}
-
 impl App {
     /// Whether unpaid services of `tariff` are suspended on `day`.
     fn suspends_on(&self, tariff: &Tariff, day: NaiveDate) -> bool {
@@ -167,23 +135,14 @@ impl App {
     /// `settled` services.
     fn due(&self, day: NaiveDate, settled: &HashSet<ServiceId>) -> Result<Vec<Work>, ApiError> {
         let read = self.store.read()?;
-        let Some(services) = store::table_if_exists(&read, SERVICES)? else {
-            return Ok(vec![]);
-        };
         let tariffs = all_tariffs(&read)?;
-        let today = day.num_days_from_ce();
-        let mut ids = expired_through(&read, SERVICES_BY_EXPIRY, today)?;
         // Unpaid period services only wait for deletion: read them only as
         // far back as the shortest deletion period could have reached.
-        if let Some(shortest) = self.shortest_deletion(&tariffs) {
-            let reached = today.saturating_sub(i32::try_from(shortest).unwrap_or(i32::MAX));
-            ids.extend(expired_through(&read, SERVICES_UNPAID, reached)?);
-        }
+        let unpaid_through = self
+            .shortest_deletion(&tariffs)
+            .map(|days| day - chrono::Days::new(days.into()));
         let mut work = Vec::new();
-        for id in ids {
-            let Some(service) = store::get_json::<Service>(&services, SERVICES, id)? else {
-                continue;
-            };
+        for service in expired_services(&read, day, unpaid_through)? {
             if service.status == ServiceStatus::Deleted || settled.contains(&service.id) {
                 continue;
             }

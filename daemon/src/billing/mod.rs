@@ -2,7 +2,6 @@
 //! services, and the daily job's billing step.
 
 pub mod daily;
-mod facts;
 pub mod model;
 mod order_policy;
 mod orders;
@@ -11,4 +10,5 @@ mod renewals;
 pub(crate) mod requests;
 mod services;
 mod suspension;
+mod tables;
 pub mod tariffs;

@@ -1,8 +1,8 @@
 //! The tariff's order policies (seed 002): which orders and renewals a tariff
 //! accepts. Each refusal names the policy it applies.
 
-use super::facts::Reader;
 use super::model::OrderRequest;
+use super::tables::Reader;
 use crate::app::ApiError;
 use crate::app::Caller;
 use crate::domain::accounts::{Account, ClientGroup};

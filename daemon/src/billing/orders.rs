@@ -1,10 +1,10 @@
 //! Ordering services: every tariff policy is checked, the rule prices the
 //! order, and services, lines and receipts are written together.
 
-use super::facts::{save, target};
 use super::model::{OrderRequest, Ordered};
 use super::order_policy::{OrderFacts, check_order, order_facts};
 use super::requests::price_request;
+use super::tables::{insert_service, next_service_id, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::ServiceId;
@@ -12,7 +12,6 @@ use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, check_domain};
 use crate::domain::tariff::{self, AddonQuantity};
 use crate::ledger::record;
-use crate::store::{self, SERVICES, SERVICES_BY_CLIENT};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -54,11 +53,9 @@ impl App {
                 total: Decimal::ZERO,
             };
             for _ in 0..req.count {
-                let id = ServiceId(store::next_id(txn, SERVICES)?);
+                let id = next_service_id(txn)?;
                 let mut service = new_service(id, &facts, &req, &addons, &priced, now);
-                save(txn, &mut service)?;
-                txn.open_table(SERVICES_BY_CLIENT)?
-                    .insert((service.client_id.get(), service.id.get()), ())?;
+                insert_service(txn, &mut service)?;
                 ordered
                     .lines
                     .extend(record(txn, &decision, target(&service), now)?);

@@ -1,11 +1,11 @@
 //! Renewing a period service: the rule prices another period; an expired
 //! (suspended) service is reactivated.
 
-use super::facts::{current, save, service_tariff, target};
 use super::model::{Changed, RenewRequest};
 use super::order_policy::{check_period_on_sale, policy};
 use super::requests::price_request;
 use super::services::retry_on_conflict;
+use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::ServiceId;

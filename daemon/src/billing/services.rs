@@ -7,14 +7,13 @@
 //! changed in between (its `version` moved) makes the operation start over,
 //! up to [`ATTEMPTS`] times.
 
-use super::facts::{Reader, service_not_found, service_tariff};
 use super::order_policy::policy;
+use super::tables::{Reader, service_not_found, service_tariff};
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::Tariff;
-use crate::store::SERVICES;
 use redb::WriteTransaction;
 
 /// How often an operation starts over when its service changed under it.
@@ -59,7 +58,7 @@ impl App {
                 }
                 Ok(read.client_services(c)?)
             }
-            None => self.read_all(SERVICES, |s: &Service| caller.can_see(s.reseller_id)),
+            None => self.services_where(|s| caller.can_see(s.reseller_id)),
         }
     }
 }

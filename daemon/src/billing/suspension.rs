@@ -1,7 +1,6 @@
 //! Suspending, resuming and deleting services, by the provider or on the
 //! client's request (the client's permissions then apply).
 
-use super::facts::{current, save, service_tariff, target};
 use super::model::{ActRequest, Actor, Changed};
 use super::order_policy::policy;
 use super::requests::instant;
@@ -9,6 +8,7 @@ use super::services::{
     client_group, client_may_suspend, client_may_suspend_with, retry_on_conflict, status_word,
     visible,
 };
+use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::proration;
 use crate::decide::Decision;

@@ -3,13 +3,11 @@
 //! Terms are immutable once created (stored decisions refer to them); only
 //! `enabled` changes.
 
-use super::facts::Reader;
+use super::tables::{Reader, next_tariff_id, put_tariff};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
-use crate::domain::accounts::ClientGroup;
 use crate::domain::ids::TariffId;
 use crate::domain::invalid::invalid;
 use crate::domain::tariff::{Tariff, TariffSpec};
-use crate::store::{self, CLIENT_GROUPS, TARIFFS};
 
 fn not_found(id: TariffId) -> ApiError {
     ApiError::NotFound(format!("tariff {id} does not exist"))
@@ -25,14 +23,13 @@ impl App {
         spec.validate()?;
         self.mutate(idem, move |txn, now| {
             let owner = caller.reseller_scope();
-            let groups = txn.open_table(CLIENT_GROUPS)?;
             for g in spec
                 .client_groups
                 .allowed
                 .iter()
                 .chain(&spec.client_groups.forbidden)
             {
-                let group: Option<ClientGroup> = store::get_json(&groups, CLIENT_GROUPS, *g)?;
+                let group = txn.group(*g)?;
                 if group.is_none_or(|group| group.reseller_id != owner) {
                     return Err(invalid(
                         "tariff.client_groups",
@@ -42,20 +39,19 @@ impl App {
                 }
             }
             let tariff = Tariff {
-                id: store::next_id(txn, TARIFFS)?.into(),
+                id: next_tariff_id(txn)?,
                 reseller_id: owner,
                 created_at: now,
                 spec: spec.clone(),
             };
-            txn.open_table(TARIFFS)?
-                .insert(tariff.id.get(), store::encode(&tariff).as_slice())?;
+            put_tariff(txn, &tariff)?;
             Ok(tariff)
         })
         .await
     }
 
     pub fn list_tariffs(&self, caller: &Caller) -> Result<Vec<Tariff>, ApiError> {
-        self.read_all(TARIFFS, |t: &Tariff| caller.can_see(t.reseller_id))
+        self.tariffs_where(|t| caller.can_see(t.reseller_id))
     }
 
     pub fn get_tariff(&self, caller: &Caller, id: TariffId) -> Result<Tariff, ApiError> {
@@ -80,8 +76,7 @@ impl App {
                 _ => return Err(not_found(id)),
             };
             tariff.spec.enabled = enabled;
-            txn.open_table(TARIFFS)?
-                .insert(tariff.id.get(), store::encode(&tariff).as_slice())?;
+            put_tariff(txn, &tariff)?;
             Ok(tariff)
         })
         .await

@@ -1,14 +1,13 @@
 //! Manual adjustments: funds received and corrections, by the provider or
 //! the client's reseller.
 
-use super::record::append;
+use super::tables::{append, next_entry_id};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
-use crate::domain::accounts::Account;
 use crate::domain::ids::AccountId;
 use crate::domain::invalid::{check_text, invalid};
 use crate::domain::ledger::{LedgerEntry, Line, LineKind};
 use crate::domain::money;
-use crate::store::{self, ACCOUNTS, LEDGER};
+use crate::tenancy::tables::account_in;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -43,9 +42,7 @@ impl App {
         }
         check_text("description", &req.description, 500)?;
         self.mutate(idem, move |txn, now| {
-            let account: Option<Account> =
-                store::get_json(&txn.open_table(ACCOUNTS)?, ACCOUNTS, req.account_id)?;
-            let account = match account {
+            let account = match account_in(txn, req.account_id)? {
                 Some(a) if caller.sees_client(&a) => a,
                 _ => {
                     return Err(ApiError::NotFound(format!(
@@ -55,7 +52,7 @@ impl App {
                 }
             };
             let entry = LedgerEntry {
-                id: store::next_id(txn, LEDGER)?.into(),
+                id: next_entry_id(txn)?,
                 account_id: account.id,
                 reseller_id: account.reseller_id,
                 service_id: None,

@@ -6,8 +6,9 @@
 mod adjustments;
 mod queries;
 mod record;
+mod tables;
 
 pub use adjustments::NewAdjustment;
 pub use queries::LedgerQuery;
-pub(crate) use queries::daily_charged_between;
-pub(crate) use record::{Target, balance_in, record};
+pub(crate) use record::{Target, record};
+pub(crate) use tables::{balance_in, daily_charged_between};

@@ -1,16 +1,12 @@
 //! Reading the ledger: the lines and balances a caller may see, and the
 //! sums billing asks about.
 
+use super::tables::{balances_of, entries};
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::Account;
 use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::invalid::invalid;
-use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
-use crate::domain::service::Service;
-use crate::store::{self, ACCOUNTS, BALANCES, LEDGER, LEDGER_BY_ACCOUNT};
-use chrono::NaiveDate;
-use redb::ReadableTable;
-use rust_decimal::Decimal;
+use crate::domain::ledger::{Balance, LedgerEntry};
 
 /// Which ledger lines to list.
 #[derive(Debug, Clone, Default)]
@@ -25,34 +21,9 @@ pub struct LedgerQuery {
     pub limit: Option<usize>,
 }
 
-/// The daily charges of `service` for the days strictly between `from` and
-/// `to`.
-pub(crate) fn daily_charged_between(
-    read: &store::View<'_>,
-    service: &Service,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Decimal, ApiError> {
-    let index = read.open_table(LEDGER_BY_ACCOUNT)?;
-    let ledger = read.open_table(LEDGER)?;
-    let mut sum = Decimal::ZERO;
-    let client = service.client_id.get();
-    for key in index.range((client, 0)..=(client, u64::MAX))? {
-        let id = key?.0.value().1;
-        if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
-            && e.service_id == Some(service.id)
-            && e.line.kind == LineKind::Daily
-            && e.line.period_start.is_some_and(|d| from < d && d < to)
-        {
-            sum += e.line.amount;
-        }
-    }
-    Ok(sum)
-}
-
 impl App {
     fn visible_account(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, id)? {
+        match self.account(id)? {
             Some(a) if caller.sees_account(&a) => Ok(a),
             _ => Err(ApiError::NotFound(format!("account {id} does not exist"))),
         }
@@ -76,40 +47,11 @@ impl App {
         if let Some(service) = q.service_id {
             self.get_service(caller, service)?;
         }
-        let read = self.store.read()?;
-        let Some(ledger) = store::table_if_exists(&read, LEDGER)? else {
-            return Ok(vec![]);
-        };
         let keep = |e: &LedgerEntry| {
             caller.can_see(e.reseller_id) && q.service_id.is_none_or(|s| e.service_id == Some(s))
         };
-        let mut out = Vec::new();
-        if let Some(account) = q.account_id {
-            let index = read.open_table(LEDGER_BY_ACCOUNT)?;
-            let account = account.get();
-            for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
-                let id = key?.0.value().1;
-                if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
-                    && keep(&e)
-                {
-                    out.push(e);
-                    if out.len() == limit {
-                        break;
-                    }
-                }
-            }
-        } else {
-            for item in ledger.range(after.saturating_add(1)..)? {
-                let (id, bytes) = item?;
-                let e: LedgerEntry = store::decode(LEDGER, id.value(), bytes.value())?;
-                if keep(&e) {
-                    out.push(e);
-                    if out.len() == limit {
-                        break;
-                    }
-                }
-            }
-        }
+        let read = self.store.read()?;
+        let out = entries(&read, q.account_id, after, keep, limit)?;
         Ok(out)
     }
 
@@ -120,16 +62,6 @@ impl App {
         account_id: AccountId,
     ) -> Result<Vec<Balance>, ApiError> {
         self.visible_account(caller, account_id)?;
-        let account_id = account_id.get();
-        let read = self.store.read()?;
-        let Some(table) = store::table_if_exists(&read, BALANCES)? else {
-            return Ok(vec![]);
-        };
-        let mut out = Vec::new();
-        for item in table.range((account_id, "")..(account_id.saturating_add(1), ""))? {
-            let (key, bytes) = item?;
-            out.push(store::decode(BALANCES, key.value().0, bytes.value())?);
-        }
-        Ok(out)
+        balances_of(&self.store.read()?, account_id)
     }
 }

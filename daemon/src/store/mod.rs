@@ -130,6 +130,42 @@ impl Db {
 }
 
 impl Store {
+    /// Every record of a JSON table that `keep` accepts, in id order.
+    pub fn read_all<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u64, &[u8]>,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, StoreError> {
+        let read = self.read()?;
+        let Some(t) = table_if_exists(&read, table)? else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for entry in t.iter()? {
+            let (id, bytes) = entry?;
+            let value: T = decode(table, id.value(), bytes.value())?;
+            if keep(&value) {
+                out.push(value);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record `id` of a JSON table.
+    pub fn read_one<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u64, &[u8]>,
+        id: impl Into<u64>,
+    ) -> Result<Option<T>, StoreError> {
+        let read = self.read()?;
+        match table_if_exists(&read, table)? {
+            Some(t) => get_json(&t, table, id),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Store {
     /// Open (or create) `dir/rulesd.redb` and check its schema version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         Store::open_with(dir, true)

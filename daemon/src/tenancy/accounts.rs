@@ -3,13 +3,15 @@
 //! answered 404 exactly like one that does not exist, so ids cannot be probed.
 
 use super::auth::{generate_secret, insert_key};
+use super::tables::{
+    account_in, group_in, key_in, next_account_id, next_group_id, put_account, put_group, put_key,
+};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
 use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::domain::invalid::{Invalid, invalid};
-use crate::store::{self, ACCOUNTS, API_KEYS, CLIENT_GROUPS};
 use chrono::{DateTime, Utc};
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -86,10 +88,6 @@ fn not_found(what: &str, id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("{what} {id} does not exist"))
 }
 
-fn account_in(txn: &WriteTransaction, id: AccountId) -> Result<Option<Account>, ApiError> {
-    Ok(store::get_json(&txn.open_table(ACCOUNTS)?, ACCOUNTS, id)?)
-}
-
 /// The reseller `id`, if the caller may see it.
 fn visible_reseller(
     txn: &WriteTransaction,
@@ -115,12 +113,6 @@ fn owner_for(
     }
 }
 
-fn insert_account(txn: &WriteTransaction, account: &Account) -> Result<(), ApiError> {
-    txn.open_table(ACCOUNTS)?
-        .insert(account.id.get(), store::encode(account).as_slice())?;
-    Ok(())
-}
-
 /// Create the provider account and its first key, in an open transaction.
 pub fn create_provider(
     txn: &WriteTransaction,
@@ -128,67 +120,19 @@ pub fn create_provider(
     now: DateTime<Utc>,
 ) -> Result<Account, ApiError> {
     let account = Account {
-        id: store::next_id(txn, ACCOUNTS)?.into(),
+        id: next_account_id(txn)?,
         kind: AccountKind::Provider,
         name: "provider".into(),
         reseller_id: None,
         group_id: None,
         created_at: now,
     };
-    insert_account(txn, &account)?;
+    put_account(txn, &account)?;
     insert_key(txn, &account, Role::Provider, secret, now)?;
     Ok(account)
 }
 
-/// Whether the store already has a provider account.
-pub fn has_provider(store: &store::Store) -> Result<bool, ApiError> {
-    let read = store.read()?;
-    let Some(accounts) = store::table_if_exists(&read, ACCOUNTS)? else {
-        return Ok(false);
-    };
-    for entry in accounts.iter()? {
-        let (id, bytes) = entry?;
-        let a: Account = store::decode(ACCOUNTS, id.value(), bytes.value())?;
-        if a.kind == AccountKind::Provider {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 impl App {
-    pub(crate) fn read_all<T: serde::de::DeserializeOwned>(
-        &self,
-        table: redb::TableDefinition<u64, &[u8]>,
-        keep: impl Fn(&T) -> bool,
-    ) -> Result<Vec<T>, ApiError> {
-        let read = self.store.read()?;
-        let Some(t) = store::table_if_exists(&read, table)? else {
-            return Ok(vec![]);
-        };
-        let mut out = Vec::new();
-        for entry in t.iter()? {
-            let (id, bytes) = entry?;
-            let value: T = store::decode(table, id.value(), bytes.value())?;
-            if keep(&value) {
-                out.push(value);
-            }
-        }
-        Ok(out)
-    }
-
-    pub(crate) fn read_one<T: serde::de::DeserializeOwned>(
-        &self,
-        table: redb::TableDefinition<u64, &[u8]>,
-        id: impl Into<u64>,
-    ) -> Result<Option<T>, ApiError> {
-        let read = self.store.read()?;
-        match store::table_if_exists(&read, table)? {
-            Some(t) => Ok(store::get_json(&t, table, id)?),
-            None => Ok(None),
-        }
-    }
-
     // ---- resellers ----
 
     pub async fn create_reseller(
@@ -202,14 +146,14 @@ impl App {
         let secret = generate_secret();
         self.mutate(idem, move |txn, now| {
             let account = Account {
-                id: store::next_id(txn, ACCOUNTS)?.into(),
+                id: next_account_id(txn)?,
                 kind: AccountKind::Reseller,
                 name: req.name.clone(),
                 reseller_id: None,
                 group_id: None,
                 created_at: now,
             };
-            insert_account(txn, &account)?;
+            put_account(txn, &account)?;
             let key = insert_key(txn, &account, Role::Reseller, &secret, now)?;
             Ok(CreatedReseller {
                 id: account.id,
@@ -223,13 +167,13 @@ impl App {
     }
 
     pub fn list_resellers(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
-        self.read_all(ACCOUNTS, |a: &Account| {
+        self.accounts_where(|a: &Account| {
             a.kind == AccountKind::Reseller && caller.can_see(Some(a.id))
         })
     }
 
     pub fn get_reseller(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, id)? {
+        match self.account(id)? {
             Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
             _ => Err(not_found("reseller", id)),
         }
@@ -247,9 +191,7 @@ impl App {
         self.mutate(idem, move |txn, now| {
             let owner = owner_for(txn, &caller, req.reseller_id)?;
             if let Some(g) = req.group_id {
-                let group: Option<ClientGroup> =
-                    store::get_json(&txn.open_table(CLIENT_GROUPS)?, CLIENT_GROUPS, g)?;
-                match group {
+                match group_in(txn, g)? {
                     Some(group) if caller.can_see(group.reseller_id) => {
                         if group.reseller_id != owner {
                             return Err(Invalid {
@@ -265,25 +207,25 @@ impl App {
                 }
             }
             let account = Account {
-                id: store::next_id(txn, ACCOUNTS)?.into(),
+                id: next_account_id(txn)?,
                 kind: AccountKind::Client,
                 name: req.name.clone(),
                 reseller_id: owner,
                 group_id: req.group_id,
                 created_at: now,
             };
-            insert_account(txn, &account)?;
+            put_account(txn, &account)?;
             Ok(account)
         })
         .await
     }
 
     pub fn list_clients(&self, caller: &Caller) -> Result<Vec<Account>, ApiError> {
-        self.read_all(ACCOUNTS, |a: &Account| caller.sees_client(a))
+        self.accounts_where(|a: &Account| caller.sees_client(a))
     }
 
     pub fn get_client(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
-        match self.read_one::<Account>(ACCOUNTS, id)? {
+        match self.account(id)? {
             Some(a) if caller.sees_client(&a) => Ok(a),
             _ => Err(not_found("client", id)),
         }
@@ -300,7 +242,7 @@ impl App {
         check_name("name", &req.name)?;
         self.mutate(idem, move |txn, now| {
             let group = ClientGroup {
-                id: store::next_id(txn, CLIENT_GROUPS)?.into(),
+                id: next_group_id(txn)?,
                 reseller_id: owner_for(txn, &caller, req.reseller_id)?,
                 name: req.name.clone(),
                 allow_suspend_resume: req.allow_suspend_resume,
@@ -308,21 +250,18 @@ impl App {
                 ignore_service_limit: req.ignore_service_limit,
                 created_at: now,
             };
-            txn.open_table(CLIENT_GROUPS)?
-                .insert(group.id.get(), store::encode(&group).as_slice())?;
+            put_group(txn, &group)?;
             Ok(group)
         })
         .await
     }
 
     pub fn list_client_groups(&self, caller: &Caller) -> Result<Vec<ClientGroup>, ApiError> {
-        self.read_all(CLIENT_GROUPS, |g: &ClientGroup| {
-            caller.can_see(g.reseller_id)
-        })
+        self.groups_where(|g: &ClientGroup| caller.can_see(g.reseller_id))
     }
 
     pub fn get_client_group(&self, caller: &Caller, id: GroupId) -> Result<ClientGroup, ApiError> {
-        match self.read_one::<ClientGroup>(CLIENT_GROUPS, id)? {
+        match self.group(id)? {
             Some(g) if caller.can_see(g.reseller_id) => Ok(g),
             _ => Err(not_found("client group", id)),
         }
@@ -370,9 +309,7 @@ impl App {
     }
 
     pub fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKey>, ApiError> {
-        self.read_all(API_KEYS, |k: &ApiKey| {
-            caller.is_provider() || k.account_id == caller.account_id
-        })
+        self.keys_where(|k: &ApiKey| caller.is_provider() || k.account_id == caller.account_id)
     }
 
     /// Revoke a key. It stops working for the very next request.
@@ -384,9 +321,7 @@ impl App {
     ) -> Result<Written<ApiKey>, ApiError> {
         let revoked = self
             .mutate(idem, move |txn, now| {
-                let mut keys = txn.open_table(API_KEYS)?;
-                let found: Option<ApiKey> = store::get_json(&keys, API_KEYS, id)?;
-                let mut key = match found {
+                let mut key = match key_in(txn, id)? {
                     Some(k) if caller.is_provider() || k.account_id == caller.account_id => k,
                     _ => return Err(not_found("API key", id)),
                 };
@@ -400,7 +335,7 @@ impl App {
                 }
                 if key.revoked_at.is_none() {
                     key.revoked_at = Some(now);
-                    keys.insert(id.get(), store::encode(&key).as_slice())?;
+                    put_key(txn, &key, None)?;
                 }
                 Ok(key)
             })

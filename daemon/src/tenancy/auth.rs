@@ -5,12 +5,12 @@
 //! cache once it is committed and before it is acknowledged, so it takes
 //! effect for the very next request.
 
+use super::tables;
 use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, Role};
-use crate::domain::ids::KeyId;
-use crate::store::{self, ACCOUNTS, API_KEY_HASHES, API_KEYS, StoreError};
+use crate::store::{self, StoreError};
 use chrono::{DateTime, Utc};
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use sha2::{Digest, Sha256};
 
 /// A new random key secret: "rk_" + 64 hex digits (256 bits).
@@ -74,14 +74,7 @@ fn hash(secret: &str) -> [u8; 32] {
 
 /// The stored key whose secret is `secret`, revoked or not.
 pub fn find_key(store: &store::Store, secret: &str) -> Result<Option<ApiKey>, StoreError> {
-    let read = store.read()?;
-    let Some(hashes) = store::table_if_exists(&read, API_KEY_HASHES)? else {
-        return Ok(None);
-    };
-    let Some(id) = hashes.get(hash(secret).as_slice())?.map(|v| v.value()) else {
-        return Ok(None);
-    };
-    store::get_json(&read.open_table(API_KEYS)?, API_KEYS, id)
+    Ok(tables::key_by_hash(store, &hash(secret))?.map(|(key, _)| key))
 }
 
 /// Store a key for `account` inside `txn`; returns its record.
@@ -92,19 +85,15 @@ pub fn insert_key(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, StoreError> {
-    let id = store::next_id(txn, API_KEYS)?;
     let key = ApiKey {
-        id: KeyId(id),
+        id: tables::next_key_id(txn)?,
         account_id: account.id,
         role,
         prefix: prefix(secret),
         created_at: now,
         revoked_at: None,
     };
-    txn.open_table(API_KEYS)?
-        .insert(id, store::encode(&key).as_slice())?;
-    txn.open_table(API_KEY_HASHES)?
-        .insert(hash(secret).as_slice(), id)?;
+    tables::put_key(txn, &key, Some(&hash(secret)))?;
     Ok(key)
 }
 
@@ -119,21 +108,15 @@ impl App {
             return Ok(caller);
         }
         let generation = self.keys.generation();
-        let read = self.store.read()?;
-        let key_id = match read.open_table(API_KEY_HASHES)?.get(hash.as_slice())? {
-            Some(id) => id.value(),
-            None => return Err(unauthorized()),
+        let Some((key, account)) = tables::key_by_hash(&self.store, &hash)? else {
+            return Err(unauthorized());
         };
-        let key: ApiKey = store::get_json(&read.open_table(API_KEYS)?, API_KEYS, key_id)?
-            .ok_or_else(unauthorized)?;
         if key.revoked_at.is_some() {
             return Err(ApiError::Unauthorized(format!(
                 "API key {}… was revoked",
                 key.prefix
             )));
         }
-        let account: Option<Account> =
-            store::get_json(&read.open_table(ACCOUNTS)?, ACCOUNTS, key.account_id)?;
         if account.is_none() {
             return Err(unauthorized());
         }

@@ -1,9 +1,10 @@
-//! Reading and writing the facts billing operations rely on: one reader over
-//! a read or a write transaction (checks run before the rule call and again
-//! in the writer), and the one way a service is stored, with its version and
-//! its expiry index.
+//! Every read and write of billing's tables (services, tariffs and their
+//! indexes), and the reader of the facts billing relies on: one [`Reader`]
+//! over a read or a write transaction (checks run before the rule call and
+//! again in the writer), and the one way a service is stored, with its
+//! version and its expiry index.
 
-use crate::app::ApiError;
+use crate::app::{ApiError, App};
 use crate::domain::accounts::{Account, ClientGroup};
 use crate::domain::ids::{AccountId, GroupId, ServiceId, TariffId};
 use crate::domain::service::expiry_index;
@@ -12,10 +13,12 @@ use crate::domain::tariff::Tariff;
 use crate::ledger::Target;
 use crate::store::decoded::decode_tariff;
 use crate::store::{
-    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, TARIFFS, expiry_table,
+    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY,
+    SERVICES_UNPAID, TARIFFS, expiry_table,
 };
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use redb::{ReadableTable, WriteTransaction};
+use std::collections::HashMap;
 
 /// The tariff of a stored service. Tariffs are never deleted, so a missing
 /// one is a broken store, not a bad request.
@@ -93,6 +96,108 @@ fn get_with<T, Tbl: ReadableTable<u64, &'static [u8]>>(
     match table.get(id)? {
         Some(bytes) => Ok(Some(decode(id, bytes.value())?)),
         None => Ok(None),
+    }
+}
+
+/// Every tariff, by id: the deletion horizon needs every tariff's policy,
+/// and a provider has far fewer tariffs than services.
+pub(super) fn all_tariffs(read: &store::View<'_>) -> Result<HashMap<TariffId, Tariff>, ApiError> {
+    let mut tariffs = HashMap::new();
+    let Some(table) = store::table_if_exists(read, TARIFFS)? else {
+        return Ok(tariffs);
+    };
+    for entry in table.iter()? {
+        let (id, bytes) = entry?;
+        let tariff = store::decoded::decode_tariff(id.value(), bytes.value())?;
+        tariffs.insert(tariff.id, tariff);
+    }
+    Ok(tariffs)
+}
+
+/// The services in an expiry index that expired on or before `day` (days
+/// since 0001-01-01), in expiry order.
+fn expired_through(
+    read: &store::View<'_>,
+    index: redb::TableDefinition<(i32, u64), ()>,
+    day: i32,
+) -> Result<Vec<u64>, ApiError> {
+    let Some(table) = store::table_if_exists(read, index)? else {
+        return Ok(vec![]);
+    };
+    let mut ids = Vec::new();
+    for key in table.range((i32::MIN, 0)..=(day, u64::MAX))? {
+        ids.push(key?.0.value().1);
+    }
+    Ok(ids)
+}
+
+/// The services that expired on or before `day` in the main expiry index,
+/// then the unpaid period services that expired on or before
+/// `unpaid_through` (none if it is None), each in expiry order.
+pub(super) fn expired_services(
+    read: &store::View<'_>,
+    day: NaiveDate,
+    unpaid_through: Option<NaiveDate>,
+) -> Result<Vec<Service>, ApiError> {
+    let Some(services) = store::table_if_exists(read, SERVICES)? else {
+        return Ok(vec![]);
+    };
+    let mut ids = expired_through(read, SERVICES_BY_EXPIRY, day.num_days_from_ce())?;
+    if let Some(through) = unpaid_through {
+        ids.extend(expired_through(
+            read,
+            SERVICES_UNPAID,
+            through.num_days_from_ce(),
+        )?);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(store::get_json::<Service>(&services, SERVICES, id)?);
+    }
+    Ok(out)
+}
+
+/// A new service's id.
+pub(super) fn next_service_id(txn: &WriteTransaction) -> Result<ServiceId, ApiError> {
+    Ok(store::next_id(txn, SERVICES)?.into())
+}
+
+/// Store a new service and index it under its client.
+pub(super) fn insert_service(
+    txn: &WriteTransaction,
+    service: &mut Service,
+) -> Result<(), ApiError> {
+    save(txn, service)?;
+    txn.open_table(SERVICES_BY_CLIENT)?
+        .insert((service.client_id.get(), service.id.get()), ())?;
+    Ok(())
+}
+
+/// A new tariff's id.
+pub(super) fn next_tariff_id(txn: &WriteTransaction) -> Result<TariffId, ApiError> {
+    Ok(store::next_id(txn, TARIFFS)?.into())
+}
+
+/// Store a tariff (new, or its `enabled` flag changed: terms never change).
+pub(super) fn put_tariff(txn: &WriteTransaction, tariff: &Tariff) -> Result<(), ApiError> {
+    txn.open_table(TARIFFS)?
+        .insert(tariff.id.get(), store::encode(tariff).as_slice())?;
+    Ok(())
+}
+
+impl App {
+    pub(super) fn services_where(
+        &self,
+        keep: impl Fn(&Service) -> bool,
+    ) -> Result<Vec<Service>, ApiError> {
+        Ok(self.store.read_all(SERVICES, keep)?)
+    }
+
+    pub(super) fn tariffs_where(
+        &self,
+        keep: impl Fn(&Tariff) -> bool,
+    ) -> Result<Vec<Tariff>, ApiError> {
+        Ok(self.store.read_all(TARIFFS, keep)?)
     }
 }
 
