@@ -4,7 +4,6 @@
 use super::model::{Changed, RenewRequest};
 use super::order_policy::{check_period_on_sale, policy};
 use super::requests::price_request;
-use super::services::retry_on_conflict;
 use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
@@ -22,7 +21,8 @@ impl App {
         req: RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        retry_on_conflict(|| self.renew_once(&caller, id, &req, idem.clone())).await
+        self.decide_and_write(&idem, || self.renew_once(&caller, id, &req, idem.clone()))
+            .await
     }
 
     async fn renew_once(
@@ -32,9 +32,6 @@ impl App {
         req: &RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        if let Some(replayed) = self.replayed(idem.as_ref())? {
-            return Ok(replayed);
-        }
         let now = self.clock.now();
         let seen = self.get_service(caller, id)?;
         let tariff = service_tariff(&self.store.read()?, &seen)?;

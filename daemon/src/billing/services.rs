@@ -9,7 +9,7 @@
 
 use super::order_policy::policy;
 use super::tables::{Reader, service_not_found, service_tariff};
-use crate::app::{ApiError, App, Caller};
+use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::domain::accounts::ClientGroup;
 use crate::domain::ids::{AccountId, ServiceId};
 use crate::domain::service::{Service, ServiceStatus};
@@ -19,21 +19,29 @@ use redb::WriteTransaction;
 /// How often an operation starts over when its service changed under it.
 const ATTEMPTS: usize = 3;
 
-/// Run an operation again while the service changes under it, at most
-/// [`ATTEMPTS`] times.
-pub(super) async fn retry_on_conflict<T, F: Future<Output = Result<T, ApiError>>>(
-    mut attempt: impl FnMut() -> F,
-) -> Result<T, ApiError> {
-    let mut tries = 1;
-    loop {
-        match attempt().await {
-            Err(ApiError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
-            other => return other,
+impl App {
+    /// An operation that decides before it writes: the stored answer of a
+    /// request already made with this Idempotency-Key, if any (a retry must
+    /// get the first answer, not be refused because the first attempt
+    /// changed the facts), else `attempt`, run again while the service
+    /// changes under it, at most [`ATTEMPTS`] times.
+    pub(super) async fn decide_and_write<T, F: Future<Output = Result<Written<T>, ApiError>>>(
+        &self,
+        idem: &Option<Idempotency>,
+        mut attempt: impl FnMut() -> F,
+    ) -> Result<Written<T>, ApiError> {
+        if let Some(replayed) = self.replayed(idem.as_ref())? {
+            return Ok(replayed);
+        }
+        let mut tries = 1;
+        loop {
+            match attempt().await {
+                Err(ApiError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
+                other => return other,
+            }
         }
     }
-}
 
-impl App {
     pub fn get_service(&self, caller: &Caller, id: ServiceId) -> Result<Service, ApiError> {
         match self.store.read()?.service(id)? {
             Some(s) if caller.can_see(s.reseller_id) => Ok(s),

@@ -5,8 +5,7 @@ use super::model::{ActRequest, Actor, Changed};
 use super::order_policy::policy;
 use super::requests::instant;
 use super::services::{
-    client_group, client_may_suspend, client_may_suspend_with, retry_on_conflict, status_word,
-    visible,
+    client_group, client_may_suspend, client_may_suspend_with, status_word, visible,
 };
 use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
@@ -62,7 +61,8 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        retry_on_conflict(|| self.resume_once(&caller, id, &req, idem.clone())).await
+        self.decide_and_write(&idem, || self.resume_once(&caller, id, &req, idem.clone()))
+            .await
     }
 
     async fn resume_once(
@@ -72,9 +72,6 @@ impl App {
         req: &ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        if let Some(replayed) = self.replayed(idem.as_ref())? {
-            return Ok(replayed);
-        }
         let now = self.clock.now();
         let seen = self.get_service(caller, id)?;
         let by = resumable(&seen, req.by)?;
