@@ -15,6 +15,7 @@ pub mod app;
 pub mod decide;
 // The domains.
 pub mod billing;
+pub mod ipam;
 pub mod ledger;
 pub mod tenancy;
 // Operations and the outside.

@@ -1,9 +1,10 @@
 //! Wiring: build the runtime, registry, store and app from a [`Config`], then
 //! serve HTTP until shutdown.
 
-use crate::app::{ApiError, App, Options, daily};
+use crate::app::{ApiError, App, Domains, Options, daily};
 use crate::billing::daily::BillingDay;
 use crate::clock::TestClock;
+use crate::ipam::allocations::ReleaseOnDelete;
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
 use crate::store::{self, Store, StoreError, Writer};
@@ -158,7 +159,10 @@ impl Daemon {
             store,
             writer,
             config.options.clone(),
-            vec![Box::new(BillingDay)],
+            Domains {
+                daily_steps: vec![Box::new(BillingDay)],
+                on_service_deleted: vec![Arc::new(ReleaseOnDelete)],
+            },
         ));
         let background = spawn_background(&app, config.durable);
         Ok(Daemon {

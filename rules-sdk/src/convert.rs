@@ -248,6 +248,13 @@ pub(crate) fn proration_out(d: ProrationDecision) -> wpro::ProrationDecision {
     }
 }
 
+fn family_in(f: wip::IpFamily) -> IpFamily {
+    match f {
+        wip::IpFamily::V4 => IpFamily::V4,
+        wip::IpFamily::V6 => IpFamily::V6,
+    }
+}
+
 pub(crate) fn allocation_in(r: wip::AllocationRequest) -> R<AllocationRequest> {
     Ok(AllocationRequest {
         reseller: r.reseller,
@@ -256,6 +263,9 @@ pub(crate) fn allocation_in(r: wip::AllocationRequest) -> R<AllocationRequest> {
             wip::AddressKind::Static => AddressKind::Static,
             wip::AddressKind::Dynamic => AddressKind::Dynamic,
         },
+        family: family_in(r.family),
+        requested_address: r.requested_address,
+        requested_pool: r.requested_pool,
         pools: r
             .pools
             .into_iter()
@@ -266,8 +276,11 @@ pub(crate) fn allocation_in(r: wip::AllocationRequest) -> R<AllocationRequest> {
                     wip::PoolKind::Assigned => PoolKind::Assigned,
                 },
                 reseller: p.reseller,
+                family: family_in(p.family),
                 free: p.free,
                 free_count: p.free_count,
+                quarantined: p.quarantined,
+                quarantine_days: p.quarantine_days,
             })
             .collect(),
         common_overflow_allowed: r.common_overflow_allowed,
@@ -280,6 +293,7 @@ pub(crate) fn allocation_out(d: AllocationDecision) -> wip::AllocationDecision {
         AllocationDecision::Allocate { pool, address } => {
             wip::AllocationDecision::Allocate(wip::Allocation { pool, address })
         }
+        AllocationDecision::Exhausted(why) => wip::AllocationDecision::Exhausted(why),
         AllocationDecision::Deny(why) => wip::AllocationDecision::Deny(why),
     }
 }

@@ -269,14 +269,25 @@ pub enum AddressKind {
     Dynamic,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    V4,
+    V6,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool {
     pub id: String,
     pub kind: PoolKind,
     pub reseller: Option<String>,
-    /// Free addresses, lowest first (a bounded sample).
+    pub family: IpFamily,
+    /// Free addresses, lowest first (a bounded sample; a requested address
+    /// comes first in its pool).
     pub free: Vec<String>,
     pub free_count: u64,
+    /// Released addresses still in quarantine (not free yet).
+    pub quarantined: u64,
+    pub quarantine_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,6 +295,11 @@ pub struct AllocationRequest {
     pub reseller: Option<String>,
     pub service: String,
     pub kind: AddressKind,
+    pub family: IpFamily,
+    /// Checked free by the daemon, in `requested_pool`.
+    pub requested_address: Option<String>,
+    pub requested_pool: Option<String>,
+    /// Assigned pools first, then common pools.
     pub pools: Vec<Pool>,
     pub common_overflow_allowed: bool,
     pub at: DateTime<Utc>,
@@ -291,7 +307,12 @@ pub struct AllocationRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllocationDecision {
-    Allocate { pool: String, address: String },
+    Allocate {
+        pool: String,
+        address: String,
+    },
+    /// Nothing free that this request may have; say what to ask for.
+    Exhausted(String),
     Deny(String),
 }
 

@@ -21,6 +21,10 @@ pub enum ApiError {
     /// The rule refused: a policy forbids this request.
     #[error("{0}")]
     Denied(String),
+    /// The rule found nothing free that this request may have (a pool is
+    /// exhausted); the text says what to ask the provider for.
+    #[error("{0}")]
+    Exhausted(String),
     /// The rule bound to the hook does not implement this operation.
     #[error("{0}")]
     NotImplemented(String),

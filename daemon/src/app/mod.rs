@@ -7,11 +7,13 @@ pub mod caller;
 pub mod daily;
 pub mod error;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod metrics;
 
 pub use caller::Caller;
 pub use error::ApiError;
 pub use idempotency::{Idempotency, Written};
+pub use lifecycle::{OnServiceDeleted, ServiceListeners};
 
 use caller::KeyCache;
 use daily::DailyStep;
@@ -71,6 +73,17 @@ pub struct App {
     pub(crate) keys: KeyCache,
     /// Counters for `GET /metrics`.
     pub(crate) metrics: Metrics,
+    /// What other domains do when a service is deleted.
+    pub(crate) service_listeners: ServiceListeners,
+}
+
+/// What the domains plug into the shared machinery.
+#[derive(Default)]
+pub struct Domains {
+    /// What the daily job does each day, in order.
+    pub daily_steps: Vec<Box<dyn DailyStep>>,
+    /// What happens, in the same transaction, when a service is deleted.
+    pub on_service_deleted: Vec<Arc<dyn OnServiceDeleted>>,
 }
 
 /// The key rule bindings are looked up by: a reseller's id, or none for the
@@ -92,14 +105,15 @@ pub struct RuleStamp {
 
 impl App {
     /// `test_clock`: when given, it is the daemon's clock and `/v1/clock` can
-    /// set it. `daily_steps`: what the daily job does each day, in order.
+    /// set it. `domains`: what the domains add to the daily job and to a
+    /// service's deletion.
     pub fn new(
         registry: Arc<Registry>,
         test_clock: Option<Arc<TestClock>>,
         store: Store,
         writer: Writer,
         options: Options,
-        daily_steps: Vec<Box<dyn DailyStep>>,
+        domains: Domains,
     ) -> Self {
         let permits = registry.runtime().limits().max_concurrent as usize;
         let clock: Arc<dyn Clock> = match &test_clock {
@@ -115,9 +129,10 @@ impl App {
             options,
             calls: Semaphore::new(permits.max(1)),
             daily: tokio::sync::Mutex::new(()),
-            daily_steps,
+            daily_steps: domains.daily_steps,
             keys: KeyCache::default(),
             metrics: Metrics::default(),
+            service_listeners: ServiceListeners::new(domains.on_service_deleted),
         }
     }
 
@@ -144,5 +159,14 @@ impl App {
             .await
             .map_err(|_| ApiError::Internal("the rule runtime is shutting down".into()))?;
         Ok(work(&module).await)
+    }
+
+    /// A place among the rule calls in flight, for a call made elsewhere
+    /// than [`App::with_module`] (an allocation decides inside the writer).
+    pub(crate) async fn rule_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.calls
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Internal("the rule runtime is shutting down".into()))
     }
 }

@@ -18,7 +18,7 @@
 use super::requests::{price_request, priced};
 use super::tables::{all_tariffs, current, expired_services, save, target};
 use crate::app::daily::{DailyReport, DailyStep, start_of};
-use crate::app::{ApiError, App, binding};
+use crate::app::{ApiError, App, ServiceListeners, binding};
 use crate::contract::bindings::pricing;
 use crate::contract::hook::Hook;
 use crate::decide::{self, Decision, RuleInput};
@@ -28,7 +28,7 @@ use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
 use crate::ledger::{balance_in, record};
 use crate::store::WriteError;
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use futures_util::future::BoxFuture;
 use redb::WriteTransaction;
 use std::collections::{HashMap, HashSet};
@@ -235,6 +235,7 @@ impl App {
             let (decided, failed) = self.price_chunk(chunk, report).await?;
             pass.settled.extend(failed);
             let now = self.clock.now();
+            let listeners = self.service_listeners.clone();
             let (outcomes, skipped) = self
                 .writer
                 .write(move |txn| {
@@ -251,7 +252,7 @@ impl App {
                                 apply_day(txn, service, decision, priced, *keep_on_unpaid, now, day)
                             }
                             Decided::Expire { service, outcome } => {
-                                apply_expiry(txn, service, *outcome, day)
+                                apply_expiry(txn, service, *outcome, day, &listeners, now)
                             }
                         };
                         let id = match item {
@@ -435,15 +436,18 @@ fn apply_expiry(
     seen: &Service,
     outcome: DayOutcome,
     day: NaiveDate,
+    listeners: &ServiceListeners,
+    now: DateTime<Utc>,
 ) -> Result<DayOutcome, ApiError> {
     let mut service = current(txn, seen)?;
     match outcome {
         DayOutcome::Suspended => service.suspend(SuspendedBy::Expiry, day),
-        DayOutcome::Deleted => {
-            service.delete(day);
-        }
+        DayOutcome::Deleted => service.delete(day),
         _ => return Ok(DayOutcome::Unchanged),
     }
     save(txn, &mut service)?;
+    if outcome == DayOutcome::Deleted {
+        listeners.deleted(txn, service.id, now)?;
+    }
     Ok(outcome)
 }

@@ -10,5 +10,5 @@ mod renewals;
 pub(crate) mod requests;
 mod services;
 mod suspension;
-mod tables;
+pub(crate) mod tables;
 pub mod tariffs;

@@ -162,6 +162,7 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
+        let listeners = self.service_listeners.clone();
         self.mutate(idem, move |txn, now| {
             let mut service = visible(txn, &caller, id)?;
             if service.status == ServiceStatus::Deleted {
@@ -178,6 +179,7 @@ impl App {
             }
             service.delete(now.date_naive());
             save(txn, &mut service)?;
+            listeners.deleted(txn, service.id, now)?;
             Ok(Changed {
                 service,
                 lines: vec![],

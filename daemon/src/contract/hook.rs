@@ -3,6 +3,13 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The version of the contract (rules-sdk/wit, `package rulesd:rules@...`)
+/// this daemon serves; a module built against another is refused at load.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// The contract package, as export names start.
+pub const CONTRACT_PACKAGE: &str = "rulesd:rules";
+
 #[derive(
     Debug,
     Clone,
@@ -50,7 +57,7 @@ impl Hook {
 
     /// The fully qualified export a component must have to implement this hook.
     pub fn export_name(self) -> String {
-        format!("rulesd:rules/{}@0.1.0", self.name())
+        format!("rulesd:rules/{}@{CONTRACT_VERSION}", self.name())
     }
 }
 

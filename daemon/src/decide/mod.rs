@@ -12,8 +12,10 @@
 //!    re-run it with [`run`] again.
 //!
 //! To add a hook: a variant in [`RuleInput`] and [`RuleOutput`], its call
-//! and check in [`run`], and a `checks` module for its output.
+//! and check in [`run`], and a module for its output's checks (`checks` for
+//! pricing and proration, `allocation` for ip-allocation).
 
+pub mod allocation;
 pub mod checks;
 pub mod receipt;
 
@@ -23,6 +25,7 @@ use crate::contract::bindings::types as wit;
 use crate::contract::hook::Hook;
 use crate::domain::ids::AccountId;
 use crate::runtime::RuleModule;
+use allocation::check_allocation;
 use checks::{check_lines, check_price};
 pub use receipt::{Receipt, RuleInput, RuleOutput, Subject};
 
@@ -53,6 +56,12 @@ pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiE
             let decision = called.value.map_err(rule_refusal)?;
             let lines = check_lines(&module.name, &request.tariff.currency, &decision.lines)?;
             (RuleOutput::Proration { lines }, called.fuel_used)
+        }
+        RuleInput::IpAllocation(request) => {
+            let called = module.allocate_ip(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let (pool, address) = check_allocation(&module.name, request, decision)?;
+            (RuleOutput::IpAllocation { pool, address }, called.fuel_used)
         }
     };
     Ok(Decision {
@@ -111,7 +120,7 @@ const REFUSAL_CHARS: usize = 1000;
 
 /// A refusal's text without control characters (a rule could forge log
 /// lines) and at most [`REFUSAL_CHARS`] long.
-fn refusal_text(text: &str) -> String {
+pub(crate) fn refusal_text(text: &str) -> String {
     let mut clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

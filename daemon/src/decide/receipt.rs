@@ -5,7 +5,7 @@
 
 use super::Decision;
 use crate::app::ApiError;
-use crate::contract::bindings::{pricing, proration};
+use crate::contract::bindings::{ip_allocation, pricing, proration};
 use crate::contract::hook::Hook;
 use crate::domain::ids::{AccountId, LicenseId, PoolId, ReceiptId, ServiceId};
 use crate::domain::ledger::{Line, Priced};
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub enum RuleInput {
     Pricing(pricing::PriceRequest),
     Proration(proration::ProrationRequest),
+    IpAllocation(ip_allocation::AllocationRequest),
 }
 
 impl RuleInput {
@@ -27,6 +28,7 @@ impl RuleInput {
         match self {
             RuleInput::Pricing(_) => Hook::Pricing,
             RuleInput::Proration(_) => Hook::Proration,
+            RuleInput::IpAllocation(_) => Hook::IpAllocation,
         }
     }
 
@@ -36,6 +38,7 @@ impl RuleInput {
         let at = match self {
             RuleInput::Pricing(r) => &r.at,
             RuleInput::Proration(r) => &r.at,
+            RuleInput::IpAllocation(r) => &r.at,
         };
         at.parse()
             .map_err(|_| ApiError::Internal(format!("decision time {at:?} is not RFC 3339")))
@@ -47,7 +50,14 @@ impl RuleInput {
 #[serde(tag = "hook", rename_all = "kebab-case")]
 pub enum RuleOutput {
     Pricing(Priced),
-    Proration { lines: Vec<Line> },
+    Proration {
+        lines: Vec<Line>,
+    },
+    /// The pool and address chosen (the address as the rule wrote it).
+    IpAllocation {
+        pool: String,
+        address: String,
+    },
 }
 
 impl RuleOutput {
@@ -56,6 +66,7 @@ impl RuleOutput {
         match self {
             RuleOutput::Pricing(p) => &p.lines,
             RuleOutput::Proration { lines } => lines,
+            RuleOutput::IpAllocation { .. } => &[],
         }
     }
 }
@@ -148,6 +159,11 @@ impl Receipt {
 }
 
 /// Store a receipt in the caller's transaction.
+/// The id of a new receipt.
+pub fn next_id(txn: &WriteTransaction) -> Result<ReceiptId, StoreError> {
+    Ok(store::next_id(txn, RECEIPTS)?.into())
+}
+
 pub fn store(txn: &WriteTransaction, receipt: &Receipt) -> Result<(), StoreError> {
     txn.open_table(RECEIPTS)?
         .insert(receipt.id.get(), store::encode(receipt).as_slice())?;

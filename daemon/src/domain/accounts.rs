@@ -28,6 +28,10 @@ pub struct Account {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u64>)]
     pub group_id: Option<GroupId>,
+    /// A reseller whose assigned IP pools are exhausted may draw from the
+    /// common pools (the provider allows it; seed 000).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ip_common_fallback: bool,
     pub created_at: DateTime<Utc>,
 }
 

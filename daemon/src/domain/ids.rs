@@ -59,6 +59,8 @@ ids! {
     ReceiptId;
     /// An IP pool.
     PoolId;
+    /// An address given to a service.
+    AllocationId;
     /// A pooled license.
     LicenseId;
 }

@@ -8,6 +8,7 @@ use crate::domain::accounts::{Account, ApiKey, ClientGroup};
 use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::tenancy::accounts::{
     CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
+    ResellerChange,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,7 +22,10 @@ type AppState = State<Arc<App>>;
 pub(super) fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/v1/resellers", get(list_resellers).post(create_reseller))
-        .route("/v1/resellers/{id}", get(get_reseller))
+        .route(
+            "/v1/resellers/{id}",
+            get(get_reseller).patch(change_reseller),
+        )
         .route("/v1/clients", get(list_clients).post(create_client))
         .route("/v1/clients/{id}", get(get_client))
         .route(
@@ -51,6 +55,35 @@ pub async fn create_reseller(State(app): AppState, caller: Caller, m: Mutation) 
         Ok((req, idem)) => reply(
             StatusCode::CREATED,
             app.create_reseller(caller, req, idem).await,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Rename a reseller, or allow it common-pool IP addresses once its assigned
+/// pools are exhausted (provider only).
+#[utoipa::path(
+    patch,
+    tag = "accounts", path = "/v1/resellers/{id}",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = ResellerChange,
+    responses(
+        (status = 200, description = "The reseller", body = Account),
+        (status = 403, description = "Provider only", body = Problem),
+        (status = 404, description = "No such reseller", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_reseller(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<AccountId>,
+    m: Mutation,
+) -> Response {
+    match m.parse::<ResellerChange>(&caller) {
+        Ok((req, idem)) => reply(
+            StatusCode::OK,
+            app.change_reseller(caller, id, req, idem).await,
         ),
         Err(e) => e.into_response(),
     }

@@ -5,6 +5,7 @@ mod accounts;
 mod billing;
 mod extract;
 mod idempotency;
+mod ipam;
 mod ledger;
 mod metrics;
 mod openapi;
@@ -35,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(accounts::router())
         .merge(billing::router())
         .merge(ledger::router())
+        .merge(ipam::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

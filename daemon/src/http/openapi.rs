@@ -31,6 +31,11 @@ use utoipa::{Modify, OpenApi};
         super::billing::renew, super::billing::suspend, super::billing::resume,
         super::billing::delete_service,
         super::ledger::list_ledger, super::ledger::balances, super::ledger::adjust,
+        super::accounts::change_reseller,
+        super::ipam::create_pool, super::ipam::list_pools, super::ipam::get_pool,
+        super::ipam::change_pool, super::ipam::delete_pool, super::ipam::pool_allocations,
+        super::ipam::allocate, super::ipam::list_allocations, super::ipam::get_allocation,
+        super::ipam::release_allocation, super::ipam::service_addresses, super::ipam::ip_usage,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&BearerAuth, &Problems)

@@ -99,7 +99,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Conflict(_) | ApiError::Exhausted(_) => StatusCode::CONFLICT,
         ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::IdempotencyMismatch(_)
         | ApiError::Invalid(_)
@@ -118,6 +118,7 @@ fn kind(e: &ApiError) -> &'static str {
         ApiError::Invalid(_) => "invalid-request",
         ApiError::Policy(_) => "policy-violation",
         ApiError::Conflict(_) => "conflict",
+        ApiError::Exhausted(_) => "pool-exhausted",
         ApiError::Denied(_) => "rule-denied",
         ApiError::NotImplemented(_) => "rule-not-implemented",
         ApiError::RuleRejectedInput(_) => "rule-rejected-input",
@@ -136,7 +137,8 @@ fn title(e: &ApiError) -> &'static str {
     match e {
         ApiError::Invalid(_) => "The request is invalid",
         ApiError::Policy(_) => "A policy of the tariff or the service forbids this",
-        ApiError::Conflict(_) => "The object changed meanwhile; nothing was changed",
+        ApiError::Conflict(_) => "This conflicts with the current state; nothing was changed",
+        ApiError::Exhausted(_) => "No free address this request may have",
         ApiError::Denied(_) => "A policy denies this request",
         ApiError::NotImplemented(_) => "The rule module does not implement this",
         ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",

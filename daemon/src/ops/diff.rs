@@ -69,6 +69,12 @@ pub struct Difference {
     pub candidate_term: Option<Term>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_error: Option<String>,
+    /// The pool and address an ip-allocation decision chose ("pool 2:
+    /// 10.0.0.7"), stored and candidate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_address: Option<String>,
     /// Candidate total minus stored total; absent when the candidate failed
     /// (it has no total: a failure is not a change of zero).
     #[serde(
@@ -111,8 +117,16 @@ impl Term {
                 period_start: p.period_start,
                 expires: p.expires,
             }),
-            RuleOutput::Proration { .. } => None,
+            RuleOutput::Proration { .. } | RuleOutput::IpAllocation { .. } => None,
         }
+    }
+}
+
+/// The address an ip-allocation decision chose, for people.
+fn address_of(output: &RuleOutput) -> Option<String> {
+    match output {
+        RuleOutput::IpAllocation { pool, address } => Some(format!("pool {pool}: {address}")),
+        _ => None,
     }
 }
 
@@ -170,16 +184,15 @@ pub fn diff(
         }
         report.examined += 1;
         let stored = receipt.output.lines();
-        let (candidate_lines, candidate_term, candidate_error, delta) =
-            match block_on(decide::run(candidate, receipt.input.clone())).map(|d| d.output) {
-                Ok(output) if output == receipt.output => continue,
-                Ok(output) => {
-                    let delta = total(output.lines()) - total(stored);
-                    let term = Term::of(&output);
-                    (Some(output.lines().to_vec()), term, None, Some(delta))
-                }
-                Err(e) => (None, None, Some(e.to_string()), None),
-            };
+        let rerun = block_on(decide::run(candidate, receipt.input.clone())).map(|d| d.output);
+        let (candidate_output, candidate_error, delta) = match rerun {
+            Ok(output) if output == receipt.output => continue,
+            Ok(output) => {
+                let delta = total(output.lines()) - total(stored);
+                (Some(output), None, Some(delta))
+            }
+            Err(e) => (None, Some(e.to_string()), None),
+        };
         match delta {
             Some(delta) => {
                 report.changed += 1;
@@ -202,9 +215,11 @@ pub fn diff(
             stored_sha256: receipt.sha256,
             stored_lines: stored.to_vec(),
             stored_term: Term::of(&receipt.output),
-            candidate_lines,
-            candidate_term,
+            candidate_lines: candidate_output.as_ref().map(|o| o.lines().to_vec()),
+            candidate_term: candidate_output.as_ref().and_then(Term::of),
             candidate_error,
+            stored_address: address_of(&receipt.output),
+            candidate_address: candidate_output.as_ref().and_then(address_of),
             delta,
         };
         each(&difference);

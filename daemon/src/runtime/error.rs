@@ -21,7 +21,16 @@ pub enum LoadError {
         expected: String,
         found: String,
     },
-    #[error("{name}: export {hook} does not match the rulesd:rules@0.1.0 contract: {reason}")]
+    #[error(
+        "{name}: built for the rule contract rulesd:rules@{found}, but this daemon serves \
+         rulesd:rules@{expected}; rebuild it against the WIT of this daemon (rules-sdk/wit)"
+    )]
+    ContractVersion {
+        name: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("{name}: export {hook} does not match the rulesd:rules@{version} contract: {reason}", version = crate::contract::hook::CONTRACT_VERSION)]
     Mismatch {
         name: String,
         hook: Hook,

@@ -5,7 +5,7 @@ use super::limits::{Limiter, Limits, MemoryLimitExceeded};
 use crate::contract::bindings::{
     ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
 };
-use crate::contract::hook::Hook;
+use crate::contract::hook::{CONTRACT_PACKAGE, CONTRACT_VERSION, Hook};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -80,6 +80,40 @@ impl std::fmt::Debug for RuleModule {
     }
 }
 
+/// Refuse a component built against another version of the contract, with
+/// both versions named: otherwise it would load with no hook found, or fail
+/// on a type it was never given.
+fn check_contract_version(
+    engine: &Engine,
+    name: &str,
+    component: &Component,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let names = ty
+        .imports(engine)
+        .map(|(n, _)| n.to_string())
+        .chain(ty.exports(engine).map(|(n, _)| n.to_string()));
+    let prefix = format!("{CONTRACT_PACKAGE}/");
+    for n in names {
+        let Some(rest) = n.strip_prefix(&prefix) else {
+            continue;
+        };
+        let found = rest.split_once('@').map_or("", |(_, v)| v);
+        if found != CONTRACT_VERSION {
+            return Err(LoadError::ContractVersion {
+                name: name.into(),
+                found: if found.is_empty() {
+                    "(no version)".into()
+                } else {
+                    found.into()
+                },
+                expected: CONTRACT_VERSION,
+            });
+        }
+    }
+    Ok(())
+}
+
 impl RuleModule {
     pub(super) fn new(
         engine: &Engine,
@@ -89,6 +123,7 @@ impl RuleModule {
         source: ModuleSource,
         component: Component,
     ) -> Result<Self, LoadError> {
+        check_contract_version(engine, name, &component)?;
         let mut linker = Linker::<Sandbox>::new(engine);
         // Language runtimes import WASI and use some of it on their own; it
         // is defined, frozen and powerless (see `super::imports`). Anything

@@ -51,6 +51,22 @@ pub const BALANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("
 /// Receipt id -> `Receipt`: every state-changing rule decision.
 pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 
+/// Pool id -> `Pool` (IP address management).
+pub const IP_POOLS: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_pools");
+/// (pool id, first address) -> last address: a pool's free intervals.
+pub const IP_FREE: TableDefinition<(u64, u128), u128> = TableDefinition::new("ip_free");
+/// Pool id -> `Usage` (free, allocated, quarantined), kept with every change.
+pub const IP_USAGE: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_usage");
+/// Allocation id -> `Allocation`: the addresses given now.
+pub const IP_ALLOCATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_allocations");
+/// (pool id, address) -> allocation id: who holds an address.
+pub const IP_TAKEN: TableDefinition<(u64, u128), u64> = TableDefinition::new("ip_taken");
+/// (service id, allocation id) -> (): a service's addresses.
+pub const IP_BY_SERVICE: TableDefinition<(u64, u64), ()> = TableDefinition::new("ip_by_service");
+/// (pool id, first free day, address) -> (): released addresses in quarantine.
+pub const IP_QUARANTINE: TableDefinition<(u64, i32, u128), ()> =
+    TableDefinition::new("ip_quarantine");
+
 /// The table of an expiry index.
 pub fn expiry_table(index: ExpiryIndex) -> TableDefinition<'static, (i32, u64), ()> {
     match index {

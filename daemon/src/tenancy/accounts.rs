@@ -33,6 +33,18 @@ pub struct CreatedReseller {
     pub created_at: DateTime<Utc>,
 }
 
+/// A change to a reseller (provider only).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResellerChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the reseller may draw common-pool addresses once its assigned
+    /// IP pools are exhausted.
+    #[serde(default)]
+    pub ip_common_fallback: Option<bool>,
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
@@ -125,6 +137,7 @@ pub fn create_provider(
         name: "provider".into(),
         reseller_id: None,
         group_id: None,
+        ip_common_fallback: false,
         created_at: now,
     };
     put_account(txn, &account)?;
@@ -151,6 +164,7 @@ impl App {
                 name: req.name.clone(),
                 reseller_id: None,
                 group_id: None,
+                ip_common_fallback: false,
                 created_at: now,
             };
             put_account(txn, &account)?;
@@ -177,6 +191,32 @@ impl App {
             Some(a) if a.kind == AccountKind::Reseller && caller.can_see(Some(a.id)) => Ok(a),
             _ => Err(not_found("reseller", id)),
         }
+    }
+
+    /// Rename a reseller or change what it may do (provider only).
+    pub async fn change_reseller(
+        &self,
+        caller: Caller,
+        id: AccountId,
+        change: ResellerChange,
+        idem: Option<Idempotency>,
+    ) -> Result<Written<Account>, ApiError> {
+        caller.require_provider()?;
+        if let Some(name) = &change.name {
+            check_name("name", name)?;
+        }
+        self.mutate(idem, move |txn, _| {
+            let mut reseller = visible_reseller(txn, &caller, id)?;
+            if let Some(name) = &change.name {
+                reseller.name = name.clone();
+            }
+            if let Some(allowed) = change.ip_common_fallback {
+                reseller.ip_common_fallback = allowed;
+            }
+            put_account(txn, &reseller)?;
+            Ok(reseller)
+        })
+        .await
     }
 
     // ---- clients ----
@@ -212,6 +252,7 @@ impl App {
                 name: req.name.clone(),
                 reseller_id: owner,
                 group_id: req.group_id,
+                ip_common_fallback: false,
                 created_at: now,
             };
             put_account(txn, &account)?;

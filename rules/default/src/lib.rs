@@ -12,8 +12,10 @@
 //!   suspended, refunded or not as the tariff says. Addon orders and
 //!   cancellations and service cancellations answer "not implemented" for now.
 //!
-//! The other four hooks (tariff change, IP allocation, license pool,
-//! wholesale) answer "not implemented".
+//! - IP allocation (`ip_allocation`): seed 000's reseller and common pools.
+//!
+//! The other three hooks (tariff change, license pool, wholesale) answer
+//! "not implemented".
 //!
 //! Rounding: money is computed exactly and rounded once, on the final amount of
 //! each line, to the currency's minor unit (2 decimal places for most, 0 for
@@ -45,6 +47,7 @@ mod calendar_based;
 mod daily;
 #[cfg(test)]
 mod fixtures;
+mod ip_allocation;
 mod late_fee;
 mod money;
 mod pricing;
@@ -59,7 +62,11 @@ use rules_sdk::*;
 pub struct DefaultRules;
 
 impl TariffChange for DefaultRules {}
-impl IpAllocation for DefaultRules {}
+impl IpAllocation for DefaultRules {
+    fn allocate(request: AllocationRequest) -> Result<AllocationDecision, RuleError> {
+        ip_allocation::allocate(&request)
+    }
+}
 impl LicensePool for DefaultRules {}
 impl Wholesale for DefaultRules {}
 
