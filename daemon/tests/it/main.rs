@@ -7,6 +7,7 @@ mod decisions;
 mod durability;
 mod http;
 mod idempotency;
+mod ipam;
 mod layers;
 mod reload;
 mod replay;
