@@ -77,7 +77,7 @@ pub struct Pool {
 }
 
 /// A pool with how its addresses are used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PoolView {
     #[serde(flatten)]
     pub pool: Pool,

@@ -520,3 +520,112 @@ async fn a_rule_answering_an_address_it_was_not_offered_is_refused_and_nothing_r
         "{metrics}"
     );
 }
+
+/// 64 clients of 64 services race for a pool of 50 over HTTP against the
+/// real binary: 50 distinct addresses, 14 clear pool-exhausted answers.
+/// Then SIGKILL, restart on the same data: the same 50, nothing more to give.
+#[tokio::test(flavor = "multi_thread")]
+async fn sixty_four_clients_never_get_one_address_twice_even_across_sigkill() {
+    use crate::support::{Binary, PROVIDER_KEY};
+    use std::collections::BTreeSet;
+    let data = tempfile::tempdir().unwrap();
+    let mut daemon = Binary::spawn(data.path(), Some(PROVIDER_KEY));
+    let base = daemon.base_url();
+    let p = client_with_key(PROVIDER_KEY);
+    let ok = |r: reqwest::Response| async move {
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json::<Value>().await.unwrap()
+    };
+    ok(p.post(format!("{base}/v1/ip-pools"))
+        .json(&json!({"name": "fifty", "ranges": ["10.50.0.1-10.50.0.50"]}))
+        .send()
+        .await
+        .unwrap())
+    .await;
+    let tariff = ok(p
+        .post(format!("{base}/v1/tariffs"))
+        .json(
+            &json!({"name": "VPS", "currency": "EUR", "prices": [{"months": 1, "price": "5.00"}], "simultaneous_orders": 64}),
+        )
+        .send()
+        .await
+        .unwrap())
+    .await["id"]
+        .clone();
+    let client = ok(p
+        .post(format!("{base}/v1/clients"))
+        .json(&json!({"name": "many"}))
+        .send()
+        .await
+        .unwrap())
+    .await["id"]
+        .clone();
+    let services = ok(p
+        .post(format!("{base}/v1/services"))
+        .json(&json!({"client_id": client, "tariff_id": tariff, "months": 1, "count": 64}))
+        .send()
+        .await
+        .unwrap())
+    .await["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect::<Vec<_>>();
+    let answers = futures_util::future::join_all(services.iter().map(|&svc| {
+        let (base, p) = (base.clone(), client_with_key(PROVIDER_KEY));
+        async move {
+            let r = p
+                .post(format!("{base}/v1/ip-allocations"))
+                .json(&json!({"service_id": svc}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    }))
+    .await;
+    let given: Vec<&str> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, v)| v["address"].as_str().unwrap())
+        .collect();
+    let distinct: BTreeSet<&str> = given.iter().copied().collect();
+    assert_eq!((given.len(), distinct.len()), (50, 50));
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s != 201)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(refused.len(), 14);
+    for v in &refused {
+        assert_eq!(v["type"], "urn:rulesd:problem:pool-exhausted", "{v:#}");
+    }
+
+    daemon.child.kill().unwrap(); // SIGKILL
+    daemon.child.wait().unwrap();
+    let mut daemon = Binary::spawn(data.path(), None);
+    let base = daemon.base_url();
+    let stored = ok(p
+        .get(format!("{base}/v1/ip-allocations"))
+        .send()
+        .await
+        .unwrap())
+    .await;
+    let stored: BTreeSet<String> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(stored, distinct.iter().map(|a| a.to_string()).collect());
+    let r = p
+        .post(format!("{base}/v1/ip-allocations"))
+        .json(&json!({"service_id": services[0]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    daemon.child.kill().unwrap();
+    daemon.child.wait().unwrap();
+}

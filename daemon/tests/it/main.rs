@@ -8,6 +8,7 @@ mod durability;
 mod http;
 mod idempotency;
 mod ipam;
+mod ipam_model;
 mod layers;
 mod reload;
 mod replay;
