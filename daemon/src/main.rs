@@ -420,20 +420,32 @@ fn print_difference(d: &rulesd::ops::diff::Difference) {
     let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
         lines.iter().map(|l| l.amount).sum()
     };
-    let candidate = match (&d.candidate_lines, d.delta) {
-        (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
-        _ => format!(
+    let failed = || {
+        format!(
             "FAILED: {}",
             d.candidate_error.as_deref().unwrap_or("no decision")
+        )
+    };
+    // A decision about an address moves no money: show the addresses.
+    let (stored, candidate) = match &d.stored_address {
+        Some(address) => (
+            address.clone(),
+            d.candidate_address.clone().unwrap_or_else(failed),
+        ),
+        None => (
+            total(&d.stored_lines).to_string(),
+            match (&d.candidate_lines, d.delta) {
+                (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
+                _ => failed(),
+            },
         ),
     };
     println!(
-        "  receipt {} ({} {}, {}): stored {} -> candidate {candidate}",
+        "  receipt {} ({} {}, {}): stored {stored} -> candidate {candidate}",
         d.receipt_id,
         d.hook,
         d.at.format("%Y-%m-%d"),
         d.subject(),
-        total(&d.stored_lines),
     );
     // The lines that differ, and the service's period: a change that
     // moves no money (another period, another description) is a change

@@ -142,11 +142,12 @@ impl Runner {
         method: &str,
         path: &str,
         body: Option<&Value>,
+        key: &str,
     ) -> Result<(u16, axum::body::Bytes), String> {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {KEY}"));
+            .header(header::AUTHORIZATION, format!("Bearer {key}"));
         let body = match body {
             Some(v) => {
                 req = req.header(header::CONTENT_TYPE, "application/json");
@@ -194,8 +195,12 @@ impl Runner {
             Some(b) => Some(self.saved.resolve(b).map_err(reference)?),
             None => None,
         };
+        let key = match &step.key {
+            Some(k) => self.saved.resolve_path(k).map_err(reference)?,
+            None => KEY.to_string(),
+        };
         let (status, bytes) = self
-            .send(&step.method, &path, body.as_ref())
+            .send(&step.method, &path, body.as_ref(), &key)
             .await
             .map_err(reference)?;
         // No status named: a success, or any error if an error kind is named.

@@ -42,6 +42,9 @@ pub struct Step {
     pub path: String,
     pub body: Option<serde_json::Value>,
     pub save: Option<String>,
+    /// The API key to send, with `${name.field}` references (e.g. a
+    /// reseller's `"${a.api_key}"`); None: the provider's.
+    pub key: Option<String>,
     pub expect: Expect,
 }
 
@@ -89,6 +92,8 @@ struct RawStep {
     body: Option<toml::Value>,
     #[serde(default)]
     save: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
     #[serde(default)]
     expect: Option<RawExpect>,
 }
@@ -339,6 +344,7 @@ impl Source<'_> {
             path: path.trim().to_string(),
             body: step.body.map(json),
             save: step.save,
+            key: step.key,
             expect,
         })
     }

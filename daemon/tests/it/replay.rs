@@ -639,3 +639,53 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
         403
     );
 }
+
+/// IP decisions are receipts like pricing ones: a candidate that picks the
+/// highest free address instead of the lowest changes the allocations of
+/// the seed 000 scenario, shown as addresses and no money.
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_re_runs_ip_allocation_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seed = Scenario::load(&workspace().join("tests/scenarios/seed-000-ip-pools.toml")).unwrap();
+    let outcome = replay::run(
+        &seed,
+        &RunOptions {
+            rules_dir: None,
+            data_dir: Some(data.clone()),
+            cache_dir: None,
+            progress: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(outcome.failure.is_none(), "{outcome:?}");
+
+    std::fs::write(dir.path().join("last.wasm"), fixture("ip-last")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("last.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--hook",
+        "ip-allocation",
+    ]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    // Four allocations were recorded (the exhausted one was not).
+    assert!(report.contains("4 decision(s) re-run"), "{report}");
+    // 198.51.100.10 (lowest) becomes .11 (highest of the two offered; the
+    // second allocation, when only .11 was free, stays); the common pool's
+    // first choice .1 becomes the last offered, .6.
+    assert!(report.contains("3 would change"), "{report}");
+    assert!(
+        report.contains("stored pool 2: 198.51.100.10 -> candidate pool 2: 198.51.100.11"),
+        "{report}"
+    );
+    assert!(
+        report.contains("stored pool 1: 192.0.2.1 -> candidate pool 1: 192.0.2.6"),
+        "{report}"
+    );
+    assert!(!report.contains("total delta"), "no money moves: {report}");
+}

@@ -238,6 +238,35 @@ fn fuel_used_is_reported_and_deterministic() {
     assert_eq!(a.value, b.value);
 }
 
+/// A module built for an older contract names both versions, so its author
+/// knows to rebuild it (the default module with its contract version
+/// rewritten stands in for one built against rulesd:rules@0.1.0).
+#[test]
+fn a_module_built_for_another_contract_version_is_refused_naming_both() {
+    let rt = runtime(limits());
+    let current = format!("@{}", rulesd::contract::hook::CONTRACT_VERSION);
+    let mut old = rulesd::rules::DEFAULT_MODULE.to_vec();
+    let mut replaced = 0;
+    let mut i = 0;
+    while i + current.len() <= old.len() {
+        if old[i..].starts_with(current.as_bytes()) {
+            old[i..i + current.len()].copy_from_slice(b"@0.1.0");
+            replaced += 1;
+        }
+        i += 1;
+    }
+    assert!(replaced > 0, "the contract version is in the component");
+    let err = rt
+        .load("old.wasm", &old, ModuleSource::Embedded)
+        .unwrap_err();
+    assert!(matches!(err, LoadError::ContractVersion { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("rulesd:rules@0.1.0") && text.contains(&format!("rulesd:rules{current}")),
+        "{text}"
+    );
+}
+
 #[test]
 fn garbage_core_modules_and_empty_components_are_rejected_at_load() {
     let rt = runtime(limits());
