@@ -5,43 +5,14 @@
 //! cargo bench -p rulesd --bench decision
 
 mod common;
+#[path = "common/pricing.rs"]
+mod pricing;
 
 use common::percentile;
-use rulesd::contract::bindings::{pricing, types};
+use pricing::request;
 use rulesd::rules::{DEFAULT_MODULE, DEFAULT_MODULE_NAME};
 use rulesd::runtime::{Limits, ModuleSource, Runtime, block_on};
 use std::time::{Duration, Instant};
-
-fn request() -> pricing::PriceRequest {
-    pricing::PriceRequest {
-        operation: pricing::Operation::Order,
-        tariff: types::Tariff {
-            id: "t-1".into(),
-            name: "Basic".into(),
-            currency: "EUR".into(),
-            prices: vec![
-                types::PeriodPrice {
-                    months: 1,
-                    price: "10.00".into(),
-                },
-                types::PeriodPrice {
-                    months: 12,
-                    price: "100.00".into(),
-                },
-            ],
-            setup_fee: "5.00".into(),
-            renewal_prices: vec![],
-            daily: None,
-            pro_rata_day: None,
-            late_fee: types::LateFee::None,
-            addons: vec![],
-        },
-        months: 1,
-        addons: vec![],
-        service: None,
-        at: "2026-01-31T10:00:00Z".into(),
-    }
-}
 
 /// Rounds of measurement. This 2-core VM has noisy phases (a whole run can
 /// land ~40% slower when a neighbour is busy), so the two measurements are
