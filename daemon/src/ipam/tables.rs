@@ -28,6 +28,22 @@ pub(crate) trait IpReader {
     fn holder(&self, pool: PoolId, n: u128) -> Result<Option<AllocationId>, ApiError>;
 }
 
+/// Every record of a JSON table that may not exist yet, in id order.
+fn all<T: serde::de::DeserializeOwned>(
+    table: Option<impl ReadableTable<u64, &'static [u8]>>,
+    definition: redb::TableDefinition<u64, &[u8]>,
+) -> Result<Vec<T>, ApiError> {
+    let Some(table) = table else {
+        return Ok(vec![]);
+    };
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (id, bytes) = entry?;
+        out.push(store::decode(definition, id.value(), bytes.value())?);
+    }
+    Ok(out)
+}
+
 macro_rules! ip_reader {
     ($txn:ty) => {
         impl IpReader for $txn {
@@ -38,15 +54,7 @@ macro_rules! ip_reader {
                 }
             }
             fn pools(&self) -> Result<Vec<Pool>, ApiError> {
-                let Some(t) = store::existing(self.open_table(IP_POOLS))? else {
-                    return Ok(vec![]);
-                };
-                let mut out = Vec::new();
-                for entry in t.iter()? {
-                    let (id, bytes) = entry?;
-                    out.push(store::decode(IP_POOLS, id.value(), bytes.value())?);
-                }
-                Ok(out)
+                all(store::existing(self.open_table(IP_POOLS))?, IP_POOLS)
             }
             fn usage(&self, id: PoolId) -> Result<Usage, ApiError> {
                 match store::existing(self.open_table(IP_USAGE))? {
@@ -61,15 +69,10 @@ macro_rules! ip_reader {
                 }
             }
             fn allocations(&self) -> Result<Vec<Allocation>, ApiError> {
-                let Some(t) = store::existing(self.open_table(IP_ALLOCATIONS))? else {
-                    return Ok(vec![]);
-                };
-                let mut out = Vec::new();
-                for entry in t.iter()? {
-                    let (id, bytes) = entry?;
-                    out.push(store::decode(IP_ALLOCATIONS, id.value(), bytes.value())?);
-                }
-                Ok(out)
+                all(
+                    store::existing(self.open_table(IP_ALLOCATIONS))?,
+                    IP_ALLOCATIONS,
+                )
             }
             fn service_allocations(&self, service: ServiceId) -> Result<Vec<Allocation>, ApiError> {
                 let Some(index) = store::existing(self.open_table(IP_BY_SERVICE))? else {

@@ -59,12 +59,38 @@ async fn allocate(s: &TestServer, as_: &reqwest::Client, body: Value) -> (u16, V
     post(s, as_, "/v1/ip-allocations", body).await
 }
 
-#[tokio::test]
-async fn the_seed_assigned_pool_first_common_otherwise_and_fallback_only_when_allowed() {
+/// A server with resellers A and B, and the provider's client.
+struct Two {
+    s: TestServer,
+    p: reqwest::Client,
+    a: u64,
+    a_key: reqwest::Client,
+    b_key: reqwest::Client,
+}
+
+async fn two_resellers() -> Two {
     let s = server_at("2026-03-01T10:00:00Z", None).await;
     let p = s.client.clone();
     let (a, a_key) = s.reseller("A").await;
-    let (_b, b_key) = s.reseller("B").await;
+    let (_, b_key) = s.reseller("B").await;
+    Two {
+        s,
+        p,
+        a,
+        a_key,
+        b_key,
+    }
+}
+
+#[tokio::test]
+async fn the_seed_assigned_pool_first_common_otherwise_and_fallback_only_when_allowed() {
+    let Two {
+        s,
+        p,
+        a,
+        a_key,
+        b_key,
+    } = two_resellers().await;
     let common = created(
         &s,
         &p,
@@ -158,10 +184,13 @@ async fn the_seed_assigned_pool_first_common_otherwise_and_fallback_only_when_al
 
 #[tokio::test]
 async fn tenancy_on_every_pool_and_allocation_endpoint() {
-    let s = server_at("2026-03-01T10:00:00Z", None).await;
-    let p = s.client.clone();
-    let (a, a_key) = s.reseller("A").await;
-    let (_b, b_key) = s.reseller("B").await;
+    let Two {
+        s,
+        p,
+        a,
+        a_key,
+        b_key,
+    } = two_resellers().await;
     let common = created(
         &s,
         &p,
