@@ -403,7 +403,9 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         println!("  total delta {currency}: {delta}");
     }
     for d in &report.differences {
-        print_difference(d);
+        for line in d.describe() {
+            println!("{line}");
+        }
     }
     if report.failed > 0 {
         eprintln!(
@@ -412,84 +414,6 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
     Ok(status)
-}
-
-/// One decision the candidate would change, for `rulesd diff`: the totals,
-/// then what differs.
-fn print_difference(d: &rulesd::ops::diff::Difference) {
-    let total = |lines: &[rulesd::domain::ledger::Line]| -> rust_decimal::Decimal {
-        lines.iter().map(|l| l.amount).sum()
-    };
-    let failed = || {
-        format!(
-            "FAILED: {}",
-            d.candidate_error.as_deref().unwrap_or("no decision")
-        )
-    };
-    // A decision about an address moves no money: show the addresses.
-    let (stored, candidate) = match &d.stored_address {
-        Some(address) => (
-            address.clone(),
-            d.candidate_address.clone().unwrap_or_else(failed),
-        ),
-        None => (
-            total(&d.stored_lines).to_string(),
-            match (&d.candidate_lines, d.delta) {
-                (Some(lines), Some(delta)) => format!("{} (delta {delta})", total(lines)),
-                _ => failed(),
-            },
-        ),
-    };
-    println!(
-        "  receipt {} ({} {}, {}): stored {stored} -> candidate {candidate}",
-        d.receipt_id,
-        d.hook,
-        d.at.format("%Y-%m-%d"),
-        d.subject(),
-    );
-    // The lines that differ, and the service's period: a change that
-    // moves no money (another period, another description) is a change
-    // all the same.
-    if let (Some(stored), Some(candidate)) = (d.stored_term, d.candidate_term)
-        && stored != candidate
-    {
-        println!(
-            "    service period: - {} to {}",
-            stored.period_start, stored.expires
-        );
-        println!(
-            "    service period: + {} to {}",
-            candidate.period_start, candidate.expires
-        );
-    }
-    if let Some(lines) = &d.candidate_lines {
-        for i in 0..d.stored_lines.len().max(lines.len()) {
-            let (stored, candidate) = (d.stored_lines.get(i), lines.get(i));
-            if stored != candidate {
-                println!("    line {}: - {}", i + 1, describe_line(stored));
-                println!("    line {}: + {}", i + 1, describe_line(candidate));
-            }
-        }
-    }
-}
-
-/// One ledger line on one line of text, for `rulesd diff`.
-fn describe_line(line: Option<&rulesd::domain::ledger::Line>) -> String {
-    let Some(l) = line else {
-        return "(none)".into();
-    };
-    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), |d| d.to_string());
-    format!(
-        "{} {} [{}..{}) {:?}",
-        serde_json::to_value(l.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        l.amount,
-        day(l.period_start),
-        day(l.period_end),
-        l.description
-    )
 }
 
 /// SIGTERM or ctrl-c.

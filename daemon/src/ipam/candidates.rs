@@ -87,30 +87,7 @@ pub(super) fn gather(
     asked: &Asked<'_>,
     now: DateTime<Utc>,
 ) -> Result<Gathered, ApiError> {
-    let today = now.date_naive();
-    let reseller = service.reseller_id;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut pools = txn.pools()?;
-    // Assigned before common, each by id.
-    pools.sort_by_key(|p| (p.reseller_id.is_none(), p.id));
-    for pool in pools {
-        let usable = match pool.reseller_id {
-            Some(r) => Some(r) == reseller,
-            None => true,
-        };
-        if usable && pool.family == asked.family {
-            end_quarantine(txn, pool.id, today)?;
-            candidates.push(Candidate {
-                spans: pool_spans(&pool),
-                excluded: pool
-                    .excluded
-                    .iter()
-                    .filter_map(|t| parse_span(t).ok())
-                    .collect(),
-                pool,
-            });
-        }
-    }
+    let candidates = usable_pools(txn, service, asked.family, now)?;
     let requested_pool = requested_pool(&candidates, asked)?;
     let requested = match asked.address {
         Some(n) => Some(check_requested(
@@ -124,35 +101,11 @@ pub(super) fn gather(
     };
     let mut shown = Vec::with_capacity(candidates.len());
     for c in &candidates {
-        let usage = txn.usage(c.pool.id)?;
-        let mut free = txn.first_free(c.pool.id, SHOWN_FREE)?;
-        if let Some((pool, n)) = requested
-            && pool == c.pool.id
-        {
-            free.retain(|&f| f != n);
-            free.insert(0, n);
-            free.truncate(SHOWN_FREE);
-        }
-        shown.push(wit::Pool {
-            id: c.pool.id.to_string(),
-            kind: if c.pool.reseller_id.is_some() {
-                wit::PoolKind::Assigned
-            } else {
-                wit::PoolKind::Common
-            },
-            reseller: c.pool.reseller_id.map(|r| r.to_string()),
-            family: wit_family(c.pool.family),
-            free: free
-                .into_iter()
-                .map(|n| to_text(c.pool.family, n))
-                .collect(),
-            free_count: u64::try_from(usage.free).unwrap_or(u64::MAX),
-            quarantined: u64::try_from(usage.quarantined).unwrap_or(u64::MAX),
-            quarantine_days: c.pool.quarantine_days,
-        });
+        let first = requested.and_then(|(pool, n)| (pool == c.pool.id).then_some(n));
+        shown.push(shown_pool(txn, c, first)?);
     }
     let request = wit::AllocationRequest {
-        reseller: reseller.map(|r| r.to_string()),
+        reseller: service.reseller_id.map(|r| r.to_string()),
         service: service.id.to_string(),
         kind: match asked.req.kind {
             AddressKind::Static => wit::AddressKind::Static,
@@ -171,6 +124,71 @@ pub(super) fn gather(
     Ok(Gathered {
         candidates,
         request,
+    })
+}
+
+/// The pools of `family` the service may draw from: those assigned to its
+/// reseller, then the common ones, each by id; their finished quarantines
+/// ended.
+fn usable_pools(
+    txn: &WriteTransaction,
+    service: &Service,
+    family: Family,
+    now: DateTime<Utc>,
+) -> Result<Vec<Candidate>, ApiError> {
+    let mut pools = txn.pools()?;
+    pools.sort_by_key(|p| (p.reseller_id.is_none(), p.id));
+    let mut candidates = Vec::new();
+    for pool in pools {
+        let usable = pool
+            .reseller_id
+            .is_none_or(|r| Some(r) == service.reseller_id);
+        if usable && pool.family == family {
+            end_quarantine(txn, pool.id, now.date_naive())?;
+            candidates.push(Candidate {
+                spans: pool_spans(&pool),
+                excluded: pool
+                    .excluded
+                    .iter()
+                    .filter_map(|t| parse_span(t).ok())
+                    .collect(),
+                pool,
+            });
+        }
+    }
+    Ok(candidates)
+}
+
+/// A pool as the rule sees it; `first`, a requested address in it, heads
+/// its free list.
+fn shown_pool(
+    txn: &WriteTransaction,
+    c: &Candidate,
+    first: Option<u128>,
+) -> Result<wit::Pool, ApiError> {
+    let usage = txn.usage(c.pool.id)?;
+    let mut free = txn.first_free(c.pool.id, SHOWN_FREE)?;
+    if let Some(n) = first {
+        free.retain(|&f| f != n);
+        free.insert(0, n);
+        free.truncate(SHOWN_FREE);
+    }
+    Ok(wit::Pool {
+        id: c.pool.id.to_string(),
+        kind: if c.pool.reseller_id.is_some() {
+            wit::PoolKind::Assigned
+        } else {
+            wit::PoolKind::Common
+        },
+        reseller: c.pool.reseller_id.map(|r| r.to_string()),
+        family: wit_family(c.pool.family),
+        free: free
+            .into_iter()
+            .map(|n| to_text(c.pool.family, n))
+            .collect(),
+        free_count: u64::try_from(usage.free).unwrap_or(u64::MAX),
+        quarantined: u64::try_from(usage.quarantined).unwrap_or(u64::MAX),
+        quarantine_days: c.pool.quarantine_days,
     })
 }
 
