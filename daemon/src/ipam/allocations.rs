@@ -199,16 +199,14 @@ impl App {
                 let gathered = gather(txn, &service, &asked, now)?;
                 let input = RuleInput::IpAllocation(gathered.request.clone());
                 let decision = block_on(decide::run(&called, input))?;
-                apply(txn, &gathered, &decision, &service, &req, now)
+                // Stored as shown: a replay under the key answers the same bytes.
+                apply(txn, &gathered, &decision, &service, &req, now).map(|a| shown(&caller, a))
             })
             .await;
         if rule_answered(&written) {
             self.count_call(Hook::IpAllocation, &module, &written);
         }
-        written.map(|w| match w {
-            Written::Fresh(a) => Written::Fresh(shown(&caller, a)),
-            replayed => replayed,
-        })
+        written
     }
 
     pub fn get_allocation(

@@ -138,7 +138,10 @@ async fn the_seed_assigned_pool_first_common_otherwise_and_fallback_only_when_al
         (200, &json!(true)),
         "{r:#}"
     );
-    let (status, got) = allocate(&s, &a_key, json!({"service_id": svc_a, "kind": "dynamic"})).await;
+    let body = json!({"service_id": svc_a, "kind": "dynamic"});
+    let (status, got) = s
+        .post_as(&a_key, "/v1/ip-allocations", &body, Some("fallback-1"))
+        .await;
     assert_eq!(
         (status, got["address"].as_str()),
         (201, Some("10.0.0.1")),
@@ -146,6 +149,11 @@ async fn the_seed_assigned_pool_first_common_otherwise_and_fallback_only_when_al
     );
     assert_eq!(got["common"], true);
     assert!(got.get("pool_id").is_none(), "{got:#}");
+    // Retried with its key: the same answer, the common pool still unnamed.
+    let (status, again) = s
+        .post_as(&a_key, "/v1/ip-allocations", &body, Some("fallback-1"))
+        .await;
+    assert_eq!((status, &again), (201, &got));
 
     // B has no pool: common addresses, automatically.
     let svc_b = service(&s, &b_key, "bob").await;
