@@ -241,30 +241,7 @@ impl Registry {
             ..State::default()
         };
 
-        let manifest_path = dir.join(manifest::FILE_NAME);
-        let manifest = match std::fs::read_to_string(&manifest_path) {
-            Ok(text) => match Manifest::parse(&manifest_path, &text) {
-                Ok(m) => Some(m),
-                Err(error) => {
-                    tracing::error!(%error, "rules manifest rejected; keeping the previous bindings");
-                    next.manifest_failure = Some(LoadFailure {
-                        file: manifest::FILE_NAME.into(),
-                        error,
-                        at: Utc::now(),
-                    });
-                    old.manifest.clone()
-                }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                next.manifest_failure = Some(LoadFailure {
-                    file: manifest::FILE_NAME.into(),
-                    error: format!("{}: {e}", manifest_path.display()),
-                    at: Utc::now(),
-                });
-                old.manifest.clone()
-            }
-        };
+        let manifest = read_manifest(dir, &old, &mut next);
         let effective = manifest
             .clone()
             .unwrap_or_else(|| Manifest::by_convention(next.files.keys().cloned()));
@@ -293,6 +270,12 @@ impl Registry {
         }
         next.binding_failures = failures;
 
+        self.log_rebinds(&old, &next);
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+    }
+
+    /// Log every hook whose serving module changed.
+    fn log_rebinds(&self, old: &State, next: &State) {
         for hook in Hook::ALL {
             let before = old.global.get(&hook).map(|m| m.sha256.as_str());
             let after = next.global.get(&hook).map(|m| m.sha256.as_str());
@@ -304,7 +287,6 @@ impl Registry {
                 tracing::info!(%hook, module, sha256 = after.unwrap_or(&self.default.sha256), "hook rebound");
             }
         }
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
     }
 
     /// Drop the compile cache's entries of modules this registry does not
@@ -480,4 +462,33 @@ fn bind(
 /// The first 12 hex digits of a sha256, enough to tell versions apart in a message.
 fn short_sha(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
+}
+
+/// The manifest as it is now: None without one; the previous one, with the
+/// failure noted in `next`, when it cannot be read or is rejected.
+fn read_manifest(dir: &Path, old: &State, next: &mut State) -> Option<Manifest> {
+    let manifest_path = dir.join(manifest::FILE_NAME);
+    match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => match Manifest::parse(&manifest_path, &text) {
+            Ok(m) => Some(m),
+            Err(error) => {
+                tracing::error!(%error, "rules manifest rejected; keeping the previous bindings");
+                next.manifest_failure = Some(LoadFailure {
+                    file: manifest::FILE_NAME.into(),
+                    error,
+                    at: Utc::now(),
+                });
+                old.manifest.clone()
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            next.manifest_failure = Some(LoadFailure {
+                file: manifest::FILE_NAME.into(),
+                error: format!("{}: {e}", manifest_path.display()),
+                at: Utc::now(),
+            });
+            old.manifest.clone()
+        }
+    }
 }
