@@ -14,7 +14,12 @@
 //!    `App::run_daily_jobs(day)`, so the peak memory it reports (VmHWM) is the
 //!    job's and not the setup's; then the ordinary day after it.
 //!
-//! cargo bench -p rulesd --bench billing [-- orders | -- daily]
+//! 3. Tariff changes next to renewals over HTTP in one run (64 connections,
+//!    each on services of its own so nothing conflicts): a change
+//!    (`POST /v1/services/{id}/change-tariff`, add-funds-or-refund, toggling
+//!    between two tariffs) costs one rule call and one write, like a renewal.
+//!
+//! cargo bench -p rulesd --bench billing [-- orders | -- daily | -- changes]
 
 mod common;
 #[path = "common/memory.rs"]
@@ -59,11 +64,15 @@ fn main() {
     }
     // `-- orders` or `-- daily` runs one part only.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let parts = ["orders", "daily", "changes"];
     let only = |part: &str| {
-        !args.iter().any(|a| a == "orders" || a == "daily") || args.iter().any(|a| a == part)
+        !args.iter().any(|a| parts.contains(&a.as_str())) || args.iter().any(|a| a == part)
     };
     if only("orders") {
         runtime().block_on(orders());
+    }
+    if only("changes") {
+        runtime().block_on(changes());
     }
     if only("daily") {
         daily_parent();
@@ -303,6 +312,7 @@ async fn raw_writes() -> Load {
                 name: format!("client {worker}-{i}"),
                 reseller_id: None,
                 group_id: None,
+                credit_limit: None,
             };
             app.create_client(caller, req, None).await.unwrap();
         }
@@ -355,6 +365,120 @@ async fn orders() {
         "ratio orders/raw writes (1000 clients, in-process): {:.2}",
         inproc.rate / raw.rate
     );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Tariff changes next to renewals
+
+/// Services each connection works on, in turn.
+const PER_WORKER: usize = 16;
+
+/// `CONNECTIONS * PER_WORKER` one-month services of one client on `tariff`.
+async fn services_for(base: &str, setup: &reqwest::Client, tariff: u64) -> Arc<Vec<u64>> {
+    let client = post(
+        setup,
+        format!("{base}/v1/clients"),
+        &json!({"name": "bench"}),
+    )
+    .await["id"]
+        .as_u64()
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..CONNECTIONS * PER_WORKER {
+        let v = post(
+            setup,
+            format!("{base}/v1/services"),
+            &json!({"client_id": client, "tariff_id": tariff, "months": 1}),
+        )
+        .await;
+        ids.push(v["services"][0]["id"].as_u64().unwrap());
+    }
+    Arc::new(ids)
+}
+
+/// Each worker's `i`-th request goes to its own service `i % PER_WORKER`
+/// with `body(round)`, `round` counting that service's requests.
+async fn drive_services(
+    base: &str,
+    ids: Arc<Vec<u64>>,
+    path: &'static str,
+    body: Arc<dyn Fn(usize) -> String + Send + Sync>,
+) -> Load {
+    let conns: Arc<Vec<reqwest::Client>> = Arc::new(
+        (0..CONNECTIONS)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let base = Arc::new(base.to_string());
+    drive(move |worker, i| {
+        let (ids, conns, base, body) = (ids.clone(), conns.clone(), base.clone(), body.clone());
+        async move {
+            let id = ids[worker * PER_WORKER + i % PER_WORKER];
+            let r = conns[worker]
+                .post(format!("{base}/v1/services/{id}/{path}"))
+                .bearer_auth(KEY)
+                .header("content-type", "application/json")
+                .body(body(i / PER_WORKER))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.bytes().await.unwrap();
+        }
+    })
+    .await
+}
+
+async fn changes() {
+    println!(
+        "== tariff changes vs renewals over HTTP: {CONNECTIONS} concurrent, {} s warm-up, {SECONDS} s measured, durable store",
+        WARMUP.as_secs()
+    );
+    let served = serve().await;
+    let setup = reqwest::Client::new();
+    let base = served.base.clone();
+    let tariff = |name: &str, price: &str| {
+        json!({"name": name, "currency": "EUR", "change_policy": "add-funds-or-refund",
+               "prices": [{"months": 1, "price": price}]})
+    };
+    let basic = post(
+        &setup,
+        format!("{base}/v1/tariffs"),
+        &tariff("Basic", "10.00"),
+    )
+    .await["id"]
+        .as_u64()
+        .unwrap();
+    let pro = post(
+        &setup,
+        format!("{base}/v1/tariffs"),
+        &tariff("Pro", "20.00"),
+    )
+    .await["id"]
+        .as_u64()
+        .unwrap();
+    let renewed = services_for(&base, &setup, basic).await;
+    let changed = services_for(&base, &setup, basic).await;
+    let renew = drive_services(&base, renewed, "renew", Arc::new(|_| "{}".to_string())).await;
+    print_load("POST /v1/services/{id}/renew", &renew);
+    let change = drive_services(
+        &base,
+        changed,
+        "change-tariff",
+        Arc::new(move |round| {
+            let to = if round % 2 == 0 { pro } else { basic };
+            format!(r#"{{"tariff_id":{to}}}"#)
+        }),
+    )
+    .await;
+    print_load("POST /v1/services/{id}/change-tariff", &change);
+    println!("ratio changes/renewals: {:.2}", change.rate / renew.rate);
+    served.stop().await;
 }
 
 // ---------------------------------------------------------------------------
@@ -430,6 +554,7 @@ async fn create_clients(app: &Arc<App>, caller: Caller, n: usize) -> Vec<u64> {
                 name: format!("client {i}"),
                 reseller_id: None,
                 group_id: None,
+                credit_limit: None,
             };
             created::<Value, _>(app.create_client(caller, req, None).await)["id"]
                 .as_u64()

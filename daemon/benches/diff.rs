@@ -182,6 +182,7 @@ async fn history() -> Vec<Receipt> {
             name: format!("client {i}"),
             reseller_id: None,
             group_id: None,
+            credit_limit: None,
         };
         let id = created::<Account, _>(app.create_client(caller, req, None).await).id;
         let fund = NewAdjustment {

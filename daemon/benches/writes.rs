@@ -36,6 +36,7 @@ async fn run(max_batch: usize, clients: usize) -> (f64, Vec<Duration>) {
                     name: format!("client {c}-{i}"),
                     reseller_id: None,
                     group_id: None,
+                    credit_limit: None,
                 };
                 let t = Instant::now();
                 app.create_client(caller, req, None).await.unwrap();

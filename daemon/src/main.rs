@@ -1,6 +1,7 @@
 //! The `rulesd` command line.
 
 use clap::{Parser, Subcommand};
+use rulesd::domain::accounts::CreditLimit;
 use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
 use rulesd::runtime::Limits;
 use rulesd::server::{self, Config, Daemon};
@@ -124,6 +125,11 @@ struct ServeArgs {
     /// Saturdays and Sundays, for tariffs that leave it to the product type.
     #[arg(long, env = "RULESD_SUSPEND_ON_WEEKENDS", default_value_t = true, action = clap::ArgAction::Set)]
     suspend_on_weekends: bool,
+    /// How far below zero an account's balance may go, for accounts that set
+    /// no limit of their own: "unlimited" (orders and renewals are charged
+    /// whatever the balance) or an amount such as "0" (strictly prepaid).
+    #[arg(long, env = "RULESD_CREDIT_LIMIT", default_value = "unlimited")]
+    credit_limit: CreditLimit,
 }
 
 /// A chosen provider key, checked when the command line is parsed so a bad
@@ -193,6 +199,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
     config.options.auto_delete_days = args.auto_delete_days;
     config.options.suspend_on_weekends = args.suspend_on_weekends;
+    config.options.credit_limit = args.credit_limit;
     // Listen first: a daemon that cannot have its address must not create a
     // data directory or a provider key on the way to failing.
     let listener = server::bind(config.listen).await?;

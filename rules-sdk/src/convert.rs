@@ -62,6 +62,8 @@ fn kind_in(k: w::LineKind) -> LineKind {
         w::LineKind::LateFee => LineKind::LateFee,
         w::LineKind::Refund => LineKind::Refund,
         w::LineKind::Adjustment => LineKind::Adjustment,
+        w::LineKind::Change => LineKind::Change,
+        w::LineKind::Addon => LineKind::Addon,
     }
 }
 
@@ -74,6 +76,8 @@ fn kind_out(k: LineKind) -> w::LineKind {
         LineKind::LateFee => w::LineKind::LateFee,
         LineKind::Refund => w::LineKind::Refund,
         LineKind::Adjustment => w::LineKind::Adjustment,
+        LineKind::Change => w::LineKind::Change,
+        LineKind::Addon => w::LineKind::Addon,
     }
 }
 
@@ -207,6 +211,9 @@ pub(crate) fn change_in(r: wtc::ChangeRequest) -> R<ChangeRequest> {
             wtc::ChangePolicy::FullPaymentFromToday => ChangePolicy::FullPaymentFromToday,
             wtc::ChangePolicy::FullPaymentFromExpiry => ChangePolicy::FullPaymentFromExpiry,
         },
+        months: r.months,
+        addons: r.addons.into_iter().map(addon_qty).collect(),
+        paid: money("paid", &r.paid)?,
         at: instant("at", &r.at)?,
     })
 }
@@ -214,17 +221,26 @@ pub(crate) fn change_in(r: wtc::ChangeRequest) -> R<ChangeRequest> {
 pub(crate) fn change_out(d: ChangeDecision) -> wtc::ChangeDecision {
     wtc::ChangeDecision {
         lines: lines_out(d.lines),
+        period_start: text::day(d.period_start),
         expires: text::day(d.expires),
+    }
+}
+
+fn addon_change(c: wpro::AddonChange) -> AddonChange {
+    AddonChange {
+        resource: c.resource,
+        from: c.from,
+        to: c.to,
     }
 }
 
 pub(crate) fn proration_in(r: wpro::ProrationRequest) -> R<ProrationRequest> {
     Ok(ProrationRequest {
         event: match r.event {
-            wpro::Event::AddonOrder(a) => ProrationEvent::AddonOrder(addon_qty(a)),
-            wpro::Event::AddonCancel((a, refund)) => ProrationEvent::AddonCancel {
-                addon: addon_qty(a),
-                refund,
+            wpro::Event::AddonOrder(c) => ProrationEvent::AddonOrder(addon_change(c)),
+            wpro::Event::AddonCancel(c) => ProrationEvent::AddonCancel {
+                change: addon_change(c.change),
+                refund: c.refund,
             },
             wpro::Event::Downtime(d) => ProrationEvent::Downtime {
                 days: d.days,

@@ -27,6 +27,10 @@ pub enum LineKind {
     LateFee,
     Refund,
     Adjustment,
+    /// What a change of tariff costs.
+    Change,
+    /// Addon units added mid-period.
+    Addon,
 }
 
 /// One line of money a decision wants recorded.
@@ -208,12 +212,23 @@ pub struct ChangeRequest {
     pub from: Tariff,
     pub to: Tariff,
     pub policy: ChangePolicy,
+    /// The period length asked for (the service's, or the one chosen for a
+    /// full payment); `to` sells it.
+    pub months: u32,
+    /// The addon quantities the service will have on `to`.
+    pub addons: Vec<AddonQuantity>,
+    /// What the client paid for the current period so far (order or renewal,
+    /// changes and addons since; setup and late fees not counted).
+    pub paid: Decimal,
     pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeDecision {
     pub lines: Vec<Line>,
+    /// First day of the service's period after the change.
+    pub period_start: NaiveDate,
+    /// New expiry (exclusive), not before the day of the change.
     pub expires: NaiveDate,
 }
 
@@ -225,11 +240,24 @@ pub enum AddonOrderPolicy {
     FullPeriod,
 }
 
+/// One addon's quantity changing on a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonChange {
+    pub resource: String,
+    /// The quantity the service has now.
+    pub from: u32,
+    /// The quantity asked for.
+    pub to: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProrationEvent {
-    AddonOrder(AddonQuantity),
+    /// An addon's quantity goes up mid-period.
+    AddonOrder(AddonChange),
+    /// An addon's quantity goes down mid-period; `refund` is the tariff's
+    /// cancellation policy (refund the unused days, or nothing).
     AddonCancel {
-        addon: AddonQuantity,
+        change: AddonChange,
         refund: bool,
     },
     /// A client resumes its suspended daily service: the days it was down and

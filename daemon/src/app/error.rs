@@ -25,6 +25,10 @@ pub enum ApiError {
     /// exhausted); the text says what to ask the provider for.
     #[error("{0}")]
     Exhausted(String),
+    /// The account's balance and credit limit do not cover this charge; the
+    /// text names the shortfall.
+    #[error("{0}")]
+    InsufficientFunds(String),
     /// The rule bound to the hook does not implement this operation.
     #[error("{0}")]
     NotImplemented(String),

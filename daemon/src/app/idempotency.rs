@@ -174,6 +174,20 @@ impl App {
             .map_err(ApiError::from)
     }
 
+    /// Run a mutation the daemon starts itself (no Idempotency-Key) through
+    /// the writer: durable before it returns.
+    pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&WriteTransaction, DateTime<Utc>) -> Result<T, ApiError> + Send + 'static,
+    {
+        let now = self.clock.now();
+        self.writer
+            .write(move |txn| op(txn, now).map_err(WriteError::Rejected))
+            .await
+            .map_err(ApiError::from)
+    }
+
     /// Delete idempotency records older than the retention period. Returns how
     /// many were removed.
     pub async fn prune_idempotency(&self) -> Result<usize, ApiError> {

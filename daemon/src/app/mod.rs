@@ -21,6 +21,7 @@ use metrics::Metrics;
 
 use crate::clock::{Clock, TestClock};
 use crate::contract::hook::Hook;
+use crate::domain::accounts::CreditLimit;
 use crate::domain::ids::AccountId;
 use crate::rules::{Registry, RulesReport};
 use crate::runtime::RuleModule;
@@ -41,6 +42,8 @@ pub struct Options {
     /// Product-type setting: whether unpaid services are suspended on
     /// Saturdays and Sundays, for tariffs that do not decide it themselves.
     pub suspend_on_weekends: bool,
+    /// The credit limit of accounts that set none (`--credit-limit`).
+    pub credit_limit: CreditLimit,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             idempotency_retention: chrono::Duration::hours(24),
             auto_delete_days: None,
             suspend_on_weekends: true,
+            credit_limit: CreditLimit::Unlimited,
         }
     }
 }

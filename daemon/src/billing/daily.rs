@@ -15,6 +15,7 @@
 //! was not committed. Writes go through the group-committing writer in chunks,
 //! so requests keep being served while the job runs.
 
+use super::funds::day_covered;
 use super::requests::{price_request, priced};
 use super::tables::{all_tariffs, current, expired_services, save, target};
 use crate::app::daily::{DailyReport, DailyStep, start_of};
@@ -22,11 +23,12 @@ use crate::app::{ApiError, App, ServiceListeners, binding};
 use crate::contract::bindings::pricing;
 use crate::contract::hook::Hook;
 use crate::decide::{self, Decision, RuleInput};
+use crate::domain::accounts::CreditLimit;
 use crate::domain::ids::{AccountId, ServiceId, TariffId};
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
-use crate::ledger::{balance_in, record};
+use crate::ledger::record;
 use crate::store::WriteError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use futures_util::future::BoxFuture;
@@ -103,6 +105,11 @@ impl App {
 
     /// Billing's work on `day`, in passes until a pass changes nothing.
     async fn billing_day(&self, day: NaiveDate, report: &mut DailyReport) -> Result<(), ApiError> {
+        // What waits for funds first: credits a crash kept from settling,
+        // and refunds, are funds too. A failure leaves it waiting, logged.
+        if let Err(e) = self.settle_all_pending().await {
+            tracing::warn!(error = %e, "settling what waits for funds failed");
+        }
         // Services this run is done with although they are still due: their
         // rule failed, or they stay as they are (unpaid and still not
         // covered). Looking at them again in the same run changes nothing.
@@ -236,39 +243,43 @@ impl App {
             pass.settled.extend(failed);
             let now = self.clock.now();
             let listeners = self.service_listeners.clone();
-            let (outcomes, skipped) = self
-                .writer
-                .write(move |txn| {
-                    let mut outcomes = Vec::with_capacity(decided.len());
-                    let mut skipped = 0;
-                    for item in &decided {
-                        let result = match item {
-                            Decided::Charge {
-                                service,
-                                decision,
-                                priced,
-                                keep_on_unpaid,
-                            } => {
-                                apply_day(txn, service, decision, priced, *keep_on_unpaid, now, day)
+            let limit = self.options.credit_limit;
+            let (outcomes, skipped) =
+                self.writer
+                    .write(move |txn| {
+                        let mut outcomes = Vec::with_capacity(decided.len());
+                        let mut skipped = 0;
+                        for item in &decided {
+                            let result = match item {
+                                Decided::Charge {
+                                    service,
+                                    decision,
+                                    priced,
+                                    keep_on_unpaid,
+                                } => {
+                                    let unpaid = Unpaid {
+                                        keep: *keep_on_unpaid,
+                                        limit,
+                                    };
+                                    apply_day(txn, service, decision, priced, unpaid, now, day)
+                                }
+                                Decided::Expire { service, outcome } => {
+                                    apply_expiry(txn, service, *outcome, day, &listeners, now)
+                                }
+                            };
+                            let id = match item {
+                                Decided::Charge { service, .. }
+                                | Decided::Expire { service, .. } => service.id,
+                            };
+                            match result {
+                                Ok(o) => outcomes.push((id, o)),
+                                Err(ApiError::Conflict(_)) => skipped += 1,
+                                Err(e) => return Err(WriteError::Rejected(e)),
                             }
-                            Decided::Expire { service, outcome } => {
-                                apply_expiry(txn, service, *outcome, day, &listeners, now)
-                            }
-                        };
-                        let id = match item {
-                            Decided::Charge { service, .. } | Decided::Expire { service, .. } => {
-                                service.id
-                            }
-                        };
-                        match result {
-                            Ok(o) => outcomes.push((id, o)),
-                            Err(ApiError::Conflict(_)) => skipped += 1,
-                            Err(e) => return Err(WriteError::Rejected(e)),
                         }
-                    }
-                    Ok((outcomes, skipped))
-                })
-                .await?;
+                        Ok((outcomes, skipped))
+                    })
+                    .await?;
             pass.conflicts += skipped;
             for (id, o) in outcomes {
                 if o == DayOutcome::Unchanged {
@@ -392,14 +403,16 @@ fn apply_day(
     seen: &Service,
     decision: &Decision,
     priced: &Priced,
-    keep_on_unpaid: bool,
+    unpaid: Unpaid,
     now: chrono::DateTime<chrono::Utc>,
     day: NaiveDate,
 ) -> Result<DayOutcome, ApiError> {
     let mut service = current(txn, seen)?;
-    let balance = balance_in(txn, service.client_id, &service.currency)?;
     let client_suspended = service.suspended_by == Some(SuspendedBy::Client);
-    let outcome = if balance.balance >= priced.total || client_suspended || keep_on_unpaid {
+    let outcome = if client_suspended
+        || unpaid.keep
+        || day_covered(txn, &service, priced.total, unpaid.limit)?
+    {
         record(txn, decision, target(&service), now)?;
         service.period_start = priced.period_start;
         service.expires = priced.expires;
@@ -417,6 +430,15 @@ fn apply_day(
     };
     save(txn, &mut service)?;
     Ok(outcome)
+}
+
+/// What becomes of a day the balance does not cover.
+#[derive(Debug, Clone, Copy)]
+struct Unpaid {
+    /// Charged anyway (a weekend the tariff does not suspend on).
+    keep: bool,
+    /// The daemon's default credit limit.
+    limit: CreditLimit,
 }
 
 /// What the daily job did to one service.

@@ -1,7 +1,11 @@
-//! Billing: tariffs, quotes, orders, renewals, suspension and deletion of
-//! services, and the daily job's billing step.
+//! Billing: tariffs, quotes, orders, renewals, tariff changes, addon
+//! changes, suspension and deletion of services, and the daily job's
+//! billing step.
 
+mod addons;
+mod changes;
 pub mod daily;
+pub mod funds;
 pub mod model;
 mod order_policy;
 mod orders;

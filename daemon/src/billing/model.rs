@@ -1,10 +1,11 @@
 //! What clients send and receive for the service operations: orders,
 //! renewals, suspension, resumption and deletion.
 
-use crate::domain::ids::{AccountId, TariffId};
+use crate::domain::ids::{AccountId, PendingId, ServiceId, TariffId};
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::service::Service;
 use crate::domain::tariff::AddonQuantity;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -43,6 +44,10 @@ pub struct Ordered {
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "15.00")]
     pub total: Decimal,
+    /// Services the balance and credit limit did not cover: ordered, not
+    /// active, until funds arrive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Pending>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -51,6 +56,29 @@ pub struct RenewRequest {
     /// Period length in months; default: the service's current period.
     #[serde(default)]
     pub months: Option<u32>,
+}
+
+/// `POST /v1/services/{id}/change-tariff`: move a service to another tariff.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeTariffRequest {
+    /// The tariff to change to: the same owner and currency, on sale.
+    #[schema(value_type = u64)]
+    pub tariff_id: TariffId,
+    /// The period to pay for under a full-payment policy; the other policies
+    /// keep the service's period (the default).
+    #[serde(default)]
+    pub months: Option<u32>,
+}
+
+/// `POST /v1/services/{id}/addons`: set the quantity of one addon.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddonRequest {
+    /// The addon's resource type, e.g. "disk-space".
+    pub resource: String,
+    /// The new quantity, within the addon's minimum and maximum.
+    pub quantity: u32,
 }
 
 /// Who asks for a suspension, resumption or deletion. API keys belong to the
@@ -76,4 +104,44 @@ pub struct ActRequest {
 pub struct Changed {
     pub service: Service,
     pub lines: Vec<LedgerEntry>,
+    /// A renewal the balance and credit limit did not cover: it waits for
+    /// funds and nothing was charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Pending>,
+}
+
+impl Changed {
+    pub fn new(service: Service, lines: Vec<LedgerEntry>) -> Changed {
+        Changed {
+            service,
+            lines,
+            waiting: None,
+        }
+    }
+}
+
+/// An order or renewal waiting for funds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Pending {
+    #[schema(value_type = u64)]
+    pub id: PendingId,
+    #[schema(value_type = u64)]
+    pub account_id: AccountId,
+    #[schema(value_type = u64)]
+    pub service_id: ServiceId,
+    pub what: Waiting,
+    /// What it would cost when it was asked for (it is priced again when paid).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "10.00")]
+    pub amount: Decimal,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Waiting {
+    /// The first period of an ordered service.
+    Order,
+    /// Another period of `months`.
+    Renewal { months: u32 },
 }

@@ -126,6 +126,29 @@ pub(crate) fn check_enabled(spec: &TariffSpec) -> Result<(), ApiError> {
     }
 }
 
+/// "Allow for / Forbid to client groups": who may order a tariff, or change
+/// to it.
+pub(super) fn check_client_group(
+    spec: &TariffSpec,
+    group: Option<&ClientGroup>,
+) -> Result<(), ApiError> {
+    let group = group.map(|g| g.id);
+    let allowed = &spec.client_groups.allowed;
+    if (!allowed.is_empty() && group.is_none_or(|g| !allowed.contains(&g)))
+        || group.is_some_and(|g| spec.client_groups.forbidden.contains(&g))
+    {
+        return Err(policy(format!(
+            "tariff {} is not available to {}",
+            spec.name,
+            match group {
+                Some(g) => format!("client group {g}"),
+                None => "clients outside its allowed client groups".into(),
+            }
+        )));
+    }
+    Ok(())
+}
+
 /// The facts an order's policies are checked against.
 pub(super) struct OrderFacts {
     pub tariff: Tariff,
@@ -153,19 +176,7 @@ pub(super) fn check_order(
     }
     check_period_on_sale(spec, req.months, today)?;
     check_minimum_period(spec, req.months, today)?;
-    let group = facts.group.as_ref().map(|g| g.id);
-    let allowed = &spec.client_groups.allowed;
-    if (!allowed.is_empty() && group.is_none_or(|g| !allowed.contains(&g)))
-        || group.is_some_and(|g| spec.client_groups.forbidden.contains(&g))
-    {
-        return Err(policy(format!(
-            "tariff {name} is not available to {}",
-            match group {
-                Some(g) => format!("client group {g}"),
-                None => "clients outside its allowed client groups".into(),
-            }
-        )));
-    }
+    check_client_group(spec, facts.group.as_ref())?;
     if req.count == 0 {
         return Err(invalid("count", "order at least one service").into());
     }

@@ -1,7 +1,8 @@
 //! Ordering services: every tariff policy is checked, the rule prices the
 //! order, and services, lines and receipts are written together.
 
-use super::model::{OrderRequest, Ordered};
+use super::funds::{can_charge, wait};
+use super::model::{OrderRequest, Ordered, Waiting};
 use super::order_policy::{OrderFacts, check_order, order_facts};
 use super::requests::price_request;
 use super::tables::{insert_service, next_service_id, target};
@@ -44,6 +45,7 @@ impl App {
             now,
         );
         let (decision, priced) = self.decide_price(facts.tariff.reseller_id, request).await?;
+        let limit = self.options.credit_limit;
         self.mutate(idem, move |txn, now| {
             let facts = order_facts(txn, &caller, &req)?;
             let addons = check_order(&facts, &req, now.date_naive())?;
@@ -51,15 +53,24 @@ impl App {
                 services: vec![],
                 lines: vec![],
                 total: Decimal::ZERO,
+                waiting: vec![],
             };
             for _ in 0..req.count {
                 let id = next_service_id(txn)?;
                 let mut service = new_service(id, &facts, &req, &addons, &priced, now);
-                insert_service(txn, &mut service)?;
-                ordered
-                    .lines
-                    .extend(record(txn, &decision, target(&service), now)?);
-                ordered.total += priced.total;
+                if can_charge(txn, &service, priced.total, limit)? {
+                    insert_service(txn, &mut service)?;
+                    ordered
+                        .lines
+                        .extend(record(txn, &decision, target(&service), now)?);
+                    ordered.total += priced.total;
+                } else {
+                    // Not paid: it starts when funds arrive (funds.rs).
+                    service.status = ServiceStatus::Ordered;
+                    insert_service(txn, &mut service)?;
+                    let waiting = wait(txn, &service, Waiting::Order, priced.total, now)?;
+                    ordered.waiting.push(waiting);
+                }
                 ordered.services.push(service);
             }
             Ok(ordered)

@@ -3,6 +3,7 @@
 //! and goes through the same rule call, so a quote gives exactly the lines the
 //! operation would record.
 
+use super::model::ChangeTariffRequest;
 use super::order_policy::{
     check_enabled, check_minimum_period, check_period_on_sale, order_addons,
 };
@@ -28,14 +29,19 @@ pub enum Operation {
     Order,
     Renewal,
     Daily,
+    /// A change of a stored service (`service_id`) to `tariff_id`: the
+    /// tariff-change rule's lines and period, as the change would record.
+    Change,
 }
 
 impl Operation {
-    fn to_wit(self) -> pricing::Operation {
+    /// The pricing operation; None for a change, which is not a price.
+    fn to_wit(self) -> Option<pricing::Operation> {
         match self {
-            Operation::Order => pricing::Operation::Order,
-            Operation::Renewal => pricing::Operation::Renewal,
-            Operation::Daily => pricing::Operation::Daily,
+            Operation::Order => Some(pricing::Operation::Order),
+            Operation::Renewal => Some(pricing::Operation::Renewal),
+            Operation::Daily => Some(pricing::Operation::Daily),
+            Operation::Change => None,
         }
     }
 }
@@ -46,7 +52,8 @@ impl Operation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
-    /// "order" (default), "renewal" or "daily".
+    /// "order" (default), "renewal", "daily" or "change" (of `service_id`
+    /// to `tariff_id`).
     #[serde(default)]
     pub operation: Operation,
     #[serde(default)]
@@ -108,6 +115,9 @@ impl App {
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<Quote, ApiError> {
         let at = req.at.unwrap_or_else(|| self.clock.now());
         day::check_range("at", at.date_naive())?;
+        if req.operation == Operation::Change {
+            return self.quote_change(caller, &req, at).await;
+        }
         let stored = req
             .service_id
             .map(|id| self.get_service(caller, id))
@@ -136,8 +146,12 @@ impl App {
             _ => req.addons.clone(),
         };
         let reseller = caller.acting_for(req.reseller_id)?.or(tariff.owner);
+        let operation = req
+            .operation
+            .to_wit()
+            .ok_or_else(|| ApiError::Internal("a change quote reached the pricing path".into()))?;
         let request = price_request(
-            req.operation.to_wit(),
+            operation,
             &tariff.spec.terms(tariff.tariff_id),
             months,
             &addons,
@@ -154,6 +168,57 @@ impl App {
             at,
             rule: RuleStamp {
                 hook: Hook::Pricing,
+                module: decision.module,
+                sha256: decision.sha256,
+                fuel_used: decision.fuel_used,
+            },
+        })
+    }
+
+    /// A change of a stored service to `tariff_id`, through the same checks
+    /// and rule request as `POST /v1/services/{id}/change-tariff`.
+    async fn quote_change(
+        &self,
+        caller: &Caller,
+        req: &QuoteRequest,
+        at: DateTime<Utc>,
+    ) -> Result<Quote, ApiError> {
+        let (Some(service_id), Some(tariff_id)) = (req.service_id, req.tariff_id) else {
+            return Err(invalid(
+                "service_id",
+                "a change quote needs the stored service (service_id) and the tariff to change to (tariff_id)",
+            )
+            .into());
+        };
+        if req.tariff.is_some() || req.service.is_some() || !req.addons.is_empty() {
+            return Err(invalid(
+                "operation",
+                "a change quote takes service_id, tariff_id and months only: the change keeps the service's addons",
+            )
+            .into());
+        }
+        if req.reseller_id.is_some() {
+            return Err(invalid(
+                "reseller_id",
+                "a change is decided by the rules bound for the tariff's owner",
+            )
+            .into());
+        }
+        let service = self.get_service(caller, service_id)?;
+        let change = ChangeTariffRequest {
+            tariff_id,
+            months: req.months,
+        };
+        let (decision, changed) = self.decide_change(&service, &change, at).await?;
+        Ok(Quote {
+            currency: service.currency,
+            lines: changed.lines,
+            total: changed.total,
+            period_start: changed.period_start,
+            expires: changed.expires,
+            at,
+            rule: RuleStamp {
+                hook: Hook::TariffChange,
                 module: decision.module,
                 sha256: decision.sha256,
                 fuel_used: decision.fuel_used,

@@ -1,14 +1,16 @@
 //! Renewing a period service: the rule prices another period; an expired
-//! (suspended) service is reactivated.
+//! (suspended) service is reactivated. A renewal the client's balance and
+//! credit limit do not cover waits for funds (funds.rs).
 
-use super::model::{Changed, RenewRequest};
+use super::funds::{can_charge, wait};
+use super::model::{Changed, RenewRequest, Waiting};
 use super::order_policy::{check_period_on_sale, policy};
 use super::requests::price_request;
 use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
-use crate::domain::ids::ServiceId;
-use crate::domain::service::{ServiceStatus, SuspendedBy};
+use crate::domain::ids::{ServiceId, TariffId};
+use crate::domain::service::ServiceStatus;
 use crate::ledger::record;
 
 impl App {
@@ -21,8 +23,13 @@ impl App {
         req: RenewRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        self.decide_and_write(&idem, || self.renew_once(&caller, id, &req, idem.clone()))
-            .await
+        // The tariff the renewal is asked for on: it is not retried onto
+        // another one (see renew_once).
+        let first_tariff = self.get_service(&caller, id)?.tariff_id;
+        self.decide_and_write(&idem, || {
+            self.renew_once(&caller, id, &req, first_tariff, idem.clone())
+        })
+        .await
     }
 
     async fn renew_once(
@@ -30,6 +37,7 @@ impl App {
         caller: &Caller,
         id: ServiceId,
         req: &RenewRequest,
+        first_tariff: TariffId,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
         let now = self.clock.now();
@@ -58,17 +66,28 @@ impl App {
             now,
         );
         let (decision, priced) = self.decide_price(tariff.reseller_id, request).await?;
+        let limit = self.options.credit_limit;
         self.mutate(idem, move |txn, now| {
             let mut service = current(txn, &seen)?;
-            let lines = record(txn, &decision, target(&service), now)?;
-            service.months = months;
-            service.period_start = priced.period_start;
-            service.expires = priced.expires;
-            if service.suspended_by == Some(SuspendedBy::Expiry) {
-                service.activate();
+            if service.tariff_id != first_tariff {
+                // A tariff change won the race: this renewal was asked for
+                // (and maybe quoted) on the other tariff.
+                return Err(ApiError::Conflict(format!(
+                    "service {id} changed tariff while this renewal was being decided; renew it again on its new tariff"
+                )));
             }
+            if !can_charge(txn, &service, priced.total, limit)? {
+                let waiting = wait(txn, &service, Waiting::Renewal { months }, priced.total, now)?;
+                return Ok(Changed {
+                    service,
+                    lines: vec![],
+                    waiting: Some(waiting),
+                });
+            }
+            let lines = record(txn, &decision, target(&service), now)?;
+            service.renew(months, priced.period_start, priced.expires);
             save(txn, &mut service)?;
-            Ok(Changed { service, lines })
+            Ok(Changed::new(service, lines))
         })
         .await
     }

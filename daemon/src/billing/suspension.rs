@@ -1,6 +1,7 @@
 //! Suspending, resuming and deleting services, by the provider or on the
 //! client's request (the client's permissions then apply).
 
+use super::funds::forget_waiting;
 use super::model::{ActRequest, Actor, Changed};
 use super::order_policy::policy;
 use super::requests::instant;
@@ -44,10 +45,7 @@ impl App {
             };
             service.suspend(by, now.date_naive());
             save(txn, &mut service)?;
-            Ok(Changed {
-                service,
-                lines: vec![],
-            })
+            Ok(Changed::new(service, vec![]))
         })
         .await
     }
@@ -96,7 +94,7 @@ impl App {
                 service.expires = today;
             }
             save(txn, &mut service)?;
-            Ok(Changed { service, lines })
+            Ok(Changed::new(service, lines))
         })
         .await
     }
@@ -179,11 +177,10 @@ impl App {
             }
             service.delete(now.date_naive());
             save(txn, &mut service)?;
+            // An order or renewal waiting for funds is not owed any more.
+            forget_waiting(txn, service.id)?;
             listeners.deleted(txn, service.id, now)?;
-            Ok(Changed {
-                service,
-                lines: vec![],
-            })
+            Ok(Changed::new(service, vec![]))
         })
         .await
     }

@@ -38,6 +38,24 @@ impl App {
                     .into());
                 }
             }
+            for (i, target) in spec.may_change_to.iter().enumerate() {
+                let problem = match txn.tariff(*target)? {
+                    Some(t) if t.reseller_id != owner => {
+                        "does not exist among this account's tariffs".to_string()
+                    }
+                    None => "does not exist among this account's tariffs".to_string(),
+                    Some(t) if t.spec.currency != spec.currency => format!(
+                        "is priced in {}, this tariff in {}",
+                        t.spec.currency, spec.currency
+                    ),
+                    Some(_) => continue,
+                };
+                return Err(invalid(
+                    format!("tariff.may_change_to[{i}]"),
+                    format!("tariff {target} {problem}"),
+                )
+                .into());
+            }
             let tariff = Tariff {
                 id: next_tariff_id(txn)?,
                 reseller_id: owner,

@@ -2,12 +2,14 @@
 //! records `bindgen!` generates): what a rule is handed, and what of its
 //! answer the daemon keeps.
 
-use super::bindings::proration;
 use super::bindings::types as wit;
+use super::bindings::{proration, tariff_change};
 use crate::domain::day;
 use crate::domain::ledger::LineKind;
 use crate::domain::service::{ServiceFacts, ServiceStatus};
-use crate::domain::tariff::{AddonOrderPolicy, AddonQuantity, LateFee, PeriodPrice, PriceTerms};
+use crate::domain::tariff::{
+    AddonOrderPolicy, AddonQuantity, ChangePolicy, LateFee, PeriodPrice, PriceTerms,
+};
 
 impl PriceTerms {
     pub fn to_wit(&self) -> wit::Tariff {
@@ -84,6 +86,21 @@ pub fn addons_to_wit(addons: &[AddonQuantity]) -> Vec<wit::AddonQuantity> {
         .collect()
 }
 
+impl ChangePolicy {
+    pub fn to_wit(self) -> tariff_change::ChangePolicy {
+        match self {
+            ChangePolicy::ChangePeriod => tariff_change::ChangePolicy::ChangePeriod,
+            ChangePolicy::AddFundsOrRefund => tariff_change::ChangePolicy::AddFundsOrRefund,
+            ChangePolicy::Forbidden => tariff_change::ChangePolicy::Forbidden,
+            ChangePolicy::ExtraChargeOnly => tariff_change::ChangePolicy::ExtraChargeOnly,
+            ChangePolicy::FullPaymentFromToday => tariff_change::ChangePolicy::FullPaymentFromToday,
+            ChangePolicy::FullPaymentFromExpiry => {
+                tariff_change::ChangePolicy::FullPaymentFromExpiry
+            }
+        }
+    }
+}
+
 impl AddonOrderPolicy {
     pub fn to_wit(self) -> proration::AddonOrderPolicy {
         match self {
@@ -103,6 +120,8 @@ impl From<wit::LineKind> for LineKind {
             wit::LineKind::LateFee => LineKind::LateFee,
             wit::LineKind::Refund => LineKind::Refund,
             wit::LineKind::Adjustment => LineKind::Adjustment,
+            wit::LineKind::Change => LineKind::Change,
+            wit::LineKind::Addon => LineKind::Addon,
         }
     }
 }

@@ -10,14 +10,14 @@ use crate::runtime::CallError;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
+pub(super) fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
     day::parse(s).ok_or_else(|| format!("{field} {s:?} is not a YYYY-MM-DD date"))
 }
 
 /// The lines of a decision in `currency`: each a plain decimal of sane size
 /// and sign, in whole minor units of the currency, with a description and
 /// a period that runs forwards.
-fn lines(raw: &[wit::Line], currency: &str) -> Result<Vec<Line>, String> {
+pub(super) fn lines(raw: &[wit::Line], currency: &str) -> Result<Vec<Line>, String> {
     raw.iter()
         .enumerate()
         .map(|(i, l)| {

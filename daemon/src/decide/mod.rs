@@ -13,9 +13,11 @@
 //!
 //! To add a hook: a variant in [`RuleInput`] and [`RuleOutput`], its call
 //! and check in [`run`], and a module for its output's checks (`checks` for
-//! pricing and proration, `allocation` for ip-allocation).
+//! pricing and proration, `change` for tariff-change, `allocation` for
+//! ip-allocation).
 
 pub mod allocation;
+pub mod change;
 pub mod checks;
 pub mod receipt;
 
@@ -26,6 +28,7 @@ use crate::contract::hook::Hook;
 use crate::domain::ids::AccountId;
 use crate::runtime::RuleModule;
 use allocation::check_allocation;
+use change::check_change;
 use checks::{check_lines, check_price};
 pub use receipt::{Receipt, RuleInput, RuleOutput, Subject};
 
@@ -50,6 +53,12 @@ pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiE
             let decision = called.value.map_err(rule_refusal)?;
             let priced = check_price(&module.name, request, &decision)?;
             (RuleOutput::Pricing(priced), called.fuel_used)
+        }
+        RuleInput::TariffChange(request) => {
+            let called = module.change_tariff(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let changed = check_change(&module.name, request, &decision)?;
+            (RuleOutput::TariffChange(changed), called.fuel_used)
         }
         RuleInput::Proration(request) => {
             let called = module.prorate(request).await?;

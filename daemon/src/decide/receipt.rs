@@ -5,7 +5,7 @@
 
 use super::Decision;
 use crate::app::ApiError;
-use crate::contract::bindings::{ip_allocation, pricing, proration};
+use crate::contract::bindings::{ip_allocation, pricing, proration, tariff_change};
 use crate::contract::hook::Hook;
 use crate::domain::ids::{AccountId, LicenseId, PoolId, ReceiptId, ServiceId};
 use crate::domain::ledger::{Line, Priced};
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "hook", rename_all = "kebab-case")]
 pub enum RuleInput {
     Pricing(pricing::PriceRequest),
+    TariffChange(Box<tariff_change::ChangeRequest>),
     Proration(proration::ProrationRequest),
     IpAllocation(ip_allocation::AllocationRequest),
 }
@@ -27,6 +28,7 @@ impl RuleInput {
     pub fn hook(&self) -> Hook {
         match self {
             RuleInput::Pricing(_) => Hook::Pricing,
+            RuleInput::TariffChange(_) => Hook::TariffChange,
             RuleInput::Proration(_) => Hook::Proration,
             RuleInput::IpAllocation(_) => Hook::IpAllocation,
         }
@@ -37,6 +39,7 @@ impl RuleInput {
     fn at(&self) -> Result<DateTime<Utc>, ApiError> {
         let at = match self {
             RuleInput::Pricing(r) => &r.at,
+            RuleInput::TariffChange(r) => &r.at,
             RuleInput::Proration(r) => &r.at,
             RuleInput::IpAllocation(r) => &r.at,
         };
@@ -50,6 +53,8 @@ impl RuleInput {
 #[serde(tag = "hook", rename_all = "kebab-case")]
 pub enum RuleOutput {
     Pricing(Priced),
+    /// The lines of a change and the service's period after it.
+    TariffChange(Priced),
     Proration {
         lines: Vec<Line>,
     },
@@ -64,7 +69,7 @@ impl RuleOutput {
     /// The money the decision moves (none for a decision about no money).
     pub fn lines(&self) -> &[Line] {
         match self {
-            RuleOutput::Pricing(p) => &p.lines,
+            RuleOutput::Pricing(p) | RuleOutput::TariffChange(p) => &p.lines,
             RuleOutput::Proration { lines } => lines,
             RuleOutput::IpAllocation { .. } => &[],
         }

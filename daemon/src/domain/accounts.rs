@@ -2,7 +2,9 @@
 
 use super::ids::{AccountId, GroupId, KeyId};
 use super::invalid::Invalid;
+use super::money;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,7 +34,84 @@ pub struct Account {
     /// common pools (the provider allows it; seed 000).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ip_common_fallback: bool,
+    /// How far below zero its balance may go; absent: the daemon's
+    /// `--credit-limit` (default unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub credit_limit: Option<CreditLimit>,
     pub created_at: DateTime<Utc>,
+}
+
+/// How far below zero an account's balance may go (BILLmanager and H-Sphere
+/// accounts are prepaid with an optional credit). Written "unlimited" or an
+/// amount such as "50.00" (in the units of each currency the account pays
+/// in; "0" is strictly prepaid).
+///
+/// - An order or renewal the limit does not cover leaves the service waiting
+///   for funds (ordered, or its renewal pending) until a credit covers it.
+/// - A tariff change or addon it does not cover is refused (402).
+/// - A daily-charged day is charged when the balance minus the day stays
+///   within the limit; "unlimited" keeps the pay-as-you-go rule that a day
+///   needs the balance to cover it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreditLimit {
+    #[default]
+    Unlimited,
+    Amount(Decimal),
+}
+
+impl CreditLimit {
+    /// Whether a balance of `balance` covers charging `total` more.
+    pub fn covers(self, balance: Decimal, total: Decimal) -> bool {
+        match self {
+            CreditLimit::Unlimited => true,
+            CreditLimit::Amount(limit) => balance - total >= -limit,
+        }
+    }
+
+    /// What is missing for `balance` to cover `total` (zero if it does).
+    pub fn shortfall(self, balance: Decimal, total: Decimal) -> Decimal {
+        match self {
+            CreditLimit::Unlimited => Decimal::ZERO,
+            CreditLimit::Amount(limit) => (total - balance - limit).max(Decimal::ZERO),
+        }
+    }
+}
+
+impl std::str::FromStr for CreditLimit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "unlimited" {
+            return Ok(CreditLimit::Unlimited);
+        }
+        let amount = money::parse(s)
+            .map_err(|m| format!("a credit limit is \"unlimited\" or an amount: {m}"))?;
+        money::check(amount, false)?;
+        Ok(CreditLimit::Amount(amount))
+    }
+}
+
+impl std::fmt::Display for CreditLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CreditLimit::Unlimited => f.write_str("unlimited"),
+            CreditLimit::Amount(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl Serialize for CreditLimit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CreditLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// What an API key may do.

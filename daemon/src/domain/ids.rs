@@ -63,4 +63,6 @@ ids! {
     AllocationId;
     /// A pooled license.
     LicenseId;
+    /// An order or renewal waiting for funds.
+    PendingId;
 }

@@ -22,6 +22,10 @@ pub enum LineKind {
     LateFee,
     Refund,
     Adjustment,
+    /// What a change of tariff costs (what it gives back is a refund).
+    Change,
+    /// Addon units added in the middle of a period.
+    Addon,
 }
 
 /// A validated line of money, as a rule decided it.

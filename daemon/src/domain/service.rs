@@ -47,8 +47,9 @@ pub fn check_domain(field: &str, name: &str) -> Result<(), Invalid> {
     }
 }
 
-/// The life of a service: `ordered` (reserved for provisioning that activates
-/// later; rulesd activates at once), `active`, `suspended`, `deleted` (final).
+/// The life of a service: `ordered` (waiting for the funds of its first
+/// period; a paid order is active at once), `active`, `suspended`, `deleted`
+/// (final).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceStatus {
@@ -120,6 +121,17 @@ impl Service {
         self.status = ServiceStatus::Active;
         self.suspended_at = None;
         self.suspended_by = None;
+    }
+
+    /// Paid for another period of `months`, `period_start` to `expires`:
+    /// one suspended because it expired is active again.
+    pub fn renew(&mut self, months: u32, period_start: NaiveDate, expires: NaiveDate) {
+        self.months = months;
+        self.period_start = period_start;
+        self.expires = expires;
+        if self.suspended_by == Some(SuspendedBy::Expiry) {
+            self.activate();
+        }
     }
 
     pub fn suspend(&mut self, by: SuspendedBy, on: NaiveDate) {
@@ -199,7 +211,8 @@ pub fn expiry_index(
     daily: bool,
     suspended_by: Option<SuspendedBy>,
 ) -> Option<ExpiryIndex> {
-    if status == ServiceStatus::Deleted {
+    // An ordered service waits for its first payment: it has no expiry yet.
+    if matches!(status, ServiceStatus::Deleted | ServiceStatus::Ordered) {
         None
     } else if !daily && suspended_by == Some(SuspendedBy::Expiry) {
         Some(ExpiryIndex::Unpaid)

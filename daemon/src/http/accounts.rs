@@ -7,8 +7,8 @@ use crate::app::{ApiError, App, Caller};
 use crate::domain::accounts::{Account, ApiKey, ClientGroup};
 use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::tenancy::accounts::{
-    CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup, NewReseller,
-    ResellerChange,
+    ClientChange, CreatedApiKey, CreatedReseller, NewApiKey, NewClient, NewClientGroup,
+    NewReseller, ResellerChange,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +27,7 @@ pub(super) fn router() -> Router<Arc<App>> {
             get(get_reseller).patch(change_reseller),
         )
         .route("/v1/clients", get(list_clients).post(create_client))
-        .route("/v1/clients/{id}", get(get_client))
+        .route("/v1/clients/{id}", get(get_client).patch(change_client))
         .route(
             "/v1/client-groups",
             get(list_client_groups).post(create_client_group),
@@ -81,10 +81,14 @@ pub async fn change_reseller(
     m: Mutation,
 ) -> Response {
     match m.parse::<ResellerChange>(&caller) {
-        Ok((req, idem)) => reply(
-            StatusCode::OK,
-            app.change_reseller(caller, id, req, idem).await,
-        ),
+        Ok((req, idem)) => {
+            let limit_changed = req.credit_limit.is_some();
+            let written = app.change_reseller(caller, id, req, idem).await;
+            if limit_changed && written.is_ok() {
+                super::ledger::settle(&app, id).await;
+            }
+            reply(StatusCode::OK, written)
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -177,6 +181,39 @@ pub async fn get_client(
     Id(id): Id<AccountId>,
 ) -> Result<Json<Account>, ApiError> {
     app.get_client(&caller, id).map(Json)
+}
+
+/// Rename a client or change its credit limit. A higher limit starts what
+/// waits for funds, as far as it now covers.
+#[utoipa::path(
+    patch,
+    tag = "accounts", path = "/v1/clients/{id}",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = ClientChange,
+    responses(
+        (status = 200, description = "The client", body = Account),
+        (status = 404, description = "No such client (or not visible to the caller)", body = Problem),
+        (status = 422, description = "Invalid change", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_client(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<AccountId>,
+    m: Mutation,
+) -> Response {
+    match m.parse::<ClientChange>(&caller) {
+        Ok((req, idem)) => {
+            let limit_changed = req.credit_limit.is_some();
+            let written = app.change_client(caller, id, req, idem).await;
+            if limit_changed && written.is_ok() {
+                super::ledger::settle(&app, id).await;
+            }
+            reply(StatusCode::OK, written)
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[utoipa::path(

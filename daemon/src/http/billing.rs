@@ -4,7 +4,10 @@ use super::extract::{Id, Mutation, Params};
 use super::idempotency::reply;
 use super::problem::{ApiJson, Problem};
 use crate::app::{ApiError, App, Caller};
-use crate::billing::model::{ActRequest, Changed, OrderRequest, Ordered, RenewRequest};
+use crate::billing::model::{
+    ActRequest, AddonRequest, ChangeTariffRequest, Changed, OrderRequest, Ordered, Pending,
+    RenewRequest,
+};
 use crate::billing::quotes::{Quote, QuoteRequest};
 use crate::domain::ids::{AccountId, ServiceId, TariffId};
 use crate::domain::service::Service;
@@ -30,6 +33,9 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/v1/services", get(list_services).post(order))
         .route("/v1/services/{id}", get(get_service).delete(delete_service))
         .route("/v1/services/{id}/renew", post(renew))
+        .route("/v1/services/{id}/change-tariff", post(change_tariff))
+        .route("/v1/services/{id}/addons", post(set_addon))
+        .route("/v1/pending", get(list_pending))
         .route("/v1/services/{id}/suspend", post(suspend))
         .route("/v1/services/{id}/resume", post(resume))
 }
@@ -243,6 +249,100 @@ pub async fn renew(
         Ok((req, idem)) => reply(StatusCode::OK, app.renew(caller, id, req, idem).await),
         Err(e) => e.into_response(),
     }
+}
+
+/// Change the service's tariff. What it costs is the tariff-change rule's
+/// decision under the change policy of the tariff being left
+/// (docs/tariff-changes.md).
+#[utoipa::path(
+    post,
+    tag = "billing", path = "/v1/services/{id}/change-tariff",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = ChangeTariffRequest,
+    responses(
+        (status = 200, description = "The service on its new tariff and the lines recorded", body = Changed),
+        (status = 402, description = "The client's balance and credit limit do not cover the charge; nothing changed", body = Problem),
+        (status = 404, description = "No such service or tariff (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service changed while the change was decided; quote and ask again", body = Problem),
+        (status = 422, description = "Invalid request, or a policy forbids the change (the tariff cannot be changed, the target is not on sale to this client, an addon is out of the target's limits)", body = Problem),
+        (status = 502, description = "The rule module failed", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_tariff(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
+    match m.parse::<ChangeTariffRequest>(&caller) {
+        Ok((req, idem)) => reply(
+            StatusCode::OK,
+            app.change_tariff(caller, id, req, idem).await,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Set the quantity of one addon mid-period: added units are charged as the
+/// tariff's addon order policy says, removed ones refunded as its
+/// cancellation policy says; renewals price the new quantity.
+#[utoipa::path(
+    post,
+    tag = "billing", path = "/v1/services/{id}/addons",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = AddonRequest,
+    responses(
+        (status = 200, description = "The service with its new quantity and the lines recorded", body = Changed),
+        (status = 402, description = "The client's balance and credit limit do not cover the charge; nothing changed", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service changed while the request was decided; ask again", body = Problem),
+        (status = 422, description = "Invalid request, no such addon, or a quantity outside its minimum and maximum", body = Problem),
+        (status = 502, description = "The rule module failed", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_addon(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
+    match m.parse::<AddonRequest>(&caller) {
+        Ok((req, idem)) => reply(StatusCode::OK, app.set_addon(caller, id, req, idem).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PendingQuery {
+    /// Only this client's.
+    pub client_id: Option<u64>,
+}
+
+/// Orders and renewals waiting for funds, oldest first (they start in this
+/// order once the balance covers them).
+#[utoipa::path(
+    get,
+    tag = "billing", path = "/v1/pending",
+    params(PendingQuery),
+    responses(
+        (status = 200, description = "What waits for funds", body = [Pending]),
+        (status = 404, description = "No such client (or not visible to the caller)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_pending(
+    State(app): AppState,
+    caller: Caller,
+    Params(q): Params<PendingQuery>,
+) -> Result<Json<Vec<Pending>>, ApiError> {
+    app.list_pending(&caller, q.client_id.map(AccountId))
+        .map(Json)
 }
 
 /// Suspend (body optional: `{"by": "client"}` applies the client's permissions).

@@ -101,6 +101,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::Conflict(_) | ApiError::Exhausted(_) => StatusCode::CONFLICT,
         ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::InsufficientFunds(_) => StatusCode::PAYMENT_REQUIRED,
         ApiError::IdempotencyMismatch(_)
         | ApiError::Invalid(_)
         | ApiError::Policy(_)
@@ -119,6 +120,7 @@ fn kind(e: &ApiError) -> &'static str {
         ApiError::Policy(_) => "policy-violation",
         ApiError::Conflict(_) => "conflict",
         ApiError::Exhausted(_) => "pool-exhausted",
+        ApiError::InsufficientFunds(_) => "insufficient-funds",
         ApiError::Denied(_) => "rule-denied",
         ApiError::NotImplemented(_) => "rule-not-implemented",
         ApiError::RuleRejectedInput(_) => "rule-rejected-input",
@@ -139,6 +141,7 @@ fn title(e: &ApiError) -> &'static str {
         ApiError::Policy(_) => "A policy of the tariff or the service forbids this",
         ApiError::Conflict(_) => "This conflicts with the current state; nothing was changed",
         ApiError::Exhausted(_) => "No free address this request may have",
+        ApiError::InsufficientFunds(_) => "The balance and credit limit do not cover this",
         ApiError::Denied(_) => "A policy denies this request",
         ApiError::NotImplemented(_) => "The rule module does not implement this",
         ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",

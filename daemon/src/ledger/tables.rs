@@ -3,7 +3,7 @@
 
 use crate::app::ApiError;
 use crate::domain::ids::{AccountId, EntryId, ReceiptId};
-use crate::domain::ledger::{Balance, LedgerEntry, LineKind};
+use crate::domain::ledger::{Balance, LedgerEntry, Line, LineKind};
 use crate::domain::service::Service;
 use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
 use chrono::NaiveDate;
@@ -155,6 +155,37 @@ pub(crate) fn daily_charged_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Decimal, ApiError> {
+    sum_of_lines(read, service, |line| {
+        line.kind == LineKind::Daily && line.period_start.is_some_and(|d| from < d && d < to)
+    })
+}
+
+/// What the client paid for `service`'s current period: the lines whose
+/// period starts in it (the order or renewal of it, the changes and addon
+/// units since, their refunds), not setup or late fees.
+pub(crate) fn paid_for_period(
+    read: &store::View<'_>,
+    service: &Service,
+) -> Result<Decimal, ApiError> {
+    let (start, end) = (service.period_start, service.expires);
+    sum_of_lines(read, service, |line| {
+        matches!(
+            line.kind,
+            LineKind::Order
+                | LineKind::Renewal
+                | LineKind::Change
+                | LineKind::Addon
+                | LineKind::Refund
+        ) && line.period_start.is_some_and(|d| start <= d && d < end)
+    })
+}
+
+/// The sum of `service`'s lines that `keep` accepts.
+fn sum_of_lines(
+    read: &store::View<'_>,
+    service: &Service,
+    keep: impl Fn(&Line) -> bool,
+) -> Result<Decimal, ApiError> {
     let index = read.open_table(LEDGER_BY_ACCOUNT)?;
     let ledger = read.open_table(LEDGER)?;
     let mut sum = Decimal::ZERO;
@@ -163,8 +194,7 @@ pub(crate) fn daily_charged_between(
         let id = key?.0.value().1;
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
             && e.service_id == Some(service.id)
-            && e.line.kind == LineKind::Daily
-            && e.line.period_start.is_some_and(|d| from < d && d < to)
+            && keep(&e.line)
         {
             sum += e.line.amount;
         }

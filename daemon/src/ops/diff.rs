@@ -188,7 +188,7 @@ fn describe_line(line: Option<&Line>) -> String {
     )
 }
 
-/// The service period a pricing decision sets.
+/// The service period a pricing or tariff-change decision sets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct Term {
     pub period_start: NaiveDate,
@@ -198,7 +198,7 @@ pub struct Term {
 impl Term {
     fn of(output: &RuleOutput) -> Option<Term> {
         match output {
-            RuleOutput::Pricing(p) => Some(Term {
+            RuleOutput::Pricing(p) | RuleOutput::TariffChange(p) => Some(Term {
                 period_start: p.period_start,
                 expires: p.expires,
             }),

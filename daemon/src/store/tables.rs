@@ -51,6 +51,10 @@ pub const BALANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("
 /// Receipt id -> `Receipt`: every state-changing rule decision.
 pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 
+/// Pending id -> `Pending`: orders and renewals waiting for funds, oldest
+/// first.
+pub const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_charges");
+
 /// Pool id -> `Pool` (IP address management).
 pub const IP_POOLS: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_pools");
 /// (pool id, first address) -> last address: a pool's free intervals.

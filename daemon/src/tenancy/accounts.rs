@@ -7,7 +7,9 @@ use super::tables::{
     account_in, group_in, key_in, next_account_id, next_group_id, put_account, put_group, put_key,
 };
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
-use crate::domain::accounts::{Account, AccountKind, ApiKey, ClientGroup, Role, check_name};
+use crate::domain::accounts::{
+    Account, AccountKind, ApiKey, ClientGroup, CreditLimit, Role, check_name,
+};
 use crate::domain::ids::{AccountId, GroupId, KeyId};
 use crate::domain::invalid::{Invalid, invalid};
 use chrono::{DateTime, Utc};
@@ -19,6 +21,11 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NewReseller {
     pub name: String,
+    /// "unlimited" or an amount such as "50.00"; absent: the daemon's
+    /// `--credit-limit`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub credit_limit: Option<CreditLimit>,
 }
 
 /// A reseller as created: the only time its API key is shown.
@@ -43,6 +50,32 @@ pub struct ResellerChange {
     /// IP pools are exhausted.
     #[serde(default)]
     pub ip_common_fallback: Option<bool>,
+    /// "unlimited" or an amount; null goes back to the daemon's default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub credit_limit: Option<Option<CreditLimit>>,
+}
+
+/// A change to a client.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// "unlimited" or an amount; null goes back to the daemon's default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub credit_limit: Option<Option<CreditLimit>>,
+}
+
+/// A field that may be absent (None: leave it), null (Some(None): reset it)
+/// or a value.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -57,6 +90,11 @@ pub struct NewClient {
     #[serde(default)]
     #[schema(value_type = Option<u64>)]
     pub group_id: Option<GroupId>,
+    /// "unlimited" or an amount such as "50.00"; absent: the daemon's
+    /// `--credit-limit`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub credit_limit: Option<CreditLimit>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -138,6 +176,7 @@ pub fn create_provider(
         reseller_id: None,
         group_id: None,
         ip_common_fallback: false,
+        credit_limit: None,
         created_at: now,
     };
     put_account(txn, &account)?;
@@ -165,6 +204,7 @@ impl App {
                 reseller_id: None,
                 group_id: None,
                 ip_common_fallback: false,
+                credit_limit: req.credit_limit,
                 created_at: now,
             };
             put_account(txn, &account)?;
@@ -213,6 +253,9 @@ impl App {
             if let Some(allowed) = change.ip_common_fallback {
                 reseller.ip_common_fallback = allowed;
             }
+            if let Some(limit) = change.credit_limit {
+                reseller.credit_limit = limit;
+            }
             put_account(txn, &reseller)?;
             Ok(reseller)
         })
@@ -220,6 +263,36 @@ impl App {
     }
 
     // ---- clients ----
+
+    /// Rename a client or change its credit limit (the provider, or the
+    /// client's reseller). A higher limit may let services waiting for
+    /// funds start: the caller settles them (`App::settle_pending`).
+    pub async fn change_client(
+        &self,
+        caller: Caller,
+        id: AccountId,
+        change: ClientChange,
+        idem: Option<Idempotency>,
+    ) -> Result<Written<Account>, ApiError> {
+        if let Some(name) = &change.name {
+            check_name("name", name)?;
+        }
+        self.mutate(idem, move |txn, _| {
+            let mut client = match account_in(txn, id)? {
+                Some(a) if a.kind == AccountKind::Client && caller.sees_client(&a) => a,
+                _ => return Err(not_found("client", id)),
+            };
+            if let Some(name) = &change.name {
+                client.name = name.clone();
+            }
+            if let Some(limit) = change.credit_limit {
+                client.credit_limit = limit;
+            }
+            put_account(txn, &client)?;
+            Ok(client)
+        })
+        .await
+    }
 
     pub async fn create_client(
         &self,
@@ -253,6 +326,7 @@ impl App {
                 reseller_id: owner,
                 group_id: req.group_id,
                 ip_common_fallback: false,
+                credit_limit: req.credit_limit,
                 created_at: now,
             };
             put_account(txn, &account)?;

@@ -6,7 +6,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rulesd::server::Config;
 use serde_json::{Value, json};
 
-async fn server_at(start: &str) -> TestServer {
+pub(crate) async fn server_at(start: &str) -> TestServer {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
     config.test_clock = Some(start.parse().unwrap());
@@ -14,7 +14,7 @@ async fn server_at(start: &str) -> TestServer {
 }
 
 impl TestServer {
-    async fn ok(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn ok(&self, path: &str, body: Value) -> Value {
         let (status, v) = self.post_as(&self.client, path, &body, None).await;
         assert!(
             (200..300).contains(&status),
@@ -23,28 +23,28 @@ impl TestServer {
         v
     }
 
-    async fn refused(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn refused(&self, path: &str, body: Value) -> (u16, Value) {
         let (status, v) = self.post_as(&self.client, path, &body, None).await;
         assert!(status >= 400, "{path} {body} was accepted: {v:#}");
         (status, v)
     }
 
-    async fn set_clock(&self, at: &str) {
+    pub(crate) async fn set_clock(&self, at: &str) {
         self.ok("/v1/clock", json!({ "now": at })).await;
     }
 
-    async fn client(&self, name: &str, group: Option<u64>) -> u64 {
+    pub(crate) async fn client(&self, name: &str, group: Option<u64>) -> u64 {
         self.ok("/v1/clients", json!({ "name": name, "group_id": group }))
             .await["id"]
             .as_u64()
             .unwrap()
     }
 
-    async fn tariff(&self, spec: Value) -> u64 {
+    pub(crate) async fn tariff(&self, spec: Value) -> u64 {
         self.ok("/v1/tariffs", spec).await["id"].as_u64().unwrap()
     }
 
-    async fn fund(&self, client: u64, amount: &str) {
+    pub(crate) async fn fund(&self, client: u64, amount: &str) {
         self.ok(
             "/v1/ledger/adjustments",
             json!({"account_id": client, "currency": "EUR", "amount": format!("-{amount}"), "description": "payment"}),
@@ -79,7 +79,7 @@ impl TestServer {
     }
 
     /// Every ledger line, all pages.
-    async fn ledger(&self, query: &str) -> Vec<Value> {
+    pub(crate) async fn ledger(&self, query: &str) -> Vec<Value> {
         let mut out: Vec<Value> = Vec::new();
         loop {
             let after = out.last().map_or(0, |l| l["id"].as_u64().unwrap());

@@ -38,6 +38,7 @@ async fn concurrent_writers_all_acknowledged_writes_survive_a_restart() {
                         name: format!("w{w}-{i}"),
                         reseller_id: None,
                         group_id: None,
+                        credit_limit: None,
                     };
                     let reply = app.create_client(caller, req, None).await.unwrap();
                     ids.push(reply.json::<Account>().unwrap().id);
@@ -151,6 +152,7 @@ async fn a_failing_request_does_not_spoil_its_batch() {
                 name: format!("c{i}"),
                 reseller_id: None,
                 group_id,
+                credit_limit: None,
             };
             (
                 group_id.is_none(),

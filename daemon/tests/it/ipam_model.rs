@@ -127,10 +127,17 @@ fn setup(w: &World, v6: bool, size: u32, quarantine: bool) -> Case {
     };
     let app = &w.app;
     let reseller = |name: String| -> CreatedReseller {
-        w.rt.block_on(app.create_reseller(w.provider, NewReseller { name }, None))
-            .unwrap()
-            .json()
-            .unwrap()
+        w.rt.block_on(app.create_reseller(
+            w.provider,
+            NewReseller {
+                name,
+                credit_limit: None,
+            },
+            None,
+        ))
+        .unwrap()
+        .json()
+        .unwrap()
     };
     let ours = reseller(format!("ours {n}"));
     let other = reseller(format!("other {n}"));
@@ -142,6 +149,7 @@ fn setup(w: &World, v6: bool, size: u32, quarantine: bool) -> Case {
                 name: format!("c{n}"),
                 reseller_id: Some(ours.id),
                 group_id: None,
+                credit_limit: None,
             },
             None,
         ))

@@ -2,9 +2,11 @@
 
 mod billing;
 mod cache;
+mod changes;
 mod cli;
 mod decisions;
 mod durability;
+mod funds;
 mod http;
 mod idempotency;
 mod ipam;

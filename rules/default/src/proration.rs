@@ -134,14 +134,15 @@ mod tests {
 
     #[test]
     fn other_events_are_not_implemented_yet() {
-        let addon = AddonQuantity {
+        let change = AddonChange {
             resource: "ip".into(),
-            quantity: 1,
+            from: 1,
+            to: 2,
         };
         for event in [
-            ProrationEvent::AddonOrder(addon.clone()),
+            ProrationEvent::AddonOrder(change.clone()),
             ProrationEvent::AddonCancel {
-                addon,
+                change,
                 refund: true,
             },
             ProrationEvent::Cancellation,

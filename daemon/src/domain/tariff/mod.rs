@@ -133,7 +133,8 @@ pub enum WeekendSuspension {
     DoNotSuspend,
 }
 
-/// How a change of tariff is billed (stored now; applied by a later release).
+/// How a change of tariff is billed: the policy of the tariff being left
+/// (docs/tariff-changes.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangePolicy {
@@ -146,7 +147,7 @@ pub enum ChangePolicy {
     FullPaymentFromExpiry,
 }
 
-/// How addons ordered mid-period are priced (stored now; applied later).
+/// How addon units added mid-period are priced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AddonOrderPolicy {
@@ -155,7 +156,7 @@ pub enum AddonOrderPolicy {
     FullPeriod,
 }
 
-/// What cancelling an addon mid-period gives back (stored now; applied later).
+/// What removing addon units mid-period gives back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AddonCancellation {
@@ -256,6 +257,11 @@ pub struct TariffSpec {
     pub weekend_suspension: WeekendSuspension,
     #[serde(default)]
     pub change_policy: ChangePolicy,
+    /// The tariffs its services may change to; empty: any tariff of the same
+    /// owner and currency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<u64>)]
+    pub may_change_to: Vec<TariffId>,
     #[serde(default)]
     pub addon_order_policy: AddonOrderPolicy,
     #[serde(default)]
