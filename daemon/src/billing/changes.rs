@@ -226,7 +226,10 @@ impl App {
         };
         let request = change_request(&facts, service, paid, at);
         let decision = self
-            .decide(facts.from.reseller_id, RuleInput::TariffChange(Box::new(request)))
+            .decide(
+                facts.from.reseller_id,
+                RuleInput::TariffChange(Box::new(request)),
+            )
             .await
             // The change policy is the tariff's, applied by the rule: its
             // refusal ("tariff Basic cannot be changed") is a policy

@@ -601,10 +601,11 @@ async fn a_change_racing_a_renewal_lets_one_win_and_the_ledger_stays_whole() {
         let (_, service) = s.get(&format!("/v1/services/{id}")).await;
         let expected_tariff = if changed.0 == 200 { pro } else { basic };
         assert_eq!(service["tariff_id"], expected_tariff);
+        // Ordered on the 16th: paid to December 16; a renewal adds a month.
         let expected_expiry = if renewed.0 == 200 {
-            "2027-01-01"
+            "2027-01-16"
         } else {
-            "2026-12-01"
+            "2026-12-16"
         };
         assert_eq!(service["expires"], expected_expiry, "{service:#}");
     }

@@ -1,5 +1,6 @@
-//! The daemon's checks of a pricing decision (`api::decision::check_price`)
-//! against the rule it ships: whatever tariff, period, service and time, a
+//! The daemon's checks of a pricing decision (`decide::checks::check_price`)
+//! and of a tariff change (`decide::change::check_change`) against the rule
+//! it ships: whatever tariff, period, service and time, a
 //! decision the embedded default rule makes is one the daemon accepts. The
 //! checks are strict (an order starts today, a renewal where the paid time
 //! ends, a period of about its months), so they must be shown not to refuse
@@ -8,7 +9,8 @@
 
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
-use rulesd::contract::bindings::{pricing, types};
+use rulesd::contract::bindings::{pricing, tariff_change, types};
+use rulesd::decide::change::check_change;
 use rulesd::decide::checks::check_price;
 use rulesd::runtime::{ModuleSource, Runtime, block_on};
 
@@ -143,5 +145,84 @@ fn every_decision_of_the_default_rule_passes_the_daemon_s_checks() {
     assert!(
         decided > 2000,
         "only {decided} of 3000 requests were priced"
+    );
+}
+
+/// A tariff change of an active period service (expiring up to 60 days either
+/// side of the change, its period `months` long) from one random tariff to
+/// another, under any policy.
+fn change_request() -> impl Strategy<Value = tariff_change::ChangeRequest> {
+    use tariff_change::ChangePolicy as P;
+    (
+        tariff(),
+        tariff(),
+        any::<prop::sample::Index>(),
+        0u64..1000,
+        -60i64..60,
+        prop::sample::select(vec![
+            P::ChangePeriod,
+            P::AddFundsOrRefund,
+            P::Forbidden,
+            P::ExtraChargeOnly,
+            P::FullPaymentFromToday,
+            P::FullPaymentFromExpiry,
+        ]),
+        money(),
+    )
+        .prop_map(|(from, to, period, day, expiry, policy, paid)| {
+            let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Days::new(day);
+            let months = from.prices[period.index(from.prices.len())].months;
+            let expires = today
+                .checked_add_signed(chrono::Duration::days(expiry))
+                .unwrap();
+            let start = expires
+                .checked_sub_months(chrono::Months::new(months))
+                .unwrap();
+            tariff_change::ChangeRequest {
+                service: types::Service {
+                    id: "7".into(),
+                    status: types::ServiceStatus::Active,
+                    period_start: Some(start.to_string()),
+                    expires: Some(expires.to_string()),
+                    suspended_at: None,
+                    months,
+                    addons: vec![],
+                },
+                from,
+                to,
+                policy,
+                months,
+                addons: vec![],
+                paid,
+                at: format!("{today}T10:00:00Z"),
+            }
+        })
+}
+
+#[test]
+fn every_tariff_change_of_the_default_rule_passes_the_daemon_s_checks() {
+    let runtime = Runtime::new(crate::support::limits(), None).unwrap();
+    let module = runtime
+        .load(
+            rulesd::rules::DEFAULT_MODULE_NAME,
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    let decided = std::cell::Cell::new(0);
+    proptest!(ProptestConfig::with_cases(3000), |(request in change_request())| {
+        let called = block_on(module.change_tariff(&request)).unwrap();
+        if let Ok(decision) = called.value {
+            decided.set(decided.get() + 1);
+            let checked = check_change("default", &request, &decision);
+            prop_assert!(checked.is_ok(), "{request:#?}\n{decision:#?}\n{checked:?}");
+        }
+    });
+    // Denials (forbidden, a period the target does not sell, an expired
+    // service) are common, but most changes are decided.
+    let decided = decided.get();
+    assert!(
+        decided > 1000,
+        "only {decided} of 3000 changes were decided"
     );
 }

@@ -10,7 +10,7 @@ use rules_sdk::*;
 
 const LENGTHS: [u32; 4] = [1, 3, 12, 36];
 
-fn base() -> NaiveDate {
+pub(crate) fn base() -> NaiveDate {
     NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
 }
 
@@ -24,15 +24,15 @@ fn any_length() -> impl Strategy<Value = u32> {
 }
 
 /// A non-negative amount with 2 decimals, up to 100 000.00.
-fn any_money() -> impl Strategy<Value = Decimal> {
+pub(crate) fn any_money() -> impl Strategy<Value = Decimal> {
     (0i64..=10_000_000).prop_map(|cents| Decimal::new(cents, 2))
 }
 
-fn at(day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn at(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(12, 0, 0).unwrap().and_utc()
 }
 
-fn days(d: NaiveDate, n: i64) -> NaiveDate {
+pub(crate) fn days(d: NaiveDate, n: i64) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(d.num_days_from_ce() + n as i32).unwrap()
 }
 
