@@ -5,7 +5,7 @@ use crate::app::ApiError;
 use crate::domain::ids::{AccountId, EntryId, ReceiptId};
 use crate::domain::ledger::{Balance, LedgerEntry, Line, LineKind};
 use crate::domain::service::Service;
-use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, RECEIPTS};
+use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, LEDGER_BY_SERVICE, RECEIPTS};
 use chrono::NaiveDate;
 use redb::{ReadableTable, WriteTransaction};
 use rust_decimal::Decimal;
@@ -33,9 +33,13 @@ pub(crate) fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<
     {
         let mut ledger = txn.open_table(LEDGER)?;
         let mut by_account = txn.open_table(LEDGER_BY_ACCOUNT)?;
+        let mut by_service = txn.open_table(LEDGER_BY_SERVICE)?;
         for entry in entries {
             ledger.insert(entry.id.get(), store::encode(entry).as_slice())?;
             by_account.insert((entry.account_id.get(), entry.id.get()), ())?;
+            if let Some(service) = entry.service_id {
+                by_service.insert((service.get(), entry.id.get()), ())?;
+            }
         }
     }
     // (account, balance) per account and currency the lines touch.
@@ -180,20 +184,24 @@ pub(crate) fn paid_for_period(
     })
 }
 
-/// The sum of `service`'s lines that `keep` accepts.
+/// The sum of `service`'s lines that `keep` accepts, through the index of
+/// lines by service.
 fn sum_of_lines(
     read: &store::View<'_>,
     service: &Service,
     keep: impl Fn(&Line) -> bool,
 ) -> Result<Decimal, ApiError> {
-    let index = read.open_table(LEDGER_BY_ACCOUNT)?;
-    let ledger = read.open_table(LEDGER)?;
+    let (Some(index), Some(ledger)) = (
+        store::table_if_exists(read, LEDGER_BY_SERVICE)?,
+        store::table_if_exists(read, LEDGER)?,
+    ) else {
+        return Ok(Decimal::ZERO);
+    };
     let mut sum = Decimal::ZERO;
-    let client = service.client_id.get();
-    for key in index.range((client, 0)..=(client, u64::MAX))? {
-        let id = key?.0.value().1;
-        if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, id)?
-            && e.service_id == Some(service.id)
+    let id = service.id.get();
+    for key in index.range((id, 0)..=(id, u64::MAX))? {
+        let entry = key?.0.value().1;
+        if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, entry)?
             && keep(&e.line)
         {
             sum += e.line.amount;

@@ -1,7 +1,11 @@
 //! Changes to the layout of an existing store, each run once at start
 //! (before any request is served) and marked done in the meta table.
 
-use super::{META, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, Store, StoreError};
+use super::{
+    LEDGER, LEDGER_BY_SERVICE, META, SERVICES, SERVICES_BY_EXPIRY, SERVICES_UNPAID, Store,
+    StoreError,
+};
+use crate::domain::ledger::LedgerEntry;
 use crate::domain::service::{ExpiryIndex, Service};
 use redb::{ReadableTable, WriteTransaction};
 
@@ -13,6 +17,10 @@ pub fn run(store: &Store) -> Result<(), StoreError> {
         if meta.get(UNPAID_INDEX_KEY)?.is_none() {
             move_unpaid_services(&txn)?;
             meta.insert(UNPAID_INDEX_KEY, 1)?;
+        }
+        if meta.get(LEDGER_BY_SERVICE_KEY)?.is_none() {
+            index_lines_by_service(&txn)?;
+            meta.insert(LEDGER_BY_SERVICE_KEY, 1)?;
         }
     }
     txn.commit()?;
@@ -42,6 +50,24 @@ fn move_unpaid_services(txn: &WriteTransaction) -> Result<(), StoreError> {
     for key in moved {
         by_expiry.remove(key)?;
         unpaid.insert(key, ())?;
+    }
+    Ok(())
+}
+
+/// Set once every ledger line of a service is in [`LEDGER_BY_SERVICE`].
+const LEDGER_BY_SERVICE_KEY: &str = "ledger_by_service_index";
+
+/// A store written before [`LEDGER_BY_SERVICE`] existed: index its lines
+/// (once, at start).
+fn index_lines_by_service(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let ledger = txn.open_table(LEDGER)?;
+    let mut by_service = txn.open_table(LEDGER_BY_SERVICE)?;
+    for item in ledger.iter()? {
+        let (id, bytes) = item?;
+        let entry: LedgerEntry = super::decode(LEDGER, id.value(), bytes.value())?;
+        if let Some(service) = entry.service_id {
+            by_service.insert((service.get(), id.value()), ())?;
+        }
     }
     Ok(())
 }
@@ -125,5 +151,56 @@ mod tests {
         txn.commit().unwrap();
         run(&store).unwrap();
         assert_eq!(keys(&store, SERVICES_BY_EXPIRY), [1, 2, 3]);
+    }
+
+    /// Lines written before the index of lines by service are indexed at
+    /// the first start; manual adjustments (no service) are not.
+    #[test]
+    fn a_store_from_before_the_service_index_gets_its_lines_indexed() {
+        use crate::domain::ids::EntryId;
+        use crate::domain::ledger::{Line, LineKind};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_scratch(dir.path()).unwrap();
+        let entry = |id: u64, service: Option<u64>| LedgerEntry {
+            id: EntryId(id),
+            account_id: AccountId(2),
+            reseller_id: None,
+            service_id: service.map(ServiceId),
+            currency: "EUR".into(),
+            at: "2026-01-05T06:00:00Z".parse().unwrap(),
+            receipt_id: None,
+            rule_sha256: None,
+            line: Line {
+                kind: LineKind::Adjustment,
+                description: "x".into(),
+                amount: "1.00".parse().unwrap(),
+                period_start: None,
+                period_end: None,
+            },
+        };
+        let txn = store.begin_write().unwrap();
+        {
+            let mut ledger = txn.open_table(LEDGER).unwrap();
+            for e in [
+                entry(1, Some(7)),
+                entry(2, None),
+                entry(3, Some(7)),
+                entry(4, Some(9)),
+            ] {
+                ledger
+                    .insert(e.id.get(), super::super::encode(&e).as_slice())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
+        run(&store).unwrap();
+        let read = store.read().unwrap();
+        let index = read.open_table(LEDGER_BY_SERVICE).unwrap();
+        let keys: Vec<(u64, u64)> = index
+            .iter()
+            .unwrap()
+            .map(|k| k.unwrap().0.value())
+            .collect();
+        assert_eq!(keys, [(7, 1), (7, 3), (9, 4)]);
     }
 }

@@ -45,6 +45,10 @@ pub const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
 /// (account id, ledger line id) -> (): an account's lines in order.
 pub const LEDGER_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("ledger_by_account");
+/// (service id, entry id) -> (): a service's lines, for the sums billing
+/// asks about (what was paid for a period, a suspension's daily charges).
+pub const LEDGER_BY_SERVICE: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("ledger_by_service");
 /// (account id, currency) -> `Balance`, kept in the same transaction as every
 /// ledger append so it always equals the sum of the account's lines.
 pub const BALANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("balances");
