@@ -113,7 +113,11 @@ pub(super) fn entries(
         out.len() < limit
     };
     if let Some(account) = account {
-        let index = read.open_table(LEDGER_BY_ACCOUNT)?;
+        // The ledger table may exist without its index (a migration opens
+        // it on a new store): no index, no lines of any account.
+        let Some(index) = store::table_if_exists(read, LEDGER_BY_ACCOUNT)? else {
+            return Ok(vec![]);
+        };
         let account = account.get();
         for key in index.range((account, after.saturating_add(1))..=(account, u64::MAX))? {
             let id = key?.0.value().1;
