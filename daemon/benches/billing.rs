@@ -208,6 +208,20 @@ fn order_tariff() -> Value {
            "setup_fee": "5.00"})
 }
 
+/// One keep-alive connection per worker.
+fn connections() -> Arc<Vec<reqwest::Client>> {
+    Arc::new(
+        (0..CONNECTIONS)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap()
+            })
+            .collect(),
+    )
+}
+
 /// Orders over HTTP with `clients` client accounts, the connections taking
 /// them in turn.
 async fn http_orders(clients: usize) -> Load {
@@ -233,17 +247,7 @@ async fn http_orders(clients: usize) -> Load {
     }
     let ids = Arc::new(ids);
     let url = Arc::new(format!("{}/v1/services", served.base));
-    // One keep-alive connection per worker.
-    let conns: Arc<Vec<reqwest::Client>> = Arc::new(
-        (0..CONNECTIONS)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let conns = connections();
     let load = drive(move |worker, i| {
         let (ids, url, conns) = (ids.clone(), url.clone(), conns.clone());
         async move {
@@ -404,16 +408,7 @@ async fn drive_services(
     path: &'static str,
     body: Arc<dyn Fn(usize) -> String + Send + Sync>,
 ) -> Load {
-    let conns: Arc<Vec<reqwest::Client>> = Arc::new(
-        (0..CONNECTIONS)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let conns = connections();
     let base = Arc::new(base.to_string());
     drive(move |worker, i| {
         let (ids, conns, base, body) = (ids.clone(), conns.clone(), base.clone(), body.clone());

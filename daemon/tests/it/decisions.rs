@@ -121,16 +121,21 @@ fn request() -> impl Strategy<Value = pricing::PriceRequest> {
         })
 }
 
-#[test]
-fn every_decision_of_the_default_rule_passes_the_daemon_s_checks() {
+/// The embedded default module, loaded as the daemon loads it.
+fn default_module() -> rulesd::runtime::RuleModule {
     let runtime = Runtime::new(crate::support::limits(), None).unwrap();
-    let module = runtime
+    runtime
         .load(
             rulesd::rules::DEFAULT_MODULE_NAME,
             rulesd::rules::DEFAULT_MODULE,
             ModuleSource::Embedded,
         )
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn every_decision_of_the_default_rule_passes_the_daemon_s_checks() {
+    let module = default_module();
     let decided = std::cell::Cell::new(0);
     proptest!(ProptestConfig::with_cases(3000), |(request in request())| {
         let called = block_on(module.price(&request)).unwrap();
@@ -201,14 +206,7 @@ fn change_request() -> impl Strategy<Value = tariff_change::ChangeRequest> {
 
 #[test]
 fn every_tariff_change_of_the_default_rule_passes_the_daemon_s_checks() {
-    let runtime = Runtime::new(crate::support::limits(), None).unwrap();
-    let module = runtime
-        .load(
-            rulesd::rules::DEFAULT_MODULE_NAME,
-            rulesd::rules::DEFAULT_MODULE,
-            ModuleSource::Embedded,
-        )
-        .unwrap();
+    let module = default_module();
     let decided = std::cell::Cell::new(0);
     proptest!(ProptestConfig::with_cases(3000), |(request in change_request())| {
         let called = block_on(module.change_tariff(&request)).unwrap();
