@@ -94,6 +94,9 @@ struct RawStep {
     save: Option<String>,
     #[serde(default)]
     key: Option<String>,
+    /// Act as the account saved under this name (its `api_key`).
+    #[serde(default, rename = "as")]
+    act_as: Option<String>,
     #[serde(default)]
     expect: Option<RawExpect>,
 }
@@ -332,6 +335,23 @@ impl Source<'_> {
                     ),
                 )
             })?;
+        let key = match (step.key, step.act_as) {
+            (Some(_), Some(_)) => {
+                return Err(self.error(
+                    Some(step.op.span()),
+                    "a step names either `key` or `as` (the saved account whose key it uses), not both"
+                        .into(),
+                ));
+            }
+            (None, Some(name)) if name.is_empty() || name.contains(['.', '$', '{', '}']) => {
+                return Err(self.error(
+                    Some(step.op.span()),
+                    format!("`as = {name:?}` must be the name a setup step saved an account under"),
+                ));
+            }
+            (None, Some(name)) => Some(format!("${{{name}.api_key}}")),
+            (key, None) => key,
+        };
         let expect = step.expect.map_or_else(Expect::default, |e| Expect {
             status: e.status,
             error: e.error,
@@ -344,7 +364,7 @@ impl Source<'_> {
             path: path.trim().to_string(),
             body: step.body.map(json),
             save: step.save,
-            key: step.key,
+            key,
             expect,
         })
     }
@@ -356,6 +376,26 @@ mod tests {
 
     fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         Scenario::parse(Path::new("s.toml"), text)
+    }
+
+    #[test]
+    fn a_step_acts_as_a_saved_account_by_its_key() {
+        let head = "name = \"x\"\nstart = 2026-07-01T00:00:00Z\n[[setup]]\nop = \"POST /v1/resellers\"\nbody = { name = \"acme\" }\nsave = \"acme\"\n";
+        let s = parse(&format!(
+            "{head}[[step]]\nop = \"GET /v1/clients\"\nas = \"acme\"\n"
+        ))
+        .unwrap();
+        assert_eq!(s.steps[0].key.as_deref(), Some("${acme.api_key}"));
+        let err = parse(&format!(
+            "{head}[[step]]\nop = \"GET /v1/clients\"\nas = \"acme\"\nkey = \"k\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("either `key` or `as`"), "{err}");
+        let err = parse(&format!(
+            "{head}[[step]]\nop = \"GET /v1/clients\"\nas = \"acme.id\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("must be the name"), "{err}");
     }
 
     #[test]
