@@ -18,6 +18,7 @@ pub mod billing;
 pub mod ipam;
 pub mod ledger;
 pub mod tenancy;
+pub mod wholesale;
 // Operations and the outside.
 pub mod http;
 pub mod ops;

@@ -12,6 +12,7 @@ mod openapi;
 mod ops;
 pub mod problem;
 mod rules;
+mod wholesale;
 
 pub use openapi::document as openapi_document;
 
@@ -37,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(billing::router())
         .merge(ledger::router())
         .merge(ipam::router())
+        .merge(wholesale::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

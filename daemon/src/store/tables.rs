@@ -59,6 +59,11 @@ pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts
 /// first.
 pub const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_charges");
 
+/// (reseller id, 0 for the default; currency) -> `PriceList`: wholesale
+/// prices.
+pub const WHOLESALE_PRICES: TableDefinition<(u64, &str), &[u8]> =
+    TableDefinition::new("wholesale_prices");
+
 /// Pool id -> `Pool` (IP address management).
 pub const IP_POOLS: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_pools");
 /// (pool id, first address) -> last address: a pool's free intervals.

@@ -13,8 +13,23 @@ use std::path::Path;
 
 /// Top-level modules from the bottom up: each may import only those before it.
 const LAYERS: &[&str] = &[
-    "domain", "contract", "clock", "runtime", "rules", "store", "app", "decide", "tenancy",
-    "ledger", "billing", "ipam", "ops", "http", "server", "replay",
+    "domain",
+    "contract",
+    "clock",
+    "runtime",
+    "rules",
+    "store",
+    "app",
+    "decide",
+    "tenancy",
+    "ledger",
+    "billing",
+    "ipam",
+    "wholesale",
+    "ops",
+    "http",
+    "server",
+    "replay",
 ];
 
 /// A file's module path below `src/`: `billing/daily.rs` -> ["billing", "daily"],

@@ -17,3 +17,4 @@ mod replay;
 mod sandbox;
 mod support;
 mod tenancy;
+mod wholesale;

@@ -1,0 +1,83 @@
+//! A wholesale price list as the provider writes it and the API shows it.
+
+use crate::domain::ids::AccountId;
+use crate::domain::invalid::{Invalid, check_text, invalid};
+use crate::domain::money;
+use crate::domain::tariff::RESOURCES;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The wholesale price of one unit of a resource type for one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcePrice {
+    /// Resource type, one of the tariff addon resources, e.g. "disk-space".
+    pub resource: String,
+    /// The unit priced, e.g. "GiB".
+    pub unit: String,
+    /// Price of one unit for one month (finer than a cent is allowed: it is
+    /// multiplied before it is rounded).
+    #[serde(with = "crate::domain::money::plain")]
+    #[schema(value_type = String, example = "0.0125")]
+    pub price: Decimal,
+}
+
+/// `PUT /v1/wholesale-prices`: the list for one reseller, or the default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceListSpec {
+    /// The reseller these prices are for; absent: the default for every
+    /// reseller without a list of its own in this currency.
+    #[serde(default)]
+    #[schema(value_type = Option<u64>)]
+    pub reseller_id: Option<AccountId>,
+    /// ISO 4217 code; a reseller's tariffs in this currency use the list.
+    pub currency: String,
+    /// What one service of a reseller's tariff costs for a month before its
+    /// resources (H-Sphere's base price of a plan built on the provider's
+    /// resources).
+    #[serde(default, with = "crate::domain::money::plain")]
+    #[schema(value_type = String, example = "1.00")]
+    pub service_base: Decimal,
+    #[serde(default)]
+    pub resources: Vec<ResourcePrice>,
+}
+
+impl PriceListSpec {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        money::check_currency("currency", &self.currency)?;
+        money::check(self.service_base, false).map_err(|m| invalid("service_base", m))?;
+        for (i, r) in self.resources.iter().enumerate() {
+            let field = |f: &str| format!("resources[{i}].{f}");
+            if !RESOURCES.contains(&r.resource.as_str()) {
+                return Err(invalid(
+                    field("resource"),
+                    format!(
+                        "{:?} is not a resource type; use one of {}",
+                        r.resource,
+                        RESOURCES.join(", ")
+                    ),
+                ));
+            }
+            check_text(&field("unit"), &r.unit, 32)?;
+            money::check(r.price, false).map_err(|m| invalid(field("price"), m))?;
+            if self.resources[..i].iter().any(|o| o.resource == r.resource) {
+                return Err(invalid(
+                    field("resource"),
+                    format!("{} is priced twice", r.resource),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stored price list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PriceList {
+    #[serde(flatten)]
+    pub spec: PriceListSpec,
+    pub updated_at: DateTime<Utc>,
+}
