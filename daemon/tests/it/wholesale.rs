@@ -140,3 +140,42 @@ async fn a_bad_price_list_is_refused_naming_the_field_and_changes_nothing() {
     let (_, all) = s.get("/v1/wholesale-prices").await;
     assert_eq!(all, json!([]));
 }
+
+#[tokio::test]
+async fn a_resellers_plan_says_what_one_service_consumes() {
+    let s = TestServer::start(None).await;
+    let (_, a_key) = s.reseller("a").await;
+    let plan = |consumes: Value| {
+        json!({"name": "A Web", "currency": "EUR", "prices": [{"months": 1, "price": "5.00"}],
+               "consumes": consumes})
+    };
+    let (status, t) = s
+        .post_as(
+            &a_key,
+            "/v1/tariffs",
+            &plan(json!([{"resource": "disk-space", "quantity": 10}, {"resource": "mailbox", "quantity": 5}])),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{t:#}");
+    assert_eq!(
+        t["consumes"][1],
+        json!({"resource": "mailbox", "quantity": 5})
+    );
+    for (consumes, field) in [
+        (
+            json!([{"resource": "gold", "quantity": 1}]),
+            "tariff.consumes[0].resource",
+        ),
+        (
+            json!([{"resource": "ram", "quantity": 1}, {"resource": "ram", "quantity": 2}]),
+            "tariff.consumes[1]",
+        ),
+    ] {
+        let (status, p) = s
+            .post_as(&a_key, "/v1/tariffs", &plan(consumes), None)
+            .await;
+        assert_eq!(status, 422, "{p:#}");
+        assert!(p["detail"].as_str().unwrap().contains(field), "{p:#}");
+    }
+}

@@ -292,6 +292,11 @@ pub struct TariffSpec {
     pub enabled: bool,
     #[serde(default)]
     pub addons: Vec<Addon>,
+    /// What one service of this tariff consumes of the provider's resources
+    /// (units per service, besides its addons): what a reseller's plan is
+    /// charged at wholesale prices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumes: Vec<AddonQuantity>,
 }
 
 fn default_product_type() -> String {

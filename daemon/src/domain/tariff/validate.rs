@@ -67,7 +67,26 @@ impl TariffSpec {
         self.check_minimum_order_period()?;
         self.check_limits()?;
         self.check_templates()?;
-        self.check_addon_terms()
+        self.check_addon_terms()?;
+        self.check_consumes()
+    }
+
+    /// Checks what one service consumes: known resource types, each once.
+    fn check_consumes(&self) -> Result<(), Invalid> {
+        check_addons("tariff.consumes", &self.consumes)?;
+        for (i, c) in self.consumes.iter().enumerate() {
+            if !RESOURCES.contains(&c.resource.as_str()) {
+                return Err(invalid(
+                    format!("tariff.consumes[{i}].resource"),
+                    format!(
+                        "{:?} is not a resource type; use one of {}",
+                        c.resource,
+                        RESOURCES.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks the name, the currency code and the product type.
