@@ -38,7 +38,12 @@ pub use rules_sdk::minor_units;
 /// charges.)
 /// An ISO 4217 currency code: three capital letters such as "EUR".
 pub fn check_currency(field: &str, code: &str) -> Result<(), Invalid> {
-    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+    if code == "XXX" {
+        Err(invalid(
+            field,
+            "\"XXX\" is ISO 4217's code for no currency: nothing can be charged in it",
+        ))
+    } else if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(())
     } else {
         Err(invalid(
@@ -72,15 +77,21 @@ pub fn in_minor_units(mut amount: Decimal, currency: &str) -> Decimal {
     amount
 }
 
-/// Parse a decimal string from a rule: plain notation only ("6.45", "-1.2").
+/// Parse a decimal string (from the API or a rule): plain notation only,
+/// an optional minus, digits, and a fractional part of at least one digit
+/// after the dot: "6.45", "-1.2", "10". Not "5." or ".5" (a typo as likely
+/// as a price), "+1", "1e3" or spaces.
 pub fn parse(text: &str) -> Result<Decimal, String> {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'));
-    if !plain {
-        return Err(format!("{text:?} is not a decimal amount"));
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+        return Err(format!(
+            "{text:?} is not a decimal amount such as \"6.45\" or \"10\""
+        ));
     }
     text.parse::<Decimal>()
         .map_err(|_| format!("{text:?} is not a decimal amount"))
@@ -140,7 +151,10 @@ mod tests {
     fn parse_accepts_plain_decimals_only() {
         assert_eq!(parse("6.45").unwrap(), Decimal::new(645, 2));
         assert_eq!(parse("-1.20").unwrap(), Decimal::new(-120, 2));
-        for bad in ["", "1e3", "abc", "1.2.3", " 1", "NaN", "+1", "--1"] {
+        assert_eq!(parse("10").unwrap(), Decimal::new(10, 0));
+        for bad in [
+            "", "1e3", "abc", "1.2.3", " 1", "NaN", "+1", "--1", "5.", ".5", "-.5", "-", ".", "1 ",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
     }

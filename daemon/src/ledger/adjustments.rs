@@ -41,6 +41,8 @@ impl App {
             return Err(invalid("amount", "an adjustment of zero changes nothing").into());
         }
         check_text("description", &req.description, 500)?;
+        // Stored and shown with exactly the currency's places: "1.0" JPY is 1.
+        let amount = money::in_minor_units(req.amount, &req.currency);
         self.mutate(idem, move |txn, now| {
             let account = match account_in(txn, req.account_id)? {
                 Some(a) if caller.sees_client(&a) => a,
@@ -63,7 +65,7 @@ impl App {
                 line: Line {
                     kind: LineKind::Adjustment,
                     description: req.description.clone(),
-                    amount: req.amount,
+                    amount,
                     period_start: None,
                     period_end: None,
                 },

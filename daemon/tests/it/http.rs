@@ -447,3 +447,94 @@ async fn openapi_document_declares_query_parameters_optional_bodies_and_errors()
         }
     }
 }
+
+/// Amounts are plain decimals ("5." and ".5" are typos, not prices), ledger
+/// amounts keep exactly the currency's places, a tariff's charged-as-is
+/// prices are whole minor units, and ISO's "no currency" is refused.
+#[tokio::test]
+async fn money_text_is_strict_and_kept_in_the_currencys_places() {
+    let s = TestServer::start(None).await;
+    let (status, c) = s
+        .post_as(&s.client, "/v1/clients", &json!({"name": "c"}), None)
+        .await;
+    assert_eq!(status, 201);
+    let client = c["id"].as_u64().unwrap();
+    let adjust = |currency: &str, amount: &str| json!({"account_id": client, "currency": currency, "amount": amount, "description": "payment"});
+    for amount in ["5.", ".5", "-.5", "1e2", "+1"] {
+        let (status, p) = s
+            .post_as(
+                &s.client,
+                "/v1/ledger/adjustments",
+                &adjust("EUR", amount),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{amount}: {p:#}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("decimal amount"),
+            "{p:#}"
+        );
+    }
+    let (status, line) = s
+        .post_as(
+            &s.client,
+            "/v1/ledger/adjustments",
+            &adjust("JPY", "-1.0"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{line:#}");
+    assert_eq!(line["amount"], "-1");
+    let (_, b) = s
+        .get(&format!("/v1/ledger/balances?account_id={client}"))
+        .await;
+    assert_eq!(b[0]["balance"], "1");
+    let (_, line) = s
+        .post_as(
+            &s.client,
+            "/v1/ledger/adjustments",
+            &adjust("EUR", "-2.5"),
+            None,
+        )
+        .await;
+    assert_eq!(line["amount"], "-2.50");
+    let tariff = |extra: Value| {
+        let mut t =
+            json!({"name": "T", "currency": "EUR", "prices": [{"months": 1, "price": "10.00"}]});
+        for (k, v) in extra.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t
+    };
+    for (extra, field) in [
+        (
+            json!({"prices": [{"months": 1, "price": "0.001"}]}),
+            "tariff.prices[0].price",
+        ),
+        (
+            json!({"renewal_prices": [{"months": 1, "price": "9.995"}]}),
+            "tariff.renewal_prices[0].price",
+        ),
+        (json!({"setup_fee": "10.005"}), "tariff.setup_fee"),
+        (json!({"currency": "XXX"}), "no currency"),
+        (
+            json!({"currency": "JPY", "prices": [{"months": 1, "price": "100.5"}]}),
+            "0 decimal places",
+        ),
+    ] {
+        let (status, p) = s
+            .post_as(&s.client, "/v1/tariffs", &tariff(extra.clone()), None)
+            .await;
+        assert_eq!(status, 422, "{extra}: {p:#}");
+        assert!(
+            p["detail"].as_str().unwrap().contains(field),
+            "{extra}: {p:#}"
+        );
+    }
+    // Per-unit addon prices may be finer than a cent.
+    let fine = tariff(
+        json!({"addons": [{"resource": "traffic", "unit": "GiB", "maximum": 100, "price_per_unit": "0.0125"}]}),
+    );
+    let (status, p) = s.post_as(&s.client, "/v1/tariffs", &fine, None).await;
+    assert_eq!(status, 201, "{p:#}");
+}

@@ -89,6 +89,14 @@ impl TariffSpec {
         Ok(())
     }
 
+    /// An amount charged as it is (a period price, the setup fee, a day's
+    /// price) is in whole minor units of the tariff's currency: 0.001 EUR a
+    /// month would be charged 0.00, 10.005 would round. Per-unit addon
+    /// prices may be finer: they are multiplied before they are rounded.
+    fn check_chargeable(&self, field: &str, amount: Decimal) -> Result<(), Invalid> {
+        money::check_places(amount, &self.currency).map_err(|m| invalid(field, m))
+    }
+
     /// Checks the name, the currency code and the product type.
     fn check_identity(&self) -> Result<(), Invalid> {
         check_text("tariff.name", &self.name, 200)?;
@@ -107,6 +115,14 @@ impl TariffSpec {
         }
         check_periods("tariff.prices", &self.prices)?;
         check_periods("tariff.renewal_prices", &self.renewal_prices)?;
+        for (field, prices) in [
+            ("tariff.prices", &self.prices),
+            ("tariff.renewal_prices", &self.renewal_prices),
+        ] {
+            for (i, p) in prices.iter().enumerate() {
+                self.check_chargeable(&format!("{field}[{i}].price"), p.price)?;
+            }
+        }
         for (i, r) in self.renewal_prices.iter().enumerate() {
             if !self.prices.iter().any(|p| p.months == r.months) {
                 return Err(invalid(
@@ -122,9 +138,13 @@ impl TariffSpec {
     /// exclude each other.
     fn check_charging(&self) -> Result<(), Invalid> {
         check_money("tariff.setup_fee", self.setup_fee)?;
+        self.check_chargeable("tariff.setup_fee", self.setup_fee)?;
         if let Some(d) = &self.daily {
             match d.price {
-                Some(p) => check_money("tariff.daily.price", p)?,
+                Some(p) => {
+                    check_money("tariff.daily.price", p)?;
+                    self.check_chargeable("tariff.daily.price", p)?;
+                }
                 None if !d.cost_from_period => {
                     return Err(invalid(
                         "tariff.daily.price",
@@ -155,7 +175,10 @@ impl TariffSpec {
     fn check_late_fee(&self) -> Result<(), Invalid> {
         match &self.late_fee {
             LateFee::None | LateFee::RenewFromSuspension => {}
-            LateFee::Fixed { amount } => check_money("tariff.late_fee.amount", *amount)?,
+            LateFee::Fixed { amount } => {
+                check_money("tariff.late_fee.amount", *amount)?;
+                self.check_chargeable("tariff.late_fee.amount", *amount)?;
+            }
             LateFee::Percent { percent } => {
                 check_money("tariff.late_fee.percent", *percent)?;
                 if *percent > Decimal::ONE_HUNDRED * Decimal::TEN {
