@@ -217,8 +217,9 @@ pub struct ChangeRequest {
     pub months: u32,
     /// The addon quantities the service will have on `to`.
     pub addons: Vec<AddonQuantity>,
-    /// What the client paid for the current period so far (order or renewal,
-    /// changes and addons since; setup and late fees not counted).
+    /// What the client paid for the days from the change to the expiry
+    /// (each order, renewal, change or addon line for the share of its days
+    /// in them, refunds subtracted; setup and late fees not counted).
     pub paid: Decimal,
     pub at: DateTime<Utc>,
 }

@@ -110,16 +110,23 @@ impl App {
         let request = proration_request(&tariff, &seen, addon_event(&tariff, &seen, &req)?, now);
         let decision = self.decide_proration(tariff.reseller_id, request).await?;
         let limit = self.options.credit_limit;
-        self.mutate(idem, move |txn, now| {
-            let mut service = current(txn, &seen)?;
-            let total: Decimal = decision.output.lines().iter().map(|l| l.amount).sum();
-            check_funds(txn, &service, total, limit)?;
-            let lines = record(txn, &decision, target(&service), now)?;
-            service.addons = with_quantity(&service.addons, &req.resource, req.quantity);
-            save(txn, &mut service)?;
-            Ok(Changed::new(service, lines))
-        })
-        .await
+        let total: Decimal = decision.output.lines().iter().map(|l| l.amount).sum();
+        let (client, gives_back) = (seen.client_id, total < Decimal::ZERO);
+        let written = self
+            .mutate(idem, move |txn, now| {
+                let mut service = current(txn, &seen)?;
+                check_funds(txn, &service, total, limit)?;
+                let lines = record(txn, &decision, target(&service), now)?;
+                service.addons = with_quantity(&service.addons, &req.resource, req.quantity);
+                save(txn, &mut service)?;
+                Ok(Changed::new(service, lines))
+            })
+            .await;
+        if gives_back && written.is_ok() {
+            // A refund is funds: what waits for them may start now.
+            self.settle_after_credit(client).await;
+        }
+        written
     }
 }
 

@@ -26,7 +26,7 @@ use crate::domain::invalid::invalid;
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::{AddonQuantity, ChangePolicy, Tariff};
-use crate::ledger::{paid_for_period, record};
+use crate::ledger::{paid_for_days_left, record};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -43,6 +43,7 @@ pub(super) struct ChangeFacts {
 /// terms. Each refusal names what forbids it.
 pub(super) fn check_change(
     txn: &impl Reader,
+    caller: &Caller,
     service: &Service,
     req: &ChangeTariffRequest,
     today: NaiveDate,
@@ -58,6 +59,16 @@ pub(super) fn check_change(
     let to = match txn.tariff(req.tariff_id)? {
         // A service changes among its seller's tariffs, as it was ordered.
         Some(t) if t.reseller_id == from.reseller_id => t,
+        // The provider sees every tariff: one of another seller is a policy,
+        // not a secret (for a reseller it does not exist).
+        Some(t) if caller.can_see(t.reseller_id) => {
+            return Err(policy(format!(
+                "tariff {} is sold by {} and service {id} by {}: a service changes among its seller's tariffs",
+                t.spec.name,
+                seller(t.reseller_id),
+                seller(from.reseller_id)
+            )));
+        }
         _ => {
             return Err(ApiError::NotFound(format!(
                 "tariff {} does not exist for service {id}",
@@ -136,6 +147,13 @@ pub(super) fn check_change(
     })
 }
 
+fn seller(reseller: Option<crate::domain::ids::AccountId>) -> String {
+    match reseller {
+        Some(r) => format!("reseller {r}"),
+        None => "the provider".into(),
+    }
+}
+
 /// The addons a service keeps on `to`: the quantities it has of the
 /// resources `to` sells (within `to`'s limits, else the change is refused
 /// naming the addon), `to`'s default for the others; resources `to` does not
@@ -194,35 +212,45 @@ impl App {
             return Ok(replayed);
         }
         let seen = self.get_service(&caller, id)?;
-        let (decision, changed) = self.decide_change(&seen, &req, self.clock.now()).await?;
+        let (decision, changed) = self
+            .decide_change(&caller, &seen, &req, self.clock.now())
+            .await?;
         let limit = self.options.credit_limit;
-        self.mutate(idem, move |txn, now| {
-            let mut service = current(txn, &seen)?;
-            let facts = check_change(txn, &service, &req, now.date_naive())?;
-            check_funds(txn, &service, changed.total, limit)?;
-            let lines = record(txn, &decision, target(&service), now)?;
-            service.tariff_id = facts.to.id;
-            service.months = facts.months;
-            service.addons = facts.addons;
-            service.period_start = changed.period_start;
-            service.expires = changed.expires;
-            save(txn, &mut service)?;
-            Ok(Changed::new(service, lines))
-        })
-        .await
+        let (client, gives_back) = (seen.client_id, changed.total < Decimal::ZERO);
+        let written = self
+            .mutate(idem, move |txn, now| {
+                let mut service = current(txn, &seen)?;
+                let facts = check_change(txn, &caller, &service, &req, now.date_naive())?;
+                check_funds(txn, &service, changed.total, limit)?;
+                let lines = record(txn, &decision, target(&service), now)?;
+                service.tariff_id = facts.to.id;
+                service.months = facts.months;
+                service.addons = facts.addons;
+                service.period_start = changed.period_start;
+                service.expires = changed.expires;
+                save(txn, &mut service)?;
+                Ok(Changed::new(service, lines))
+            })
+            .await;
+        if gives_back && written.is_ok() {
+            // A refund is funds: what waits for them may start now.
+            self.settle_after_credit(client).await;
+        }
+        written
     }
 
     /// Check a change of `service` and ask the rule what it costs at `at`.
     pub(super) async fn decide_change(
         &self,
+        caller: &Caller,
         service: &Service,
         req: &ChangeTariffRequest,
         at: DateTime<Utc>,
     ) -> Result<(Decision, Priced), ApiError> {
         let (facts, paid) = {
             let read = self.store.read()?;
-            let facts = check_change(&read, service, req, at.date_naive())?;
-            (facts, paid_for_period(&read, service)?)
+            let facts = check_change(&read, caller, service, req, at.date_naive())?;
+            (facts, paid_for_days_left(&read, service, at.date_naive())?)
         };
         let request = change_request(&facts, service, paid, at);
         let decision = self

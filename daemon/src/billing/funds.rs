@@ -75,7 +75,8 @@ pub(super) fn day_covered(
 }
 
 /// Refuse a charge of `total` the client's balance and limit do not cover
-/// (tariff changes and addons), naming the shortfall.
+/// (tariff changes and addons), naming the shortfall, or made while orders
+/// or renewals wait for funds (they are paid first).
 pub(super) fn check_funds(
     txn: &WriteTransaction,
     service: &Service,
@@ -83,8 +84,20 @@ pub(super) fn check_funds(
     default: CreditLimit,
 ) -> Result<(), ApiError> {
     let limit = limit_of(txn, service.client_id, default)?;
+    if total <= Decimal::ZERO || limit == CreditLimit::Unlimited {
+        return Ok(());
+    }
+    let waiting = waiting_of(txn, service.client_id)?;
+    if !waiting.is_empty() {
+        // Funds go to what was ordered first.
+        return Err(ApiError::InsufficientFunds(format!(
+            "client {} has {} order(s) or renewal(s) waiting for funds: they are paid first",
+            service.client_id,
+            waiting.len()
+        )));
+    }
     let balance = balance_in(txn, service.client_id, &service.currency)?.balance;
-    if total <= Decimal::ZERO || limit.covers(balance, total) {
+    if limit.covers(balance, total) {
         return Ok(());
     }
     Err(ApiError::InsufficientFunds(format!(
@@ -209,6 +222,15 @@ impl App {
             }
         }
         Ok(settled)
+    }
+
+    /// Settle what waits on `account` after money came back to it (a
+    /// credit, a refund, a higher limit). A failure is logged, not returned:
+    /// what caused the settlement is done, and the daily job settles again.
+    pub async fn settle_after_credit(&self, account: AccountId) {
+        if let Err(e) = self.settle_pending(account).await {
+            tracing::warn!(%account, error = %e, "settling what waits for funds failed; the daily job retries");
+        }
     }
 
     /// Settle every account something waits on (the daily job).

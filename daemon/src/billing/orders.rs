@@ -65,8 +65,11 @@ impl App {
                         .extend(record(txn, &decision, target(&service), now)?);
                     ordered.total += priced.total;
                 } else {
-                    // Not paid: it starts when funds arrive (funds.rs).
+                    // Not paid: it starts when funds arrive (funds.rs), for
+                    // a period priced then. Until then it has no paid time.
                     service.status = ServiceStatus::Ordered;
+                    service.period_start = now.date_naive();
+                    service.expires = service.period_start;
                     insert_service(txn, &mut service)?;
                     let waiting = wait(txn, &service, Waiting::Order, priced.total, now)?;
                     ordered.waiting.push(waiting);

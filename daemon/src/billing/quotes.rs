@@ -205,11 +205,21 @@ impl App {
             .into());
         }
         let service = self.get_service(caller, service_id)?;
+        if at < service.created_at {
+            return Err(invalid(
+                "at",
+                format!(
+                    "service {service_id} was ordered at {}: a change is quoted from then on",
+                    service.created_at
+                ),
+            )
+            .into());
+        }
         let change = ChangeTariffRequest {
             tariff_id,
             months: req.months,
         };
-        let (decision, changed) = self.decide_change(&service, &change, at).await?;
+        let (decision, changed) = self.decide_change(caller, &service, &change, at).await?;
         Ok(Quote {
             currency: service.currency,
             lines: changed.lines,

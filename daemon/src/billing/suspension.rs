@@ -59,8 +59,16 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        self.decide_and_write(&idem, || self.resume_once(&caller, id, &req, idem.clone()))
-            .await
+        let written = self
+            .decide_and_write(&idem, || self.resume_once(&caller, id, &req, idem.clone()))
+            .await;
+        if let Ok(Written::Fresh(changed)) = &written
+            && changed.lines.iter().any(|l| l.line.amount < Decimal::ZERO)
+        {
+            // A downtime refund is funds: what waits for them may start now.
+            self.settle_after_credit(changed.service.client_id).await;
+        }
+        written
     }
 
     async fn resume_once(

@@ -88,6 +88,13 @@ impl std::str::FromStr for CreditLimit {
         let amount = money::parse(s)
             .map_err(|m| format!("a credit limit is \"unlimited\" or an amount: {m}"))?;
         money::check(amount, false)?;
+        // Compared with balances in every currency the account pays in: no
+        // finer than the finest minor unit (3 places, as KWD).
+        if amount.normalize().scale() > 3 {
+            return Err(format!(
+                "a credit limit has at most 3 decimal places, got {amount}"
+            ));
+        }
         Ok(CreditLimit::Amount(amount))
     }
 }

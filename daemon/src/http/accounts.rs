@@ -85,7 +85,7 @@ pub async fn change_reseller(
             let limit_changed = req.credit_limit.is_some();
             let written = app.change_reseller(caller, id, req, idem).await;
             if limit_changed && written.is_ok() {
-                super::ledger::settle(&app, id).await;
+                app.settle_after_credit(id).await;
             }
             reply(StatusCode::OK, written)
         }
@@ -208,7 +208,7 @@ pub async fn change_client(
             let limit_changed = req.credit_limit.is_some();
             let written = app.change_client(caller, id, req, idem).await;
             if limit_changed && written.is_ok() {
-                super::ledger::settle(&app, id).await;
+                app.settle_after_credit(id).await;
             }
             reply(StatusCode::OK, written)
         }

@@ -119,18 +119,10 @@ pub async fn adjust(State(app): AppState, caller: Caller, m: Mutation) -> Respon
             let written = app.adjust(caller, req, idem).await;
             if credit && written.is_ok() {
                 // Funds arrived: what waits for them may start now.
-                settle(&app, account).await;
+                app.settle_after_credit(account).await;
             }
             reply(StatusCode::CREATED, written)
         }
         Err(e) => e.into_response(),
-    }
-}
-
-/// Settle what waits for funds on `account`. A failure is logged, not
-/// answered: the credit is recorded, and the daily job settles again.
-pub(super) async fn settle(app: &App, account: AccountId) {
-    if let Err(e) = app.settle_pending(account).await {
-        tracing::warn!(%account, error = %e, "settling what waits for funds failed; the daily job retries");
     }
 }

@@ -4,6 +4,7 @@
 use crate::app::ApiError;
 use crate::domain::ids::{AccountId, EntryId, ReceiptId};
 use crate::domain::ledger::{Balance, LedgerEntry, Line, LineKind};
+use crate::domain::money;
 use crate::domain::service::Service;
 use crate::store::{self, BALANCES, LEDGER, LEDGER_BY_ACCOUNT, LEDGER_BY_SERVICE, RECEIPTS};
 use chrono::NaiveDate;
@@ -164,36 +165,53 @@ pub(crate) fn daily_charged_between(
     to: NaiveDate,
 ) -> Result<Decimal, ApiError> {
     sum_of_lines(read, service, |line| {
-        line.kind == LineKind::Daily && line.period_start.is_some_and(|d| from < d && d < to)
+        (line.kind == LineKind::Daily && line.period_start.is_some_and(|d| from < d && d < to))
+            .then_some(line.amount)
     })
 }
 
-/// What the client paid for `service`'s current period: the lines whose
-/// period starts in it (the order or renewal of it, the changes and addon
-/// units since, their refunds), not setup or late fees.
-pub(crate) fn paid_for_period(
+/// What the client paid for the days of `service` from `today` to its
+/// expiry: each order, renewal, change or addon line (refunds subtracted)
+/// for the share of its days that falls in them, not setup or late fees.
+/// After an early renewal the days left run over two periods, and both
+/// count. In whole minor units, half away from zero.
+pub(crate) fn paid_for_days_left(
     read: &store::View<'_>,
     service: &Service,
+    today: NaiveDate,
 ) -> Result<Decimal, ApiError> {
-    let (start, end) = (service.period_start, service.expires);
-    sum_of_lines(read, service, |line| {
-        matches!(
+    let end = service.expires;
+    let paid = sum_of_lines(read, service, |line| {
+        let (Some(s), Some(e)) = (line.period_start, line.period_end) else {
+            return None;
+        };
+        let charged_for_time = matches!(
             line.kind,
             LineKind::Order
                 | LineKind::Renewal
                 | LineKind::Change
                 | LineKind::Addon
                 | LineKind::Refund
-        ) && line.period_start.is_some_and(|d| start <= d && d < end)
-    })
+        );
+        let (from, to) = (s.max(today), e.min(end));
+        if !charged_for_time || to <= from || e <= s {
+            return None;
+        }
+        let share = Decimal::from((to - from).num_days()) / Decimal::from((e - s).num_days());
+        Some(line.amount * share)
+    })?;
+    Ok(paid.round_dp_with_strategy(
+        money::minor_units(&service.currency),
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    ))
 }
 
-/// The sum of `service`'s lines that `keep` accepts, through the index of
-/// lines by service.
+/// The sum of what `count` makes of each of `service`'s lines (None: not
+/// counted), through the index of lines by service.
 fn sum_of_lines(
     read: &store::View<'_>,
     service: &Service,
-    keep: impl Fn(&Line) -> bool,
+    count: impl Fn(&Line) -> Option<Decimal>,
 ) -> Result<Decimal, ApiError> {
     let (Some(index), Some(ledger)) = (
         store::table_if_exists(read, LEDGER_BY_SERVICE)?,
@@ -206,9 +224,9 @@ fn sum_of_lines(
     for key in index.range((id, 0)..=(id, u64::MAX))? {
         let entry = key?.0.value().1;
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, entry)?
-            && keep(&e.line)
+            && let Some(amount) = count(&e.line)
         {
-            sum += e.line.amount;
+            sum += amount;
         }
     }
     Ok(sum)

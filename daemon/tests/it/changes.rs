@@ -108,6 +108,41 @@ async fn add_funds_or_refund_charges_the_difference_and_the_reverse_refunds_it()
     );
 }
 
+/// After an early renewal the days left run over two periods: both are
+/// valued, both count as paid, and a change and its reverse still cancel.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_and_its_reverse_cancel_after_an_early_renewal() {
+    let s = server_at("2026-11-16T10:00:00Z").await;
+    let (alice, basic, pro) = plans(&s, "add-funds-or-refund").await;
+    let id = order(&s, alice, basic, 1).await;
+    s.set_clock("2026-11-20T10:00:00Z").await;
+    let renewed = s.ok(&format!("/v1/services/{id}/renew"), json!({})).await;
+    assert_eq!(renewed["service"]["period_start"], "2026-12-16");
+    s.set_clock("2026-12-01T10:00:00Z").await;
+    let before = balance(&s, alice).await;
+    // 46 days left, valued by the 31-day current period: 10.00 x 46/31.
+    let up = change(&s, id, json!({"tariff_id": pro})).await;
+    assert_eq!(
+        lines(&up),
+        [line("change", "14.84", "2026-12-01", "2027-01-16")]
+    );
+    let down = change(&s, id, json!({"tariff_id": basic})).await;
+    assert_eq!(
+        lines(&down),
+        [line("refund", "-14.84", "2026-12-01", "2027-01-16")]
+    );
+    assert_eq!(balance(&s, alice).await, before);
+    // A change quote cannot look at a time before the service existed.
+    let (status, p) = s
+        .quote(&json!({"operation": "change", "service_id": id, "tariff_id": pro, "at": "2026-11-01T00:00:00Z"}))
+        .await;
+    assert_eq!(status, 422, "{p:#}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("was ordered at"),
+        "{p:#}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn change_period_moves_the_expiry_and_no_money() {
     let s = server_at("2026-11-01T10:00:00Z").await;
@@ -343,8 +378,8 @@ async fn changes_the_daemon_does_not_allow_are_refused_naming_why() {
         (
             id,
             json!({"tariff_id": resellers_plan}),
-            404,
-            "does not exist for service",
+            422,
+            "changes among its seller's tariffs",
         ),
         (id, json!({"tariff_id": 999}), 404, "does not exist"),
         (

@@ -45,6 +45,9 @@ async fn orders_the_balance_does_not_cover_wait_and_start_in_order_when_paid() {
     let alice = prepaid_client(&s, "0").await;
     let first = order(&s, alice, t).await;
     assert_eq!(first["services"][0]["status"], "ordered", "{first:#}");
+    // Nothing is paid: no paid time until it starts.
+    assert_eq!(first["services"][0]["period_start"], "2026-11-01");
+    assert_eq!(first["services"][0]["expires"], "2026-11-01");
     assert_eq!(first["lines"], json!([]));
     assert_eq!(first["waiting"][0]["amount"], "10.00");
     let first = first["services"][0]["id"].as_u64().unwrap();
@@ -173,6 +176,65 @@ async fn renewals_wait_changes_and_addons_are_refused_with_the_shortfall() {
     s.fund(alice, "10.00").await;
     let renewed = service(&s, id).await;
     assert_eq!(renewed["expires"], "2027-01-01", "{renewed:#}");
+}
+
+/// Funds go to what was ordered first: a change waits its turn behind
+/// them, and a refund starts them at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_orders_come_before_changes_and_a_refund_pays_them() {
+    let s = server_at("2026-11-01T10:00:00Z").await;
+    let t = monthly(&s).await;
+    let cheap = s
+        .tariff(
+            json!({"name": "Cheap", "currency": "EUR", "prices": [{"months": 1, "price": "5.00"}]}),
+        )
+        .await;
+    let pro = s
+        .tariff(
+            json!({"name": "Pro", "currency": "EUR", "prices": [{"months": 1, "price": "20.00"}]}),
+        )
+        .await;
+    let alice = prepaid_client(&s, "0").await;
+    s.fund(alice, "10.00").await;
+    let id = order(&s, alice, t).await["services"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let waiting = order(&s, alice, cheap).await["services"][0]["id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(service(&s, waiting).await["status"], "ordered");
+    s.set_clock("2026-11-16T09:00:00Z").await;
+    // Even with credit to spare, an upgrade waits behind the order.
+    let r = s
+        .client
+        .patch(s.url(&format!("/v1/clients/{alice}")))
+        .json(&json!({"credit_limit": "3.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(service(&s, waiting).await["status"], "ordered");
+    let (status, p) = s
+        .refused(
+            &format!("/v1/services/{id}/change-tariff"),
+            json!({"tariff_id": pro}),
+        )
+        .await;
+    assert_eq!(status, 402, "{p:#}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("paid first"),
+        "{p:#}"
+    );
+    // A downgrade refunds 2.50 (half a month of 5.00 less): 2.50 and 3.00 of
+    // credit cover the waiting 5.00 order, which starts at once.
+    let down = s
+        .ok(
+            &format!("/v1/services/{id}/change-tariff"),
+            json!({"tariff_id": cheap}),
+        )
+        .await;
+    assert_eq!(down["lines"][0]["amount"], "-2.50", "{down:#}");
+    assert_eq!(service(&s, waiting).await["status"], "active");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -121,7 +121,9 @@ fn daily(p: &Period) -> Result<ChangeDecision, RuleError> {
 /// them: denied once the period is over (nothing is left to compare, and
 /// the period cannot be kept).
 fn values(req: &ChangeRequest, p: &Period) -> Result<(Decimal, Decimal), RuleError> {
-    if p.is_over() {
+    // On the expiry day no day is left either: the service is paid through
+    // the day before.
+    if p.left == 0 {
         return Err(RuleError::Denied(format!(
             "the service expired on {}: renew it before changing its tariff",
             p.expires
@@ -183,9 +185,6 @@ fn refundable(paid: Decimal, currency: &str) -> Decimal {
 /// new one, rounded down.
 fn change_period(req: &ChangeRequest, p: &Period) -> Result<ChangeDecision, RuleError> {
     let (old, new) = values(req, p)?;
-    if p.left == 0 {
-        return Ok(unchanged(p));
-    }
     if new <= Decimal::ZERO {
         return Err(RuleError::Denied(format!(
             "tariff {} is free: its price cannot measure the unused value of the period",
@@ -498,16 +497,8 @@ mod tests {
         ))
         .unwrap();
         assert!(same.lines.is_empty());
-        // On the expiry day itself nothing of the period is left.
-        for policy in [
-            ChangePolicy::AddFundsOrRefund,
-            ChangePolicy::ExtraChargeOnly,
-            ChangePolicy::ChangePeriod,
-        ] {
-            let last = change(&request(policy, basic(), pro(), "2026-12-01")).unwrap();
-            assert!(last.lines.is_empty(), "{policy:?}");
-            assert_eq!(period(&last), the_period(), "{policy:?}");
-        }
+        // (On the expiry day itself nothing of the period is left: the
+        // change is refused, an_expired_service_changes_only_by_full_payment.)
     }
 
     #[test]
@@ -680,15 +671,6 @@ mod tests {
         ))
         .unwrap_err();
         assert!(matches!(err, RuleError::Denied(m) if m.contains("tariff Cent is too cheap")));
-        // Nothing left to convert: the period stays even for a free target.
-        let d = change(&request(
-            ChangePolicy::ChangePeriod,
-            basic(),
-            plan("Free", "0"),
-            "2026-12-01",
-        ))
-        .unwrap();
-        assert_eq!(period(&d), the_period());
     }
 
     #[test]
@@ -814,18 +796,23 @@ mod tests {
 
     #[test]
     fn an_expired_service_changes_only_by_full_payment() {
-        for policy in [
+        // On the expiry day (nothing left: paid through the day before) and
+        // after it.
+        for (policy, today) in [
             ChangePolicy::AddFundsOrRefund,
             ChangePolicy::ExtraChargeOnly,
             ChangePolicy::ChangePeriod,
-        ] {
-            let err = change(&request(policy, basic(), pro(), "2026-12-02")).unwrap_err();
+        ]
+        .into_iter()
+        .flat_map(|p| [(p, "2026-12-01"), (p, "2026-12-02")])
+        {
+            let err = change(&request(policy, basic(), pro(), today)).unwrap_err();
             assert_eq!(
                 err,
                 RuleError::Denied(
                     "the service expired on 2026-12-01: renew it before changing its tariff".into()
                 ),
-                "{policy:?}"
+                "{policy:?} on {today}"
             );
         }
         let full = change(&request(
