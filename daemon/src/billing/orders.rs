@@ -9,6 +9,7 @@ use super::tables::{insert_service, next_service_id, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::ServiceId;
+use crate::domain::money;
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, check_domain};
 use crate::domain::tariff::{self, AddonQuantity};
@@ -52,7 +53,8 @@ impl App {
             let mut ordered = Ordered {
                 services: vec![],
                 lines: vec![],
-                total: Decimal::ZERO,
+                // "0.00" EUR when every service waits for funds.
+                total: money::in_minor_units(Decimal::ZERO, &facts.tariff.spec.currency),
                 waiting: vec![],
             };
             for _ in 0..req.count {

@@ -49,6 +49,7 @@ async fn orders_the_balance_does_not_cover_wait_and_start_in_order_when_paid() {
     assert_eq!(first["services"][0]["period_start"], "2026-11-01");
     assert_eq!(first["services"][0]["expires"], "2026-11-01");
     assert_eq!(first["lines"], json!([]));
+    assert_eq!(first["total"], "0.00");
     assert_eq!(first["waiting"][0]["amount"], "10.00");
     let first = first["services"][0]["id"].as_u64().unwrap();
     let second = order(&s, alice, t).await["services"][0]["id"]
