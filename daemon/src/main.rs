@@ -1,6 +1,7 @@
 //! The `rulesd` command line.
 
 use clap::{Parser, Subcommand};
+use rulesd::app::ratelimit::RateLimit;
 use rulesd::domain::accounts::CreditLimit;
 use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
 use rulesd::runtime::Limits;
@@ -130,6 +131,18 @@ struct ServeArgs {
     /// whatever the balance) or an amount such as "0" (strictly prepaid).
     #[arg(long, env = "RULESD_CREDIT_LIMIT", default_value = "unlimited")]
     credit_limit: CreditLimit,
+    /// Requests per second each provider API key may make, "RATE" or
+    /// "RATE/BURST" (default 50000/100000: never binds).
+    #[arg(
+        long,
+        env = "RULESD_RATE_LIMIT_PROVIDER",
+        default_value = "50000/100000"
+    )]
+    rate_limit_provider: RateLimit,
+    /// Requests per second each reseller API key may make, "RATE" or
+    /// "RATE/BURST"; beyond it: 429 with Retry-After.
+    #[arg(long, env = "RULESD_RATE_LIMIT_RESELLER", default_value = "2000/4000")]
+    rate_limit_reseller: RateLimit,
 }
 
 /// A chosen provider key, checked when the command line is parsed so a bad
@@ -200,6 +213,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.options.auto_delete_days = args.auto_delete_days;
     config.options.suspend_on_weekends = args.suspend_on_weekends;
     config.options.credit_limit = args.credit_limit;
+    config.options.provider_rate = args.rate_limit_provider;
+    config.options.reseller_rate = args.rate_limit_reseller;
     // Listen first: a daemon that cannot have its address must not create a
     // data directory or a provider key on the way to failing.
     let listener = server::bind(config.listen).await?;

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// text names the shortfall.
     #[error("{0}")]
     InsufficientFunds(String),
+    /// The API key's rate limit is used up; retry after this many seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// The rule bound to the hook does not implement this operation.
     #[error("{0}")]
     NotImplemented(String),

@@ -75,6 +75,8 @@ pub struct Metrics {
     /// nothing (it is on every quote's path).
     calls: Mutex<BTreeMap<String, ModuleCalls>>,
     daily: Mutex<DailyCounters>,
+    /// Requests refused by a key's rate limit, by role (provider, reseller).
+    rate_limited: [std::sync::atomic::AtomicU64; 2],
 }
 
 impl Metrics {
@@ -90,6 +92,12 @@ impl Metrics {
                 calls.insert(module.to_owned(), counts);
             }
         }
+    }
+
+    /// Count a request refused by its key's rate limit.
+    pub(crate) fn rate_limited(&self, role: crate::domain::accounts::Role) {
+        let i = role as usize;
+        self.rate_limited[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Count a run of the daily job.
@@ -116,6 +124,8 @@ pub struct MetricsSnapshot {
     /// Rule files and bindings that currently fail to load.
     pub load_errors: usize,
     pub daily: DailyCounters,
+    /// Requests refused by their key's rate limit: provider keys, reseller keys.
+    pub rate_limited: [u64; 2],
 }
 
 impl App {
@@ -145,10 +155,13 @@ impl App {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let limited =
+            |i: usize| self.metrics.rate_limited[i].load(std::sync::atomic::Ordering::Relaxed);
         Ok(MetricsSnapshot {
             rule_calls,
             load_errors: self.registry.report().errors.len(),
             daily,
+            rate_limited: [limited(0), limited(1)],
         })
     }
 }

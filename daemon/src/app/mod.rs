@@ -9,6 +9,7 @@ pub mod error;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod metrics;
+pub mod ratelimit;
 
 pub use caller::Caller;
 pub use error::ApiError;
@@ -18,6 +19,7 @@ pub use lifecycle::{OnServiceDeleted, ServiceListeners};
 use caller::KeyCache;
 use daily::DailyStep;
 use metrics::Metrics;
+use ratelimit::{RateLimit, RateLimits};
 
 use crate::clock::{Clock, TestClock};
 use crate::contract::hook::Hook;
@@ -44,6 +46,10 @@ pub struct Options {
     pub suspend_on_weekends: bool,
     /// The credit limit of accounts that set none (`--credit-limit`).
     pub credit_limit: CreditLimit,
+    /// Requests per second (and burst) of each provider key and each
+    /// reseller key.
+    pub provider_rate: RateLimit,
+    pub reseller_rate: RateLimit,
 }
 
 impl Default for Options {
@@ -53,6 +59,8 @@ impl Default for Options {
             auto_delete_days: None,
             suspend_on_weekends: true,
             credit_limit: CreditLimit::Unlimited,
+            provider_rate: RateLimit::provider_default(),
+            reseller_rate: RateLimit::reseller_default(),
         }
     }
 }
@@ -77,6 +85,8 @@ pub struct App {
     pub(crate) keys: KeyCache,
     /// Counters for `GET /metrics`.
     pub(crate) metrics: Metrics,
+    /// A token bucket per API key.
+    pub(crate) rate_limits: RateLimits,
     /// What other domains do when a service is deleted.
     pub(crate) service_listeners: ServiceListeners,
 }
@@ -124,6 +134,7 @@ impl App {
             Some(c) => c.clone(),
             None => Arc::new(crate::clock::SystemClock),
         };
+        let rate_limits = RateLimits::new(options.provider_rate, options.reseller_rate);
         App {
             registry,
             clock,
@@ -136,6 +147,7 @@ impl App {
             daily_steps: domains.daily_steps,
             keys: KeyCache::default(),
             metrics: Metrics::default(),
+            rate_limits,
             service_listeners: ServiceListeners::new(domains.on_service_deleted),
         }
     }

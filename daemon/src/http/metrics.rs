@@ -72,6 +72,15 @@ fn render(m: &MetricsSnapshot) -> String {
          as written (GET /v1/rules lists them).",
     );
     let _ = writeln!(out, "rulesd_rule_load_errors {}", m.load_errors);
+    family(
+        &mut out,
+        "rulesd_rate_limited_total",
+        "counter",
+        "Requests refused with 429 because their API key's rate limit was used up, by role.",
+    );
+    for (role, n) in ["provider", "reseller"].iter().zip(m.rate_limited) {
+        let _ = writeln!(out, "rulesd_rate_limited_total{{role=\"{role}\"}} {n}");
+    }
     render_daily(&mut out, m);
     out
 }

@@ -59,7 +59,8 @@ impl Modify for BearerAuth {
 /// What every operation shares, added here rather than repeated on each
 /// handler (where one would be forgotten): errors are
 /// `application/problem+json` documents; a secured operation answers 401
-/// without a valid key (the `Caller` extractor) and 503 when the store
+/// without a valid key (the `Caller` extractor), 429 when the key's rate
+/// limit is used up, and 503 when the store
 /// fails (every one reads it, if only to check the key). Also: an optional
 /// request body is written `request_body(content = Option<T>)` on the handler
 /// (utoipa then leaves `required` out), but utoipa also lets it be JSON
@@ -109,6 +110,10 @@ fn problems(op: &mut Operation) {
     // says more about one of them keeps its own words.
     let secured_answers = [
         ("401", "No valid API key in `Authorization: Bearer <key>`"),
+        (
+            "429",
+            "The API key's rate limit is used up; retry after the `Retry-After` seconds",
+        ),
         ("503", "The store failed; nothing changed, retry"),
     ];
     let json_answers = [

@@ -102,6 +102,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::Conflict(_) | ApiError::Exhausted(_) => StatusCode::CONFLICT,
         ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::InsufficientFunds(_) => StatusCode::PAYMENT_REQUIRED,
+        ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::IdempotencyMismatch(_)
         | ApiError::Invalid(_)
         | ApiError::Policy(_)
@@ -121,6 +122,7 @@ fn kind(e: &ApiError) -> &'static str {
         ApiError::Conflict(_) => "conflict",
         ApiError::Exhausted(_) => "pool-exhausted",
         ApiError::InsufficientFunds(_) => "insufficient-funds",
+        ApiError::RateLimited { .. } => "rate-limited",
         ApiError::Denied(_) => "rule-denied",
         ApiError::NotImplemented(_) => "rule-not-implemented",
         ApiError::RuleRejectedInput(_) => "rule-rejected-input",
@@ -142,6 +144,7 @@ fn title(e: &ApiError) -> &'static str {
         ApiError::Conflict(_) => "This conflicts with the current state; nothing was changed",
         ApiError::Exhausted(_) => "No free address this request may have",
         ApiError::InsufficientFunds(_) => "The balance and credit limit do not cover this",
+        ApiError::RateLimited { .. } => "Too many requests with this API key",
         ApiError::Denied(_) => "A policy denies this request",
         ApiError::NotImplemented(_) => "The rule module does not implement this",
         ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",
@@ -167,6 +170,11 @@ impl IntoResponse for RequestError {
             tracing::warn!(kind = self.kind(), error = ?self.to_string(), "request failed");
         }
         let mut response = problem(status, self.kind(), self.title(), self.to_string());
+        if let RequestError::Api(ApiError::RateLimited { retry_after, .. }) = &self
+            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 9110 section 11.6.1: a 401 names the scheme that would work.
             response.headers_mut().insert(

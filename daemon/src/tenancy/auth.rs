@@ -98,8 +98,25 @@ pub fn insert_key(
 }
 
 impl App {
-    /// Resolve an API key's secret to the caller; None: no key was sent.
+    /// Resolve an API key's secret to the caller (None: no key was sent),
+    /// and take a request from the key's rate limit.
     pub fn authenticate(&self, secret: Option<&str>) -> Result<Caller, ApiError> {
+        let caller = self.resolve_key(secret)?;
+        self.rate_limits.check(&caller).map_err(|wait| {
+            self.metrics.rate_limited(caller.role);
+            let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
+            ApiError::RateLimited {
+                message: format!(
+                    "API key {} has used up its rate limit; retry in {retry_after} s",
+                    caller.key_id
+                ),
+                retry_after,
+            }
+        })?;
+        Ok(caller)
+    }
+
+    fn resolve_key(&self, secret: Option<&str>) -> Result<Caller, ApiError> {
         let unauthorized = || {
             ApiError::Unauthorized("send a valid API key as `Authorization: Bearer <key>`".into())
         };

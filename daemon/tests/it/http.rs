@@ -538,3 +538,59 @@ async fn money_text_is_strict_and_kept_in_the_currencys_places() {
     let (status, p) = s.post_as(&s.client, "/v1/tariffs", &fine, None).await;
     assert_eq!(status, 201, "{p:#}");
 }
+
+/// Each API key has its own bucket: a reseller over its limit gets 429 with
+/// Retry-After and a problem document, counted in /metrics, while another
+/// reseller and the provider are served.
+#[tokio::test]
+async fn a_key_over_its_rate_limit_gets_429_and_no_one_else_does() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config =
+        rulesd::server::Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.options.reseller_rate = "1/3".parse().unwrap();
+    let s = TestServer::start_config(config, data).await;
+    let (_, a) = s.reseller("a").await;
+    let (_, b) = s.reseller("b").await;
+    for _ in 0..3 {
+        assert_eq!(s.get_as(&a, "/v1/clients").await.0, 200);
+    }
+    let r = a.get(s.url("/v1/clients")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "urn:rulesd:problem:rate-limited");
+    assert_eq!(
+        s.get_as(&b, "/v1/clients").await.0,
+        200,
+        "b has its own bucket"
+    );
+    for _ in 0..20 {
+        assert_eq!(
+            s.get("/v1/clients").await.0,
+            200,
+            "the provider is not limited"
+        );
+    }
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("rulesd_rate_limited_total{role=\"reseller\"} 1"),
+        "{metrics}"
+    );
+}
