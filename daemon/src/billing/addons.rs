@@ -122,11 +122,7 @@ impl App {
                 Ok(Changed::new(service, lines))
             })
             .await;
-        if gives_back && written.is_ok() {
-            // A refund is funds: what waits for them may start now.
-            self.settle_after_credit(client).await;
-        }
-        written
+        self.settling_refunds(written, gives_back, client).await
     }
 }
 

@@ -19,7 +19,7 @@ use super::model::{Changed, Pending, Waiting};
 use super::order_policy::policy;
 use super::requests::price_request;
 use super::tables::{Reader, current, save, service_tariff, target};
-use crate::app::{ApiError, App, Caller};
+use crate::app::{ApiError, App, Caller, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::accounts::CreditLimit;
 use crate::domain::ids::{AccountId, ServiceId};
@@ -231,6 +231,20 @@ impl App {
         if let Err(e) = self.settle_pending(account).await {
             tracing::warn!(%account, error = %e, "settling what waits for funds failed; the daily job retries");
         }
+    }
+
+    /// `written`, once what waits on `client` is settled if the operation
+    /// gave money back (a refund is funds, as a credit is).
+    pub(super) async fn settling_refunds<T>(
+        &self,
+        written: Result<Written<T>, ApiError>,
+        gave_back: bool,
+        client: AccountId,
+    ) -> Result<Written<T>, ApiError> {
+        if gave_back && written.is_ok() {
+            self.settle_after_credit(client).await;
+        }
+        written
     }
 
     /// Settle every account something waits on (the daily job).

@@ -16,6 +16,12 @@ async fn monthly(s: &TestServer) -> u64 {
     .await
 }
 
+/// A one-month tariff at `price` without addons.
+async fn plan(s: &TestServer, name: &str, price: &str) -> u64 {
+    s.tariff(json!({"name": name, "currency": "EUR", "prices": [{"months": 1, "price": price}]}))
+        .await
+}
+
 async fn prepaid_client(s: &TestServer, limit: &str) -> u64 {
     s.ok(
         "/v1/clients",
@@ -131,11 +137,7 @@ async fn a_credit_limit_lets_the_balance_go_that_far_below_zero() {
 async fn renewals_wait_changes_and_addons_are_refused_with_the_shortfall() {
     let s = server_at("2026-11-01T10:00:00Z").await;
     let t = monthly(&s).await;
-    let pro = s
-        .tariff(
-            json!({"name": "Pro", "currency": "EUR", "prices": [{"months": 1, "price": "20.00"}]}),
-        )
-        .await;
+    let pro = plan(&s, "Pro", "20.00").await;
     let alice = prepaid_client(&s, "0").await;
     s.fund(alice, "10.00").await;
     let id = order(&s, alice, t).await["services"][0]["id"]
@@ -185,16 +187,8 @@ async fn renewals_wait_changes_and_addons_are_refused_with_the_shortfall() {
 async fn waiting_orders_come_before_changes_and_a_refund_pays_them() {
     let s = server_at("2026-11-01T10:00:00Z").await;
     let t = monthly(&s).await;
-    let cheap = s
-        .tariff(
-            json!({"name": "Cheap", "currency": "EUR", "prices": [{"months": 1, "price": "5.00"}]}),
-        )
-        .await;
-    let pro = s
-        .tariff(
-            json!({"name": "Pro", "currency": "EUR", "prices": [{"months": 1, "price": "20.00"}]}),
-        )
-        .await;
+    let cheap = plan(&s, "Cheap", "5.00").await;
+    let pro = plan(&s, "Pro", "20.00").await;
     let alice = prepaid_client(&s, "0").await;
     s.fund(alice, "10.00").await;
     let id = order(&s, alice, t).await["services"][0]["id"]
