@@ -249,9 +249,14 @@ impl App {
 
     /// Settle every account something waits on (the daily job).
     pub async fn settle_all_pending(&self) -> Result<usize, ApiError> {
-        let mut accounts: Vec<AccountId> =
-            self.pending(None)?.iter().map(|p| p.account_id).collect();
-        accounts.dedup();
+        // Each account once, in the order of its oldest wait (dedup() would
+        // only drop neighbours: waits of several accounts interleave).
+        let mut accounts: Vec<AccountId> = Vec::new();
+        for p in self.pending(None)? {
+            if !accounts.contains(&p.account_id) {
+                accounts.push(p.account_id);
+            }
+        }
         let mut settled = 0;
         for account in accounts {
             settled += self.settle_pending(account).await?.len();
