@@ -9,6 +9,8 @@ use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
 use crate::store::{self, Store, StoreError, Writer};
 use crate::tenancy::{accounts, auth, tables};
+use crate::wholesale::bills::WholesaleDay;
+use crate::wholesale::shadows::ShadowLines;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -153,6 +155,7 @@ impl Daemon {
         // Without fsync there is nothing for group commit to share: a
         // scratch store writes in its session.
         let writer = Writer::for_store(&store, config.max_batch);
+        let shadows = Arc::new(ShadowLines::new(registry.clone()));
         let app = Arc::new(App::new(
             registry,
             test_clock,
@@ -160,8 +163,11 @@ impl Daemon {
             writer,
             config.options.clone(),
             Domains {
-                daily_steps: vec![Box::new(BillingDay)],
+                // Billing first: the wholesale step bills the day before,
+                // whose lines are all recorded by then.
+                daily_steps: vec![Box::new(BillingDay), Box::new(WholesaleDay)],
                 on_service_deleted: vec![Arc::new(ReleaseOnDelete)],
+                on_lines_recorded: vec![shadows],
             },
         ));
         let background = spawn_background(&app, config.durable);

@@ -94,6 +94,21 @@ fn lines_out(lines: Vec<Line>) -> Vec<w::Line> {
         .collect()
 }
 
+fn lines_in(field: &str, lines: Vec<w::Line>) -> R<Vec<Line>> {
+    lines
+        .into_iter()
+        .map(|l| {
+            Ok(Line {
+                kind: kind_in(l.kind),
+                amount: money(field, &l.amount)?,
+                period_start: opt_date(field, &l.period_start)?,
+                period_end: opt_date(field, &l.period_end)?,
+                description: l.description,
+            })
+        })
+        .collect()
+}
+
 fn prices(field: &str, ps: Vec<w::PeriodPrice>) -> R<Vec<PeriodPrice>> {
     ps.into_iter()
         .map(|p| {
@@ -368,11 +383,16 @@ pub(crate) fn license_out(d: LicenseDecision) -> wlic::LicenseDecision {
 }
 
 pub(crate) fn wholesale_in(r: wws::WholesaleRequest) -> R<WholesaleRequest> {
+    let holdings = |hs: Vec<wws::Holding>| {
+        hs.into_iter()
+            .map(|h| Holding {
+                resource: h.resource,
+                units: h.units,
+            })
+            .collect()
+    };
     Ok(WholesaleRequest {
-        kind: kind_in(r.kind),
-        retail_amount: money("retail-amount", &r.retail_amount)?,
-        period_start: opt_date("period-start", &r.period_start)?,
-        period_end: opt_date("period-end", &r.period_end)?,
+        service_base: money("service-base", &r.service_base)?,
         prices: r
             .prices
             .into_iter()
@@ -383,16 +403,39 @@ pub(crate) fn wholesale_in(r: wws::WholesaleRequest) -> R<WholesaleRequest> {
                 })
             })
             .collect::<R<_>>()?,
+        cause: match r.cause {
+            wws::WholesaleCause::Order => WholesaleCause::Order,
+            wws::WholesaleCause::Renewal => WholesaleCause::Renewal,
+            wws::WholesaleCause::Day => WholesaleCause::Day,
+            wws::WholesaleCause::TariffChange => WholesaleCause::TariffChange,
+            wws::WholesaleCause::AddonChange => WholesaleCause::AddonChange,
+            wws::WholesaleCause::Downtime => WholesaleCause::Downtime,
+        },
+        paid_until: opt_date("paid-until", &r.paid_until)?,
+        held_before: holdings(r.held_before),
+        held_after: holdings(r.held_after),
+        lines: lines_in("lines", r.lines)?,
         at: instant("at", &r.at)?,
         reseller: r.reseller,
-        resource: r.resource,
-        quantity: r.quantity,
+        service: r.service,
+        currency: r.currency,
     })
 }
 
 pub(crate) fn wholesale_out(d: WholesaleDecision) -> wws::WholesaleDecision {
     wws::WholesaleDecision {
-        resource: d.resource,
-        amount: text::decimal(d.amount),
+        shadows: d
+            .shadows
+            .into_iter()
+            .map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|p| wws::WholesalePart {
+                        resource: p.resource,
+                        amount: text::decimal(p.amount),
+                    })
+                    .collect()
+            })
+            .collect(),
     }
 }

@@ -117,14 +117,19 @@ pub trait LicensePool {
     }
 }
 
-/// The reseller's wholesale amount for one end-user ledger line.
+/// The reseller's shadow lines for its client's retail lines: one per
+/// line, in parts per resource type.
 ///
 /// ```no_run
 /// use rules_sdk::*;
 /// struct HalfOfRetail;
 /// impl Wholesale for HalfOfRetail {
 ///     fn wholesale(req: WholesaleRequest) -> Result<WholesaleDecision, RuleError> {
-///         Ok(WholesaleDecision { resource: req.resource, amount: req.retail_amount / Decimal::TWO })
+///         let half = |l: &Line| {
+///             let amount = round_to_minor_unit(l.amount / Decimal::TWO, &req.currency);
+///             vec![WholesalePart { resource: BASE_RESOURCE.into(), amount }]
+///         };
+///         Ok(WholesaleDecision { shadows: req.lines.iter().map(half).collect() })
 ///     }
 /// }
 /// ```

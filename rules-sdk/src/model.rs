@@ -407,27 +407,67 @@ pub enum LicenseDecision {
 
 // ---- wholesale ----
 
+/// The wholesale price of one unit of a resource type for one month.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WholesalePrice {
     pub resource: String,
     pub price: Decimal,
 }
 
+/// Units of a resource type a service holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub resource: String,
+    pub units: u32,
+}
+
+/// Which decision made the retail lines of a [`WholesaleRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholesaleCause {
+    Order,
+    Renewal,
+    /// A daily-charged service's day.
+    Day,
+    TariffChange,
+    AddonChange,
+    /// The refund of a daily service's days of suspension.
+    Downtime,
+}
+
+/// The retail lines of one decision for a reseller's client, to shadow on
+/// the reseller's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WholesaleRequest {
     pub reseller: String,
-    pub kind: LineKind,
-    pub resource: String,
-    pub quantity: u32,
-    pub retail_amount: Decimal,
-    pub period_start: Option<NaiveDate>,
-    pub period_end: Option<NaiveDate>,
+    pub service: String,
+    pub currency: String,
+    /// What one service costs for a month before its resources (the part
+    /// named [`BASE_RESOURCE`]).
+    pub service_base: Decimal,
     pub prices: Vec<WholesalePrice>,
+    pub cause: WholesaleCause,
+    /// The service's expiry before the decision; None for an order.
+    pub paid_until: Option<NaiveDate>,
+    /// What the service held before the decision; empty for an order.
+    pub held_before: Vec<Holding>,
+    pub held_after: Vec<Holding>,
+    pub lines: Vec<Line>,
     pub at: DateTime<Utc>,
 }
 
+/// The part of a shadow line named for the per-service base price.
+pub const BASE_RESOURCE: &str = "service";
+
+/// What a shadow line charges for one resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholesalePart {
+    pub resource: String,
+    /// In the currency's minor units, the sign of the retail line.
+    pub amount: Decimal,
+}
+
+/// One list of parts per retail line, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WholesaleDecision {
-    pub resource: String,
-    pub amount: Decimal,
+    pub shadows: Vec<Vec<WholesalePart>>,
 }

@@ -45,6 +45,9 @@ pub struct DailyReport {
     /// Services the rule could not price (logged). The day stays unpaid and
     /// the service is charged it first by the next run that can price it.
     pub failed: u64,
+    /// Daily wholesale bills made (one per reseller, currency and resource
+    /// type of the day before).
+    pub bills: u64,
 }
 
 /// The decision time of the daily job for `day`: its first instant.

@@ -1,12 +1,16 @@
-//! What other domains do when a service ends: billing deletes services (on
-//! request, or the daily job after an unpaid expiry) and calls every
-//! listener in the deletion's own transaction, so nothing a service held
-//! (its addresses, later its licenses) outlives it, and billing imports none
-//! of the domains that listen.
+//! What other domains do when billing changes a service: billing deletes
+//! services (on request, or the daily job after an unpaid expiry) and
+//! records ledger lines (orders, renewals, days, changes, refunds), and calls
+//! every listener in that same transaction, so nothing a service held (its
+//! addresses, later its licenses) outlives it and no line of a reseller's
+//! client goes without its shadow line, while billing imports none of the
+//! domains that listen.
 
 use super::ApiError;
 use crate::domain::ids::ServiceId;
-use chrono::{DateTime, Utc};
+use crate::domain::ledger::{Cause, LedgerEntry};
+use crate::domain::service::Holding;
+use chrono::{DateTime, NaiveDate, Utc};
 use redb::WriteTransaction;
 use std::sync::Arc;
 
@@ -22,13 +26,50 @@ pub trait OnServiceDeleted: Send + Sync {
     ) -> Result<(), ApiError>;
 }
 
+/// The lines one decision recorded for a service, and what they paid for.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    /// The lines, with their ids, not yet appended.
+    pub lines: &'a [LedgerEntry],
+    pub cause: Cause,
+    /// The service's expiry before the decision; None for an order.
+    pub paid_until: Option<NaiveDate>,
+    /// What the service held before the decision; None for an order.
+    pub before: Option<Holding<'a>>,
+    pub after: Holding<'a>,
+}
+
+/// A domain's part of recording ledger lines, in the same transaction and
+/// under the same rule as [`OnServiceDeleted`].
+pub trait OnLinesRecorded: Send + Sync {
+    /// Lines to append with `recorded`'s (a reseller's shadow lines), each
+    /// with an id of its own and naming the line it follows in `shadow_of`.
+    /// The ledger offers them to every listener in turn, as lines recorded
+    /// for the same service, until none answers more.
+    fn recorded(
+        &self,
+        txn: &WriteTransaction,
+        recorded: &Recorded<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LedgerEntry>, ApiError>;
+}
+
 /// Every listener, in registration order; cheap to clone into a write job.
 #[derive(Clone, Default)]
-pub struct ServiceListeners(Arc<[Arc<dyn OnServiceDeleted>]>);
+pub struct Listeners {
+    deleted: Arc<[Arc<dyn OnServiceDeleted>]>,
+    recorded: Arc<[Arc<dyn OnLinesRecorded>]>,
+}
 
-impl ServiceListeners {
-    pub fn new(listeners: Vec<Arc<dyn OnServiceDeleted>>) -> Self {
-        ServiceListeners(listeners.into())
+impl Listeners {
+    pub fn new(
+        deleted: Vec<Arc<dyn OnServiceDeleted>>,
+        recorded: Vec<Arc<dyn OnLinesRecorded>>,
+    ) -> Self {
+        Listeners {
+            deleted: deleted.into(),
+            recorded: recorded.into(),
+        }
     }
 
     /// Tell every listener that `service` is deleted, in `txn`.
@@ -38,9 +79,23 @@ impl ServiceListeners {
         service: ServiceId,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        for l in self.0.iter() {
+        for l in self.deleted.iter() {
             l.deleted(txn, service, now)?;
         }
         Ok(())
+    }
+
+    /// What every listener adds to `recorded`'s lines, in `txn`.
+    pub fn recorded(
+        &self,
+        txn: &WriteTransaction,
+        recorded: &Recorded<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LedgerEntry>, ApiError> {
+        let mut out = Vec::new();
+        for l in self.recorded.iter() {
+            out.extend(l.recorded(txn, recorded, now)?);
+        }
+        Ok(out)
     }
 }

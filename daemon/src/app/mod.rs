@@ -14,7 +14,7 @@ pub mod ratelimit;
 pub use caller::Caller;
 pub use error::ApiError;
 pub use idempotency::{Idempotency, Written};
-pub use lifecycle::{OnServiceDeleted, ServiceListeners};
+pub use lifecycle::{Listeners, OnLinesRecorded, OnServiceDeleted, Recorded};
 
 use caller::KeyCache;
 use daily::DailyStep;
@@ -87,8 +87,9 @@ pub struct App {
     pub(crate) metrics: Metrics,
     /// A token bucket per API key.
     pub(crate) rate_limits: RateLimits,
-    /// What other domains do when a service is deleted.
-    pub(crate) service_listeners: ServiceListeners,
+    /// What other domains do when a service is deleted or lines are
+    /// recorded for it.
+    pub(crate) listeners: Listeners,
 }
 
 /// What the domains plug into the shared machinery.
@@ -98,6 +99,8 @@ pub struct Domains {
     pub daily_steps: Vec<Box<dyn DailyStep>>,
     /// What happens, in the same transaction, when a service is deleted.
     pub on_service_deleted: Vec<Arc<dyn OnServiceDeleted>>,
+    /// What is recorded with a service's ledger lines, in their transaction.
+    pub on_lines_recorded: Vec<Arc<dyn OnLinesRecorded>>,
 }
 
 /// The key rule bindings are looked up by: a reseller's id, or none for the
@@ -148,7 +151,7 @@ impl App {
             keys: KeyCache::default(),
             metrics: Metrics::default(),
             rate_limits,
-            service_listeners: ServiceListeners::new(domains.on_service_deleted),
+            listeners: Listeners::new(domains.on_service_deleted, domains.on_lines_recorded),
         }
     }
 

@@ -16,8 +16,11 @@ use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::proration;
 use crate::domain::ids::ServiceId;
 use crate::domain::invalid::invalid;
+use crate::domain::ledger::Cause;
+use crate::domain::service::Holding;
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::{AddonCancellation, AddonQuantity, Tariff};
+use crate::ledger::Target;
 use crate::ledger::record;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -112,12 +115,22 @@ impl App {
         let limit = self.options.credit_limit;
         let total: Decimal = decision.output.lines().iter().map(|l| l.amount).sum();
         let (client, gives_back) = (seen.client_id, total < Decimal::ZERO);
+        let listeners = self.listeners.clone();
         let written = self
             .mutate(idem, move |txn, now| {
                 let mut service = current(txn, &seen)?;
                 check_funds(txn, &service, total, limit)?;
-                let lines = record(txn, &decision, target(&service), now)?;
-                service.addons = with_quantity(&service.addons, &req.resource, req.quantity);
+                let addons = with_quantity(&service.addons, &req.resource, req.quantity);
+                let after = Holding {
+                    tariff: service.tariff_id,
+                    addons: &addons,
+                };
+                let target = Target {
+                    after,
+                    ..target(&service, Cause::AddonChange, &listeners)
+                };
+                let lines = record(txn, &decision, target, now)?;
+                service.addons = addons;
                 save(txn, &mut service)?;
                 Ok(Changed::new(service, lines))
             })

@@ -23,9 +23,12 @@ use crate::contract::wit::addons_to_wit;
 use crate::decide::{Decision, RuleInput, RuleOutput};
 use crate::domain::ids::ServiceId;
 use crate::domain::invalid::invalid;
+use crate::domain::ledger::Cause;
 use crate::domain::ledger::Priced;
+use crate::domain::service::Holding;
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::tariff::{AddonQuantity, ChangePolicy, Tariff};
+use crate::ledger::Target;
 use crate::ledger::{paid_for_days_left, record};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -217,12 +220,21 @@ impl App {
             .await?;
         let limit = self.options.credit_limit;
         let (client, gives_back) = (seen.client_id, changed.total < Decimal::ZERO);
+        let listeners = self.listeners.clone();
         let written = self
             .mutate(idem, move |txn, now| {
                 let mut service = current(txn, &seen)?;
                 let facts = check_change(txn, &caller, &service, &req, now.date_naive())?;
                 check_funds(txn, &service, changed.total, limit)?;
-                let lines = record(txn, &decision, target(&service), now)?;
+                let after = Holding {
+                    tariff: facts.to.id,
+                    addons: &facts.addons,
+                };
+                let target = Target {
+                    after,
+                    ..target(&service, Cause::TariffChange, &listeners)
+                };
+                let lines = record(txn, &decision, target, now)?;
                 service.tariff_id = facts.to.id;
                 service.months = facts.months;
                 service.addons = facts.addons;

@@ -19,12 +19,13 @@ use super::funds::day_covered;
 use super::requests::{price_request, priced};
 use super::tables::{all_tariffs, current, expired_services, save, target};
 use crate::app::daily::{DailyReport, DailyStep, start_of};
-use crate::app::{ApiError, App, ServiceListeners, binding};
+use crate::app::{ApiError, App, Listeners, binding};
 use crate::contract::bindings::pricing;
 use crate::contract::hook::Hook;
 use crate::decide::{self, Decision, RuleInput};
 use crate::domain::accounts::CreditLimit;
 use crate::domain::ids::{AccountId, ServiceId, TariffId};
+use crate::domain::ledger::Cause;
 use crate::domain::ledger::Priced;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::{Tariff, WeekendSuspension};
@@ -241,45 +242,49 @@ impl App {
             let chunk: Vec<Work> = work.by_ref().take(CHUNK).collect();
             let (decided, failed) = self.price_chunk(chunk, report).await?;
             pass.settled.extend(failed);
-            let now = self.clock.now();
-            let listeners = self.service_listeners.clone();
+            let run = DayRun {
+                listeners: self.listeners.clone(),
+                now: self.clock.now(),
+                day,
+            };
             let limit = self.options.credit_limit;
-            let (outcomes, skipped) =
-                self.writer
-                    .write(move |txn| {
-                        let mut outcomes = Vec::with_capacity(decided.len());
-                        let mut skipped = 0;
-                        for item in &decided {
-                            let result = match item {
-                                Decided::Charge {
-                                    service,
-                                    decision,
-                                    priced,
-                                    keep_on_unpaid,
-                                } => {
-                                    let unpaid = Unpaid {
-                                        keep: *keep_on_unpaid,
-                                        limit,
-                                    };
-                                    apply_day(txn, service, decision, priced, unpaid, now, day)
-                                }
-                                Decided::Expire { service, outcome } => {
-                                    apply_expiry(txn, service, *outcome, day, &listeners, now)
-                                }
-                            };
-                            let id = match item {
-                                Decided::Charge { service, .. }
-                                | Decided::Expire { service, .. } => service.id,
-                            };
-                            match result {
-                                Ok(o) => outcomes.push((id, o)),
-                                Err(ApiError::Conflict(_)) => skipped += 1,
-                                Err(e) => return Err(WriteError::Rejected(e)),
+            let (outcomes, skipped) = self
+                .writer
+                .write(move |txn| {
+                    let mut outcomes = Vec::with_capacity(decided.len());
+                    let mut skipped = 0;
+                    for item in &decided {
+                        let result = match item {
+                            Decided::Charge {
+                                service,
+                                decision,
+                                priced,
+                                keep_on_unpaid,
+                            } => {
+                                let unpaid = Unpaid {
+                                    keep: *keep_on_unpaid,
+                                    limit,
+                                };
+                                apply_day(txn, service, (decision, priced), unpaid, &run)
                             }
+                            Decided::Expire { service, outcome } => {
+                                apply_expiry(txn, service, *outcome, &run)
+                            }
+                        };
+                        let id = match item {
+                            Decided::Charge { service, .. } | Decided::Expire { service, .. } => {
+                                service.id
+                            }
+                        };
+                        match result {
+                            Ok(o) => outcomes.push((id, o)),
+                            Err(ApiError::Conflict(_)) => skipped += 1,
+                            Err(e) => return Err(WriteError::Rejected(e)),
                         }
-                        Ok((outcomes, skipped))
-                    })
-                    .await?;
+                    }
+                    Ok((outcomes, skipped))
+                })
+                .await?;
             pass.conflicts += skipped;
             for (id, o) in outcomes {
                 if o == DayOutcome::Unchanged {
@@ -401,19 +406,18 @@ enum Decided {
 fn apply_day(
     txn: &WriteTransaction,
     seen: &Service,
-    decision: &Decision,
-    priced: &Priced,
+    (decision, priced): (&Decision, &Priced),
     unpaid: Unpaid,
-    now: chrono::DateTime<chrono::Utc>,
-    day: NaiveDate,
+    run: &DayRun,
 ) -> Result<DayOutcome, ApiError> {
+    let (now, day) = (run.now, run.day);
     let mut service = current(txn, seen)?;
     let client_suspended = service.suspended_by == Some(SuspendedBy::Client);
     let outcome = if client_suspended
         || unpaid.keep
         || day_covered(txn, &service, priced.total, unpaid.limit)?
     {
-        record(txn, decision, target(&service), now)?;
+        record(txn, decision, target(&service, Cause::Day, &run.listeners), now)?;
         service.period_start = priced.period_start;
         service.expires = priced.expires;
         if service.suspended_by == Some(SuspendedBy::Expiry) {
@@ -430,6 +434,13 @@ fn apply_day(
     };
     save(txn, &mut service)?;
     Ok(outcome)
+}
+
+/// The day the daily job applies its decisions for, when, and who listens.
+struct DayRun {
+    listeners: Listeners,
+    now: DateTime<Utc>,
+    day: NaiveDate,
 }
 
 /// What becomes of a day the balance does not cover.
@@ -457,10 +468,9 @@ fn apply_expiry(
     txn: &WriteTransaction,
     seen: &Service,
     outcome: DayOutcome,
-    day: NaiveDate,
-    listeners: &ServiceListeners,
-    now: DateTime<Utc>,
+    run: &DayRun,
 ) -> Result<DayOutcome, ApiError> {
+    let (now, day) = (run.now, run.day);
     let mut service = current(txn, seen)?;
     match outcome {
         DayOutcome::Suspended => service.suspend(SuspendedBy::Expiry, day),
@@ -469,7 +479,7 @@ fn apply_expiry(
     }
     save(txn, &mut service)?;
     if outcome == DayOutcome::Deleted {
-        listeners.deleted(txn, service.id, now)?;
+        run.listeners.deleted(txn, service.id, now)?;
     }
     Ok(outcome)
 }

@@ -18,11 +18,12 @@
 use super::model::{Changed, Pending, Waiting};
 use super::order_policy::policy;
 use super::requests::price_request;
-use super::tables::{Reader, current, save, service_tariff, target};
+use super::tables::{Reader, current, order_target, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::accounts::CreditLimit;
 use crate::domain::ids::{AccountId, ServiceId};
+use crate::domain::ledger::Cause;
 use crate::domain::service::{Service, ServiceStatus};
 use crate::ledger::{balance_in, record};
 use crate::store::{self, PENDING};
@@ -308,6 +309,7 @@ impl App {
             now,
         );
         let (decision, priced) = self.decide_price(tariff.reseller_id, request).await?;
+        let listeners = self.listeners.clone();
         self.write(move |txn, now| {
             if txn.open_table(PENDING)?.get(pending.id.get())?.is_none() {
                 return Ok(None); // settled by a concurrent run
@@ -318,7 +320,11 @@ impl App {
             if !limit.covers(balance, priced.total) {
                 return Ok(None);
             }
-            let lines = record(txn, &decision, target(&service), now)?;
+            let target = match pending.what {
+                Waiting::Order => order_target(&service, &listeners),
+                Waiting::Renewal { .. } => target(&service, Cause::Renewal, &listeners),
+            };
+            let lines = record(txn, &decision, target, now)?;
             match pending.what {
                 Waiting::Order => {
                     service.status = ServiceStatus::Active;

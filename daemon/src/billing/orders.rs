@@ -5,7 +5,7 @@ use super::funds::{can_charge, wait};
 use super::model::{OrderRequest, Ordered, Waiting};
 use super::order_policy::{OrderFacts, check_order, order_facts};
 use super::requests::price_request;
-use super::tables::{insert_service, next_service_id, target};
+use super::tables::{insert_service, next_service_id, order_target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::ServiceId;
@@ -47,6 +47,7 @@ impl App {
         );
         let (decision, priced) = self.decide_price(facts.tariff.reseller_id, request).await?;
         let limit = self.options.credit_limit;
+        let listeners = self.listeners.clone();
         self.mutate(idem, move |txn, now| {
             let facts = order_facts(txn, &caller, &req)?;
             let addons = check_order(&facts, &req, now.date_naive())?;
@@ -62,9 +63,12 @@ impl App {
                 let mut service = new_service(id, &facts, &req, &addons, &priced, now);
                 if can_charge(txn, &service, priced.total, limit)? {
                     insert_service(txn, &mut service)?;
-                    ordered
-                        .lines
-                        .extend(record(txn, &decision, target(&service), now)?);
+                    ordered.lines.extend(record(
+                        txn,
+                        &decision,
+                        order_target(&service, &listeners),
+                        now,
+                    )?);
                     ordered.total += priced.total;
                 } else {
                     // Not paid: it starts when funds arrive (funds.rs), for

@@ -10,6 +10,7 @@ use super::tables::{current, save, service_tariff, target};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::pricing;
 use crate::domain::ids::{ServiceId, TariffId};
+use crate::domain::ledger::Cause;
 use crate::domain::service::ServiceStatus;
 use crate::ledger::record;
 
@@ -67,6 +68,7 @@ impl App {
         );
         let (decision, priced) = self.decide_price(tariff.reseller_id, request).await?;
         let limit = self.options.credit_limit;
+        let listeners = self.listeners.clone();
         self.mutate(idem, move |txn, now| {
             let mut service = current(txn, &seen)?;
             if service.tariff_id != first_tariff {
@@ -84,7 +86,7 @@ impl App {
                     waiting: Some(waiting),
                 });
             }
-            let lines = record(txn, &decision, target(&service), now)?;
+            let lines = record(txn, &decision, target(&service, Cause::Renewal, &listeners), now)?;
             service.renew(months, priced.period_start, priced.expires);
             save(txn, &mut service)?;
             Ok(Changed::new(service, lines))

@@ -13,6 +13,7 @@ use crate::app::{ApiError, App, Caller, Idempotency, Written};
 use crate::contract::bindings::proration;
 use crate::decide::Decision;
 use crate::domain::ids::ServiceId;
+use crate::domain::ledger::Cause;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
 use crate::ledger::{daily_charged_between, record};
@@ -85,10 +86,11 @@ impl App {
             Some(downtime) => Some(self.decide_downtime(&seen, downtime, now).await?),
             None => None,
         };
+        let listeners = self.listeners.clone();
         self.mutate(idem, move |txn, now| {
             let mut service = current(txn, &seen)?;
             let lines = match &downtime {
-                Some(d) => record(txn, d, target(&service), now)?,
+                Some(d) => record(txn, d, target(&service, Cause::Downtime, &listeners), now)?,
                 None => vec![],
             };
             service.activate();
@@ -168,7 +170,7 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
-        let listeners = self.service_listeners.clone();
+        let listeners = self.listeners.clone();
         self.mutate(idem, move |txn, now| {
             let mut service = visible(txn, &caller, id)?;
             if service.status == ServiceStatus::Deleted {

@@ -4,9 +4,10 @@
 //! again in the writer), and the one way a service is stored, with its
 //! version and its expiry index.
 
-use crate::app::{ApiError, App};
+use crate::app::{ApiError, App, Listeners};
 use crate::domain::accounts::{Account, ClientGroup};
 use crate::domain::ids::{AccountId, GroupId, ServiceId, TariffId};
+use crate::domain::ledger::Cause;
 use crate::domain::service::expiry_index;
 use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
 use crate::domain::tariff::Tariff;
@@ -276,12 +277,31 @@ pub(super) fn current(txn: &WriteTransaction, seen: &Service) -> Result<Service,
     }
 }
 
-/// Where a decision about `service` is recorded.
-pub(super) fn target(service: &Service) -> Target<'_> {
+/// Where a decision about `service` is recorded: lines for `cause` that
+/// pay for what it holds, with the listeners told.
+pub(super) fn target<'a>(
+    service: &'a Service,
+    cause: Cause,
+    listeners: &'a Listeners,
+) -> Target<'a> {
     Target {
         account_id: service.client_id,
         reseller_id: service.reseller_id,
         service_id: service.id,
         currency: &service.currency,
+        cause,
+        paid_until: Some(service.expires),
+        before: Some(service.holding()),
+        after: service.holding(),
+        listeners,
+    }
+}
+
+/// Where an order of `service` is recorded: it held nothing before.
+pub(super) fn order_target<'a>(service: &'a Service, listeners: &'a Listeners) -> Target<'a> {
+    Target {
+        paid_until: None,
+        before: None,
+        ..target(service, Cause::Order, listeners)
     }
 }

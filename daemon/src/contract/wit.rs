@@ -3,13 +3,13 @@
 //! answer the daemon keeps.
 
 use super::bindings::types as wit;
-use super::bindings::{proration, tariff_change};
-use crate::domain::day;
-use crate::domain::ledger::LineKind;
+use super::bindings::{proration, tariff_change, wholesale};
+use crate::domain::ledger::{Cause, Line, LineKind};
 use crate::domain::service::{ServiceFacts, ServiceStatus};
 use crate::domain::tariff::{
     AddonOrderPolicy, AddonQuantity, ChangePolicy, LateFee, PeriodPrice, PriceTerms,
 };
+use crate::domain::{day, money};
 
 impl PriceTerms {
     pub fn to_wit(&self) -> wit::Tariff {
@@ -122,6 +122,48 @@ impl From<wit::LineKind> for LineKind {
             wit::LineKind::Adjustment => LineKind::Adjustment,
             wit::LineKind::Change => LineKind::Change,
             wit::LineKind::Addon => LineKind::Addon,
+        }
+    }
+}
+
+impl LineKind {
+    pub fn to_wit(self) -> wit::LineKind {
+        match self {
+            LineKind::Order => wit::LineKind::Order,
+            LineKind::Renewal => wit::LineKind::Renewal,
+            LineKind::Setup => wit::LineKind::Setup,
+            LineKind::Daily => wit::LineKind::Daily,
+            LineKind::LateFee => wit::LineKind::LateFee,
+            LineKind::Refund => wit::LineKind::Refund,
+            LineKind::Adjustment => wit::LineKind::Adjustment,
+            LineKind::Change => wit::LineKind::Change,
+            LineKind::Addon => wit::LineKind::Addon,
+        }
+    }
+}
+
+impl Line {
+    /// The line as a rule sees it, its amount with the currency's places.
+    pub fn to_wit(&self, currency: &str) -> wit::Line {
+        wit::Line {
+            kind: self.kind.to_wit(),
+            description: self.description.clone(),
+            amount: money::in_minor_units(self.amount, currency).to_string(),
+            period_start: self.period_start.map(day::format),
+            period_end: self.period_end.map(day::format),
+        }
+    }
+}
+
+impl Cause {
+    pub fn to_wit(self) -> wholesale::WholesaleCause {
+        match self {
+            Cause::Order => wholesale::WholesaleCause::Order,
+            Cause::Renewal => wholesale::WholesaleCause::Renewal,
+            Cause::Day => wholesale::WholesaleCause::Day,
+            Cause::TariffChange => wholesale::WholesaleCause::TariffChange,
+            Cause::AddonChange => wholesale::WholesaleCause::AddonChange,
+            Cause::Downtime => wholesale::WholesaleCause::Downtime,
         }
     }
 }

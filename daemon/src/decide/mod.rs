@@ -14,12 +14,13 @@
 //! To add a hook: a variant in [`RuleInput`] and [`RuleOutput`], its call
 //! and check in [`run`], and a module for its output's checks (`checks` for
 //! pricing and proration, `change` for tariff-change, `allocation` for
-//! ip-allocation).
+//! ip-allocation, `wholesale` for wholesale).
 
 pub mod allocation;
 pub mod change;
 pub mod checks;
 pub mod receipt;
+pub mod wholesale;
 
 use crate::app::metrics::Outcome;
 use crate::app::{ApiError, App};
@@ -31,6 +32,7 @@ use allocation::check_allocation;
 use change::check_change;
 use checks::{check_lines, check_price};
 pub use receipt::{Receipt, RuleInput, RuleOutput, Subject};
+use wholesale::check_wholesale;
 
 /// A validated rule decision, ready to be applied and recorded with its receipt.
 #[derive(Debug, Clone)]
@@ -71,6 +73,12 @@ pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiE
             let decision = called.value.map_err(rule_refusal)?;
             let (pool, address) = check_allocation(&module.name, request, decision)?;
             (RuleOutput::IpAllocation { pool, address }, called.fuel_used)
+        }
+        RuleInput::Wholesale(request) => {
+            let called = module.wholesale(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let (lines, parts) = check_wholesale(&module.name, request, decision)?;
+            (RuleOutput::Wholesale { lines, parts }, called.fuel_used)
         }
     };
     Ok(Decision {

@@ -5,10 +5,10 @@
 
 use super::Decision;
 use crate::app::ApiError;
-use crate::contract::bindings::{ip_allocation, pricing, proration, tariff_change};
+use crate::contract::bindings::{ip_allocation, pricing, proration, tariff_change, wholesale};
 use crate::contract::hook::Hook;
 use crate::domain::ids::{AccountId, LicenseId, PoolId, ReceiptId, ServiceId};
-use crate::domain::ledger::{Line, Priced};
+use crate::domain::ledger::{Line, Part, Priced};
 use crate::store::{self, RECEIPTS, StoreError};
 use chrono::{DateTime, Utc};
 use redb::WriteTransaction;
@@ -22,6 +22,7 @@ pub enum RuleInput {
     TariffChange(Box<tariff_change::ChangeRequest>),
     Proration(proration::ProrationRequest),
     IpAllocation(ip_allocation::AllocationRequest),
+    Wholesale(wholesale::WholesaleRequest),
 }
 
 impl RuleInput {
@@ -31,6 +32,7 @@ impl RuleInput {
             RuleInput::TariffChange(_) => Hook::TariffChange,
             RuleInput::Proration(_) => Hook::Proration,
             RuleInput::IpAllocation(_) => Hook::IpAllocation,
+            RuleInput::Wholesale(_) => Hook::Wholesale,
         }
     }
 
@@ -42,6 +44,7 @@ impl RuleInput {
             RuleInput::TariffChange(r) => &r.at,
             RuleInput::Proration(r) => &r.at,
             RuleInput::IpAllocation(r) => &r.at,
+            RuleInput::Wholesale(r) => &r.at,
         };
         at.parse()
             .map_err(|_| ApiError::Internal(format!("decision time {at:?} is not RFC 3339")))
@@ -63,6 +66,12 @@ pub enum RuleOutput {
         pool: String,
         address: String,
     },
+    /// A reseller's shadow lines, one per retail line, and their parts per
+    /// resource type.
+    Wholesale {
+        lines: Vec<Line>,
+        parts: Vec<Vec<Part>>,
+    },
 }
 
 impl RuleOutput {
@@ -70,7 +79,7 @@ impl RuleOutput {
     pub fn lines(&self) -> &[Line] {
         match self {
             RuleOutput::Pricing(p) | RuleOutput::TariffChange(p) => &p.lines,
-            RuleOutput::Proration { lines } => lines,
+            RuleOutput::Proration { lines } | RuleOutput::Wholesale { lines, .. } => lines,
             RuleOutput::IpAllocation { .. } => &[],
         }
     }

@@ -70,6 +70,41 @@ pub struct LedgerEntry {
     pub rule_sha256: Option<String>,
     #[serde(flatten)]
     pub line: Line,
+    /// On a reseller client's line: its shadow line on the reseller's
+    /// account, at wholesale prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub shadow_id: Option<EntryId>,
+    /// On a shadow line: the retail line it shadows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
+    pub shadow_of: Option<EntryId>,
+    /// On a shadow line: its amount per resource type (they add up to it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+}
+
+/// What a shadow line charges for one resource type ("service" for the
+/// base price of a service).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Part {
+    pub resource: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "0.50")]
+    pub amount: Decimal,
+}
+
+/// The decision that made a set of lines, as the wholesale rule is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Order,
+    Renewal,
+    /// A daily-charged service's day.
+    Day,
+    TariffChange,
+    AddonChange,
+    /// The refund of a daily service's days of suspension.
+    Downtime,
 }
 
 /// An account's balance in one currency.

@@ -72,6 +72,15 @@ pub enum SuspendedBy {
     Client,
 }
 
+/// What a service holds at a moment: its tariff and addon units (a
+/// reseller's tariff says what one service consumes of the provider's
+/// resources; the addons add to it).
+#[derive(Debug, Clone, Copy)]
+pub struct Holding<'a> {
+    pub tariff: TariffId,
+    pub addons: &'a [AddonQuantity],
+}
+
 /// A stored service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Service {
@@ -111,6 +120,14 @@ pub struct Service {
 }
 
 impl Service {
+    /// What the service holds now.
+    pub fn holding(&self) -> Holding<'_> {
+        Holding {
+            tariff: self.tariff_id,
+            addons: &self.addons,
+        }
+    }
+
     /// Which expiry index holds this service.
     pub fn expiry_index(&self) -> Option<ExpiryIndex> {
         expiry_index(self.status, self.daily, self.suspended_by)

@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::billing::delete_service, super::billing::change_tariff, super::billing::set_addon,
         super::billing::list_pending, super::accounts::change_client,
         super::wholesale::set_wholesale_prices, super::wholesale::list_wholesale_prices,
+        super::wholesale::list_bills, super::wholesale::get_margins,
         super::ledger::list_ledger, super::ledger::balances, super::ledger::adjust,
         super::accounts::change_reseller,
         super::ipam::create_pool, super::ipam::list_pools, super::ipam::get_pool,

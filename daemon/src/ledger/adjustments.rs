@@ -54,6 +54,9 @@ impl App {
                 }
             };
             let entry = LedgerEntry {
+                shadow_id: None,
+                shadow_of: None,
+                parts: vec![],
                 id: next_entry_id(txn)?,
                 account_id: account.id,
                 reseller_id: account.reseller_id,

@@ -11,4 +11,4 @@ mod tables;
 pub use adjustments::NewAdjustment;
 pub use queries::LedgerQuery;
 pub(crate) use record::{Target, record};
-pub(crate) use tables::{balance_in, daily_charged_between, paid_for_days_left};
+pub(crate) use tables::{balance_in, daily_charged_between, next_ids, paid_for_days_left};

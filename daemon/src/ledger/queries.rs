@@ -47,8 +47,11 @@ impl App {
         if let Some(service) = q.service_id {
             self.get_service(caller, service)?;
         }
+        // A reseller's own lines (its shadow lines, adjustments to its
+        // account) name its parent, not itself.
         let keep = |e: &LedgerEntry| {
-            caller.can_see(e.reseller_id) && q.service_id.is_none_or(|s| e.service_id == Some(s))
+            (caller.can_see(e.reseller_id) || e.account_id == caller.account_id)
+                && q.service_id.is_none_or(|s| e.service_id == Some(s))
         };
         let read = self.store.read()?;
         let out = entries(&read, q.account_id, after, keep, limit)?;

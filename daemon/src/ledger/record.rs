@@ -1,23 +1,37 @@
 //! Where rule decisions become money: a decision's lines, with its receipt,
-//! appended to the payer's ledger in the caller's transaction.
+//! appended to the payer's ledger in the caller's transaction, with the
+//! lines the listeners add (a reseller's shadow lines, and theirs in turn).
 
 use super::tables::{append, next_ids};
-use crate::app::ApiError;
+use crate::app::{ApiError, Listeners, Recorded};
 use crate::decide::Decision;
 use crate::decide::receipt::{self, Payer, Receipt, Subject};
 use crate::domain::ids::{AccountId, EntryId, ServiceId};
-use crate::domain::ledger::LedgerEntry;
-use chrono::{DateTime, Utc};
+use crate::domain::ledger::{Cause, LedgerEntry};
+use crate::domain::service::Holding;
+use chrono::{DateTime, NaiveDate, Utc};
 use redb::WriteTransaction;
 
 /// Whose ledger a decision's lines go to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Target<'a> {
     pub account_id: AccountId,
     pub reseller_id: Option<AccountId>,
     pub service_id: ServiceId,
     pub currency: &'a str,
+    /// What made the lines and what they pay for, as the listeners are told.
+    pub cause: Cause,
+    /// The service's expiry before the decision; None for an order.
+    pub paid_until: Option<NaiveDate>,
+    /// What the service held before the decision; None for an order.
+    pub before: Option<Holding<'a>>,
+    pub after: Holding<'a>,
+    pub listeners: &'a Listeners,
 }
+
+/// How many levels of shadow lines one line may have: a reseller of a
+/// reseller of ... More means a loop in the accounts' parents.
+const MAX_SHADOW_DEPTH: usize = 8;
 
 /// Store a decision's receipt and append its lines to the ledger, in the
 /// caller's transaction.
@@ -51,8 +65,49 @@ pub(crate) fn record(
             receipt_id: Some(receipt_id),
             rule_sha256: Some(decision.sha256.clone()),
             line: line.clone(),
+            shadow_id: None,
+            shadow_of: None,
+            parts: vec![],
         })
         .collect();
-    append(txn, &entries)?;
+    let mut entries = entries;
+    append_with_shadows(txn, &mut entries, &target, now)?;
     Ok(entries)
+}
+
+/// Append `lines` after asking the listeners for the lines that follow
+/// them (linking each to its shadow), then those, level by level.
+fn append_with_shadows(
+    txn: &WriteTransaction,
+    lines: &mut [LedgerEntry],
+    target: &Target<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut level: Vec<LedgerEntry> = Vec::new();
+    let mut current = lines;
+    for _ in 0..=MAX_SHADOW_DEPTH {
+        let recorded = Recorded {
+            lines: current,
+            cause: target.cause,
+            paid_until: target.paid_until,
+            before: target.before,
+            after: target.after,
+        };
+        let mut shadows = target.listeners.recorded(txn, &recorded, now)?;
+        for s in &shadows {
+            if let Some(l) = current.iter_mut().find(|l| Some(l.id) == s.shadow_of) {
+                l.shadow_id = Some(s.id);
+            }
+        }
+        append(txn, current)?;
+        if shadows.is_empty() {
+            return Ok(());
+        }
+        std::mem::swap(&mut level, &mut shadows);
+        current = &mut level;
+    }
+    Err(ApiError::Internal(format!(
+        "service {}: shadow lines more than {MAX_SHADOW_DEPTH} levels deep (a loop in the resellers' parents?)",
+        target.service_id
+    )))
 }

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 /// Ids for one receipt and `lines` ledger lines, from one open of the
 /// counters table.
-pub(super) fn next_ids(
+pub(crate) fn next_ids(
     txn: &WriteTransaction,
     lines: usize,
 ) -> Result<(ReceiptId, EntryId), ApiError> {
@@ -206,8 +206,8 @@ pub(crate) fn paid_for_days_left(
     ))
 }
 
-/// The sum of what `count` makes of each of `service`'s lines (None: not
-/// counted), through the index of lines by service.
+/// The sum of what `count` makes of each of `service`'s client's lines
+/// (None: not counted), through the index of lines by service.
 fn sum_of_lines(
     read: &store::View<'_>,
     service: &Service,
@@ -223,7 +223,10 @@ fn sum_of_lines(
     let id = service.id.get();
     for key in index.range((id, 0)..=(id, u64::MAX))? {
         let entry = key?.0.value().1;
+        // The index holds the reseller's shadow lines of the service too:
+        // what the client paid is the client's lines only.
         if let Some(e) = store::get_json::<LedgerEntry>(&ledger, LEDGER, entry)?
+            && e.shadow_of.is_none()
             && let Some(amount) = count(&e.line)
         {
             sum += amount;

@@ -202,7 +202,9 @@ impl Term {
                 period_start: p.period_start,
                 expires: p.expires,
             }),
-            RuleOutput::Proration { .. } | RuleOutput::IpAllocation { .. } => None,
+            RuleOutput::Proration { .. }
+            | RuleOutput::IpAllocation { .. }
+            | RuleOutput::Wholesale { .. } => None,
         }
     }
 }

@@ -307,7 +307,9 @@ fn engine_config(limits: &Limits) -> Config {
     // A fresh instance per call is only cheap with the pooling allocator: slots
     // are reserved once and reused, and pages stay resident between uses.
     let mut pool = PoolingAllocationConfig::default();
-    let slots = limits.max_concurrent.max(1) + 8; // + probes at load time
+    // + probes at load time, + the one call the writer makes inside its
+    // transaction without a permit (a reseller's shadow lines).
+    let slots = limits.max_concurrent.max(1) + 9;
     // Per component: a componentize-py rule built with `--stub-wasi` has 38
     // core instances (one per stubbed WASI interface), a plain one 14; a
     // Rust rule a handful.

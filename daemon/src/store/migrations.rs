@@ -177,6 +177,9 @@ mod tests {
                 period_start: None,
                 period_end: None,
             },
+            shadow_id: None,
+            shadow_of: None,
+            parts: vec![],
         };
         let txn = store.begin_write().unwrap();
         {

@@ -64,6 +64,21 @@ pub const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_c
 pub const WHOLESALE_PRICES: TableDefinition<(u64, &str), &[u8]> =
     TableDefinition::new("wholesale_prices");
 
+/// (day recorded, days since 0001-01-01; reseller id; ledger entry id) ->
+/// `ShadowRecord`: the shadow lines of each day, what the daily bills and
+/// the margins read (a day's lines are one range).
+pub const SHADOWS_BY_DAY: TableDefinition<(u32, u64, u64), &[u8]> =
+    TableDefinition::new("shadows_by_day");
+
+/// (reseller id, day, currency, resource type) -> `Bill`: the daily
+/// wholesale bills.
+pub const WHOLESALE_BILLS: TableDefinition<(u64, u32, &str, &str), &[u8]> =
+    TableDefinition::new("wholesale_bills");
+
+/// Day -> number of bills made for it: the days billed, so a day is billed
+/// once.
+pub const BILLED_DAYS: TableDefinition<u32, u64> = TableDefinition::new("wholesale_billed_days");
+
 /// Pool id -> `Pool` (IP address management).
 pub const IP_POOLS: TableDefinition<u64, &[u8]> = TableDefinition::new("ip_pools");
 /// (pool id, first address) -> last address: a pool's free intervals.

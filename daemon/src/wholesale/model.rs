@@ -2,9 +2,10 @@
 
 use crate::domain::ids::AccountId;
 use crate::domain::invalid::{Invalid, check_text, invalid};
+use crate::domain::ledger::Part;
 use crate::domain::money;
 use crate::domain::tariff::RESOURCES;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -80,4 +81,80 @@ pub struct PriceList {
     #[serde(flatten)]
     pub spec: PriceListSpec,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the bills and margins read of a shadow line (the index by day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ShadowRecord {
+    pub currency: String,
+    /// The retail line's amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub retail: Decimal,
+    pub parts: Vec<Part>,
+}
+
+/// Whether a bill is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BillStatus {
+    /// Made by the daily job once its day was over; never changes.
+    Closed,
+    /// The running total of a day not billed yet (shown to the provider
+    /// only).
+    Open,
+}
+
+/// The shadow lines of one day, one resource type and currency, summed:
+/// H-Sphere's "a separate bill for each type of resources".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Bill {
+    #[schema(value_type = u64)]
+    pub reseller_id: AccountId,
+    pub day: NaiveDate,
+    pub currency: String,
+    /// A resource type, or "service" for the base prices.
+    pub resource: String,
+    /// Charges minus credits.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "12.40")]
+    pub amount: Decimal,
+    /// Shadow lines with a part of this type.
+    pub lines: u64,
+    pub status: BillStatus,
+}
+
+/// Retail, wholesale and margin of one resource type in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Margin {
+    /// A resource type, "service" for the base prices; absent in a total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub currency: String,
+    /// What the reseller's clients were charged (refunds subtracted), the
+    /// retail line shared between its shadow line's parts in proportion;
+    /// a line without a shadow part (a setup fee) counts as "service".
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub retail: Decimal,
+    /// What the reseller owes for it at wholesale prices.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub wholesale: Decimal,
+    /// Retail minus wholesale.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub margin: Decimal,
+}
+
+/// `GET /v1/resellers/{id}/margins`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Margins {
+    #[schema(value_type = u64)]
+    pub reseller_id: AccountId,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Per currency and resource type.
+    pub resources: Vec<Margin>,
+    /// Per currency.
+    pub totals: Vec<Margin>,
 }

@@ -848,7 +848,8 @@ async fn resellers_sell_their_own_tariffs_and_see_only_their_own_money() {
         .0,
         404
     );
-    // A sees its own; the provider sees everything.
+    // A sees its own: its client's order and setup lines, and their shadow
+    // lines on its own account; the provider sees everything.
     assert_eq!(
         s.get_as(&ka, "/v1/ledger")
             .await
@@ -856,7 +857,7 @@ async fn resellers_sell_their_own_tariffs_and_see_only_their_own_money() {
             .as_array()
             .unwrap()
             .len(),
-        2
+        4
     );
     assert_eq!(s.get("/v1/services").await.1.as_array().unwrap().len(), 1);
 }

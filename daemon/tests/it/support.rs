@@ -260,9 +260,15 @@ pub struct Binary {
 
 impl Binary {
     pub fn spawn(data: &Path, provider_key: Option<&str>) -> Binary {
+        Self::spawn_with(data, provider_key, &[])
+    }
+
+    /// [`Binary::spawn`] with more arguments for `rulesd serve`.
+    pub fn spawn_with(data: &Path, provider_key: Option<&str>, args: &[&str]) -> Binary {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rulesd"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
+            .args(args)
             .env_remove("RULESD_RULES_DIR")
             .env_remove("RULESD_PROVIDER_KEY")
             .stdout(std::process::Stdio::piped())

@@ -22,7 +22,10 @@
 //!   Cancellations of a service before its expiry answer "not implemented";
 //! - IP allocation (`ip_allocation`): seed 000's reseller and common pools.
 //!
-//! The other two hooks (license pool, wholesale) answer "not implemented".
+//! - wholesale (`wholesale`): seed 001's shadow lines, the resources a
+//!   retail line pays for at the reseller's wholesale prices.
+//!
+//! The license-pool hook answers "not implemented".
 //!
 //! Rounding: money is computed exactly and rounded once, on the final amount of
 //! each line, to the currency's minor unit (2 decimal places for most, 0 for
@@ -65,6 +68,7 @@ mod period;
 mod pricing;
 mod proration;
 mod tariff_change;
+mod wholesale;
 
 #[cfg(test)]
 mod change_properties;
@@ -87,6 +91,10 @@ impl IpAllocation for DefaultRules {
     }
 }
 impl LicensePool for DefaultRules {}
-impl Wholesale for DefaultRules {}
+impl Wholesale for DefaultRules {
+    fn wholesale(request: WholesaleRequest) -> Result<WholesaleDecision, RuleError> {
+        wholesale::wholesale(&request)
+    }
+}
 
 export_rules!(DefaultRules);

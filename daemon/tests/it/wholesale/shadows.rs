@@ -1,0 +1,211 @@
+//! Shadow lines: every line of a reseller's client has one on the
+//! reseller's account, at the wholesale amount, linked both ways.
+
+use super::{Shop, amount};
+use serde_json::{Value, json};
+
+/// The shadow line of `line` among the reseller's lines, checking the
+/// links both ways.
+fn shadow_of<'a>(line: &Value, reseller_lines: &'a [Value]) -> &'a Value {
+    let id = line["shadow_id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no shadow: {line:#}"));
+    let shadow = reseller_lines
+        .iter()
+        .find(|l| l["id"] == id)
+        .unwrap_or_else(|| panic!("shadow {id} is not on the reseller's account"));
+    assert_eq!(shadow["shadow_of"], line["id"]);
+    assert_eq!(shadow["kind"], line["kind"]);
+    assert_eq!(shadow["service_id"], line["service_id"]);
+    shadow
+}
+
+fn parts(shadow: &Value) -> Vec<(String, String)> {
+    shadow["parts"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        p["resource"].as_str().unwrap().to_string(),
+                        p["amount"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn p(r: &str, a: &str) -> (String, String) {
+    (r.into(), a.into())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_is_shadowed_at_wholesale_prices_for_its_months() {
+    let shop = Shop::open("2026-03-05T10:00:00Z").await;
+    let monthly = shop.order(1).await;
+    let yearly = shop.order(12).await;
+    let retail = shop.lines_of(shop.client).await;
+    let wholesale = shop.lines_of(shop.reseller).await;
+    assert_eq!(retail.len(), 4, "{retail:#?}");
+    assert_eq!(wholesale.len(), 4, "one shadow per line: {wholesale:#?}");
+    // A month of 10 GiB and 5 mailboxes: 1.00 + 1.00 + 0.25.
+    let order = &monthly["lines"][0];
+    assert_eq!(
+        (order["kind"].as_str(), order["amount"].as_str()),
+        (Some("order"), Some("5.00"))
+    );
+    let shadow = shadow_of(&retail[0], &wholesale);
+    assert_eq!(shadow["amount"], "2.25");
+    assert_eq!(
+        parts(shadow),
+        [
+            p("service", "1.00"),
+            p("disk-space", "1.00"),
+            p("mailbox", "0.25")
+        ]
+    );
+    assert_eq!(shadow["account_id"], shop.reseller);
+    assert_eq!(shadow["period_start"], "2026-03-05");
+    assert_eq!(shadow["period_end"], "2026-04-05");
+    assert!(
+        shadow["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("wholesale: ")
+    );
+    // The setup fee pays for no resource: a shadow line of zero.
+    let setup = shadow_of(&retail[1], &wholesale);
+    assert_eq!(
+        (setup["kind"].as_str(), setup["amount"].as_str()),
+        (Some("setup"), Some("0.00"))
+    );
+    assert!(parts(setup).is_empty());
+    // Twelve months of the same: 27.00.
+    assert_eq!(yearly["lines"][0]["amount"], "50.00");
+    assert_eq!(shadow_of(&retail[2], &wholesale)["amount"], "27.00");
+    // The reseller's balance is derived from its lines like any account's.
+    assert_eq!(shop.balance(shop.reseller).await, "-29.25");
+    assert_eq!(shop.balance(shop.client).await, "-59.00");
+    // The answer the client's order got shows the retail line and its link
+    // only, never the wholesale amount.
+    assert!(
+        order["parts"].is_null() && order["shadow_id"].is_u64(),
+        "{order:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn addon_units_are_shadowed_and_their_refund_credits_the_reseller() {
+    let shop = Shop::open("2026-03-05T10:00:00Z").await;
+    let service = shop.order(1).await["services"][0]["id"].as_u64().unwrap();
+    shop.s.set_clock("2026-03-20T10:00:00Z").await;
+    let path = format!("/v1/services/{service}/addons");
+    let added = shop
+        .ok(&path, json!({"resource": "disk-space", "quantity": 10}))
+        .await;
+    let removed = shop
+        .ok(&path, json!({"resource": "disk-space", "quantity": 0}))
+        .await;
+    let wholesale = shop.lines_of(shop.reseller).await;
+    // 10 GiB more at 0.10 for 16 of the 31 days from Mar 20 to Apr 20.
+    let up = shadow_of(&added["lines"][0], &wholesale);
+    assert_eq!(
+        (up["kind"].as_str(), up["amount"].as_str()),
+        (Some("addon"), Some("0.52"))
+    );
+    assert_eq!(parts(up), [p("disk-space", "0.52")]);
+    let refund = &removed["lines"][0];
+    assert_eq!(refund["kind"], "refund");
+    assert!(amount(refund).is_sign_negative(), "{refund:#}");
+    let down = shadow_of(refund, &wholesale);
+    assert_eq!(
+        down["amount"], "-0.52",
+        "the seed: a refund credits the wholesale amount"
+    );
+    assert_eq!(shop.balance(shop.reseller).await, "-2.25");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tariff_change_is_shadowed_for_the_resources_it_adds() {
+    let shop = Shop::open("2026-03-01T10:00:00Z").await;
+    let mut bigger = super::plan();
+    bigger["name"] = json!("A Web Plus");
+    bigger["prices"] = json!([{"months": 1, "price": "9.00"}]);
+    bigger["consumes"] =
+        json!([{"resource": "disk-space", "quantity": 30}, {"resource": "mailbox", "quantity": 5}]);
+    let plus = shop.ok("/v1/tariffs", bigger).await["id"].as_u64().unwrap();
+    let service = shop.order(1).await["services"][0]["id"].as_u64().unwrap();
+    shop.s.set_clock("2026-03-17T10:00:00Z").await;
+    let changed = shop
+        .ok(
+            &format!("/v1/services/{service}/change-tariff"),
+            json!({"tariff_id": plus}),
+        )
+        .await;
+    let line = &changed["lines"][0];
+    assert_eq!(line["kind"], "change");
+    // 20 GiB more at 0.10 for the 15 of 31 days left of the paid month.
+    let wholesale = shop.lines_of(shop.reseller).await;
+    let shadow = shadow_of(line, &wholesale);
+    assert_eq!(shadow["amount"], "0.97");
+    assert_eq!(parts(shadow), [p("disk-space", "0.97")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_providers_own_clients_have_no_shadow_lines() {
+    let shop = Shop::open("2026-03-05T10:00:00Z").await;
+    let t = shop.s.tariff(super::plan()).await;
+    let own = shop.s.client("bob", None).await;
+    let v = shop
+        .s
+        .ok(
+            "/v1/services",
+            json!({"client_id": own, "tariff_id": t, "months": 1}),
+        )
+        .await;
+    assert!(v["lines"][0]["shadow_id"].is_null(), "{v:#}");
+    assert!(shop.lines_of(shop.reseller).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reseller_never_sees_another_resellers_wholesale_lines() {
+    let shop = Shop::open("2026-03-05T10:00:00Z").await;
+    shop.order(1).await;
+    let (other, other_key) = shop.s.reseller("other").await;
+    let (status, _) = shop
+        .s
+        .get_as(
+            &other_key,
+            &format!("/v1/ledger?account_id={}", shop.reseller),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = shop
+        .s
+        .get_as(
+            &other_key,
+            &format!("/v1/ledger/balances?account_id={}", shop.reseller),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, seen) = shop.s.get_as(&other_key, "/v1/ledger").await;
+    assert_eq!(seen, json!([]), "other ({other}) sees no line of acme's");
+    // Acme sees its own shadow lines and its client's lines.
+    let (status, mine) = shop
+        .s
+        .get_as(
+            &shop.key,
+            &format!("/v1/ledger?account_id={}", shop.reseller),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(mine.as_array().unwrap().len(), 2, "{mine:#}");
+    // The client's own lines carry no wholesale figure.
+    for line in shop.lines_of(shop.client).await {
+        assert!(
+            line["parts"].is_null() && line["shadow_of"].is_null(),
+            "{line:#}"
+        );
+    }
+}
