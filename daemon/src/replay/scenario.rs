@@ -112,7 +112,7 @@ struct RawExpect {
     body: Option<toml::Value>,
 }
 
-const METHODS: [&str; 4] = ["GET", "POST", "DELETE", "PATCH"];
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
 /// Line numbers (1-based) of byte offsets, from a table of line starts built
 /// once: counting newlines from the top for every step made parsing a large
