@@ -105,6 +105,12 @@ struct ServeArgs {
     #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64,
           value_parser = clap::value_parser!(u64).range(*Limits::MEMORY_MIB.start() as u64..=*Limits::MEMORY_MIB.end() as u64))]
     rule_memory_mib: u64,
+    /// The store's page cache, in MiB, 16 to 65536: pages read stay cached up
+    /// to this size, so it bounds how much a job that reads much (the
+    /// daily bill job) grows the process.
+    #[arg(long, env = "RULESD_STORE_CACHE_MIB", default_value_t = rulesd::store::DEFAULT_CACHE_MIB as u64,
+          value_parser = clap::value_parser!(u64).range(*rulesd::store::CACHE_MIB.start() as u64..=*rulesd::store::CACHE_MIB.end() as u64))]
+    store_cache_mib: u64,
     /// Start with a settable test clock (POST /v1/clock) instead of the system
     /// clock, at the given RFC 3339 time or now.
     #[arg(long, env = "RULESD_TEST_CLOCK", num_args = 0..=1, value_name = "START")]
@@ -208,6 +214,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .test_clock
         .map(|start| start.unwrap_or_else(chrono::Utc::now));
     config.provider_key = args.provider_key;
+    config.store_cache_mib = args.store_cache_mib as usize;
     config.options.idempotency_retention =
         chrono::Duration::hours(i64::from(args.idempotency_retention_hours));
     config.options.auto_delete_days = args.auto_delete_days;

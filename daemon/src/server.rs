@@ -44,6 +44,8 @@ pub struct Config {
     /// ever a directory this process (or its replays) writes: cached code is
     /// trusted.
     pub cache_dir: Option<PathBuf>,
+    /// The store's page cache, in MiB (`store::CACHE_MIB`).
+    pub store_cache_mib: usize,
 }
 
 impl Config {
@@ -60,6 +62,7 @@ impl Config {
             max_batch: Writer::DEFAULT_MAX_BATCH,
             durable: true,
             cache_dir: None,
+            store_cache_mib: store::DEFAULT_CACHE_MIB,
         }
     }
 }
@@ -144,11 +147,7 @@ impl Daemon {
             path: config.rules_dir.clone().unwrap_or_default(),
             detail: format!("cannot watch: {e}"),
         })?;
-        let store = if config.durable {
-            Store::open(&config.data_dir)?
-        } else {
-            Store::open_scratch(&config.data_dir)?
-        };
+        let store = Store::open_cached(&config.data_dir, config.durable, config.store_cache_mib)?;
         let (generated_provider_key, ignored_provider_key) = provider_keys(&store, config)?;
         let test_start = prepare_store(&store, config)?;
         let test_clock = test_start.map(|start| Arc::new(TestClock::new(start)));

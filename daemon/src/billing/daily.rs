@@ -248,43 +248,42 @@ impl App {
                 day,
             };
             let limit = self.options.credit_limit;
-            let (outcomes, skipped) = self
-                .writer
-                .write(move |txn| {
-                    let mut outcomes = Vec::with_capacity(decided.len());
-                    let mut skipped = 0;
-                    for item in &decided {
-                        let result = match item {
-                            Decided::Charge {
-                                service,
-                                decision,
-                                priced,
-                                keep_on_unpaid,
-                            } => {
-                                let unpaid = Unpaid {
-                                    keep: *keep_on_unpaid,
-                                    limit,
-                                };
-                                apply_day(txn, service, (decision, priced), unpaid, &run)
+            let (outcomes, skipped) =
+                self.writer
+                    .write(move |txn| {
+                        let mut outcomes = Vec::with_capacity(decided.len());
+                        let mut skipped = 0;
+                        for item in &decided {
+                            let result = match item {
+                                Decided::Charge {
+                                    service,
+                                    decision,
+                                    priced,
+                                    keep_on_unpaid,
+                                } => {
+                                    let unpaid = Unpaid {
+                                        keep: *keep_on_unpaid,
+                                        limit,
+                                    };
+                                    apply_day(txn, service, (decision, priced), unpaid, &run)
+                                }
+                                Decided::Expire { service, outcome } => {
+                                    apply_expiry(txn, service, *outcome, &run)
+                                }
+                            };
+                            let id = match item {
+                                Decided::Charge { service, .. }
+                                | Decided::Expire { service, .. } => service.id,
+                            };
+                            match result {
+                                Ok(o) => outcomes.push((id, o)),
+                                Err(ApiError::Conflict(_)) => skipped += 1,
+                                Err(e) => return Err(WriteError::Rejected(e)),
                             }
-                            Decided::Expire { service, outcome } => {
-                                apply_expiry(txn, service, *outcome, &run)
-                            }
-                        };
-                        let id = match item {
-                            Decided::Charge { service, .. } | Decided::Expire { service, .. } => {
-                                service.id
-                            }
-                        };
-                        match result {
-                            Ok(o) => outcomes.push((id, o)),
-                            Err(ApiError::Conflict(_)) => skipped += 1,
-                            Err(e) => return Err(WriteError::Rejected(e)),
                         }
-                    }
-                    Ok((outcomes, skipped))
-                })
-                .await?;
+                        Ok((outcomes, skipped))
+                    })
+                    .await?;
             pass.conflicts += skipped;
             for (id, o) in outcomes {
                 if o == DayOutcome::Unchanged {
@@ -417,7 +416,12 @@ fn apply_day(
         || unpaid.keep
         || day_covered(txn, &service, priced.total, unpaid.limit)?
     {
-        record(txn, decision, target(&service, Cause::Day, &run.listeners), now)?;
+        record(
+            txn,
+            decision,
+            target(&service, Cause::Day, &run.listeners),
+            now,
+        )?;
         service.period_start = priced.period_start;
         service.expires = priced.expires;
         if service.suspended_by == Some(SuspendedBy::Expiry) {

@@ -73,7 +73,7 @@ impl App {
                     period_end: None,
                 },
             };
-            append(txn, std::slice::from_ref(&entry))?;
+            append(txn, std::iter::once(&entry))?;
             Ok(entry)
         })
         .await

@@ -76,16 +76,20 @@ pub(crate) fn record(
 }
 
 /// Append `lines` after asking the listeners for the lines that follow
-/// them (linking each to its shadow), then those, level by level.
+/// them (linking each to its shadow), and those, level by level: all in
+/// one append, which opens the ledger's tables once.
 fn append_with_shadows(
     txn: &WriteTransaction,
     lines: &mut [LedgerEntry],
     target: &Target<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let mut level: Vec<LedgerEntry> = Vec::new();
-    let mut current = lines;
-    for _ in 0..=MAX_SHADOW_DEPTH {
+    let mut levels: Vec<Vec<LedgerEntry>> = Vec::new();
+    for depth in 0..=MAX_SHADOW_DEPTH {
+        let current: &mut [LedgerEntry] = match depth {
+            0 => &mut *lines,
+            _ => levels.last_mut().map_or(&mut [], Vec::as_mut_slice),
+        };
         let recorded = Recorded {
             lines: current,
             cause: target.cause,
@@ -93,18 +97,16 @@ fn append_with_shadows(
             before: target.before,
             after: target.after,
         };
-        let mut shadows = target.listeners.recorded(txn, &recorded, now)?;
+        let shadows = target.listeners.recorded(txn, &recorded, now)?;
         for s in &shadows {
             if let Some(l) = current.iter_mut().find(|l| Some(l.id) == s.shadow_of) {
                 l.shadow_id = Some(s.id);
             }
         }
-        append(txn, current)?;
         if shadows.is_empty() {
-            return Ok(());
+            return append(txn, lines.iter().chain(levels.iter().flatten()));
         }
-        std::mem::swap(&mut level, &mut shadows);
-        current = &mut level;
+        levels.push(shadows);
     }
     Err(ApiError::Internal(format!(
         "service {}: shadow lines more than {MAX_SHADOW_DEPTH} levels deep (a loop in the resellers' parents?)",

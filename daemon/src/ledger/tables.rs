@@ -30,12 +30,15 @@ pub(super) fn next_entry_id(txn: &WriteTransaction) -> Result<EntryId, ApiError>
 
 /// Append lines and update their accounts' balances in the same
 /// transaction, one balance write per account and currency.
-pub(crate) fn append(txn: &WriteTransaction, entries: &[LedgerEntry]) -> Result<(), ApiError> {
+pub(crate) fn append<'e>(
+    txn: &WriteTransaction,
+    entries: impl Iterator<Item = &'e LedgerEntry> + Clone,
+) -> Result<(), ApiError> {
     {
         let mut ledger = txn.open_table(LEDGER)?;
         let mut by_account = txn.open_table(LEDGER_BY_ACCOUNT)?;
         let mut by_service = txn.open_table(LEDGER_BY_SERVICE)?;
-        for entry in entries {
+        for entry in entries.clone() {
             ledger.insert(entry.id.get(), store::encode(entry).as_slice())?;
             by_account.insert((entry.account_id.get(), entry.id.get()), ())?;
             if let Some(service) = entry.service_id {

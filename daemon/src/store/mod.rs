@@ -33,6 +33,14 @@ pub const FILE_NAME: &str = "rulesd.redb";
 /// The page cache of a store opened by a read-only tool (`rulesd diff`).
 const READ_TOOL_CACHE: usize = 16 << 20;
 
+/// The daemon's page cache by default, in MiB (redb's own default). Pages
+/// read stay cached up to this size: a job that reads much (the daily bill
+/// job over a million shadow lines) grows the process by up to this much.
+pub const DEFAULT_CACHE_MIB: usize = 1024;
+
+/// The page cache sizes a daemon accepts, in MiB.
+pub const CACHE_MIB: std::ops::RangeInclusive<usize> = 16..=65536;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the store {path}: {detail}")]
@@ -168,7 +176,13 @@ impl Store {
 impl Store {
     /// Open (or create) `dir/rulesd.redb` and check its schema version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Store::open_with(dir, true)
+        Store::open_with(dir, true, DEFAULT_CACHE_MIB)
+    }
+
+    /// [`Store::open`] (`durable`) or [`Store::open_scratch`] with a page
+    /// cache of `cache_mib` MiB.
+    pub fn open_cached(dir: &Path, durable: bool, cache_mib: usize) -> Result<Store, StoreError> {
+        Store::open_with(dir, durable, cache_mib)
     }
 
     /// Open a scratch store whose commits are not fsync'd (the replay
@@ -176,7 +190,7 @@ impl Store {
     /// through one open [`Session`]. [`Store::flush`] makes everything
     /// written so far durable.
     pub fn open_scratch(dir: &Path) -> Result<Store, StoreError> {
-        Store::open_with(dir, false)
+        Store::open_with(dir, false, DEFAULT_CACHE_MIB)
     }
 
     /// Open an existing store read-only, creating and changing nothing (for
@@ -234,7 +248,7 @@ impl Store {
         }
     }
 
-    fn open_with(dir: &Path, durable: bool) -> Result<Store, StoreError> {
+    fn open_with(dir: &Path, durable: bool, cache_mib: usize) -> Result<Store, StoreError> {
         let path = dir.join(FILE_NAME);
         let open_err = |detail: String| StoreError::Open {
             path: path.clone(),
@@ -242,7 +256,10 @@ impl Store {
         };
         check_not_a_file(dir)?;
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        let db = Database::create(&path).map_err(|e| open_err(e.to_string()))?;
+        let db = redb::Builder::new()
+            .set_cache_size(cache_mib << 20)
+            .create(&path)
+            .map_err(|e| open_err(e.to_string()))?;
         let found = {
             let read = db.begin_read()?;
             match existing(read.open_table(META))? {

@@ -23,9 +23,9 @@ use crate::contract::bindings::wholesale::{self as wit, WholesaleRequest};
 use crate::contract::hook::Hook;
 use crate::decide::receipt::{self, Payer, Receipt, Subject};
 use crate::decide::{self, RuleInput, RuleOutput};
-use crate::domain::ids::{AccountId, EntryId};
+use crate::domain::ids::{AccountId, EntryId, TariffId};
 use crate::domain::ledger::LedgerEntry;
-use crate::domain::service::Holding;
+use crate::domain::tariff::{AddonQuantity, Tariff};
 use crate::ledger::next_ids;
 use crate::rules::Registry;
 use crate::runtime::block_on;
@@ -133,6 +133,7 @@ fn request(
     let first = &recorded.lines[0];
     let currency = &first.currency;
     let list = list_for(txn, reseller, currency)?;
+    let after = tariff(txn, recorded.after.tariff)?;
     let (service_base, prices) = match &list {
         Some(l) => (
             l.spec.service_base,
@@ -156,10 +157,11 @@ fn request(
         cause: recorded.cause.to_wit(),
         paid_until: recorded.paid_until.map(|d| d.to_string()),
         held_before: match recorded.before {
-            Some(h) => holdings(txn, h)?,
+            Some(h) if h.tariff == after.id => holdings(&after, h.addons),
+            Some(h) => holdings(&tariff(txn, h.tariff)?, h.addons),
             None => vec![],
         },
-        held_after: holdings(txn, recorded.after)?,
+        held_after: holdings(&after, recorded.after.addons),
         lines: recorded
             .lines
             .iter()
@@ -169,14 +171,17 @@ fn request(
     })
 }
 
+/// A tariff the lines' service holds (or held).
+fn tariff(txn: &WriteTransaction, id: TariffId) -> Result<Tariff, ApiError> {
+    txn.tariff(id)?
+        .ok_or_else(|| ApiError::Internal(format!("tariff {id} is missing")))
+}
+
 /// What a service holds of the provider's resources: its tariff's
 /// `consumes` and its addon units, one entry per resource type.
-fn holdings(txn: &WriteTransaction, h: Holding<'_>) -> Result<Vec<wit::Holding>, ApiError> {
-    let tariff = txn
-        .tariff(h.tariff)?
-        .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", h.tariff)))?;
+fn holdings(tariff: &Tariff, addons: &[AddonQuantity]) -> Vec<wit::Holding> {
     let mut out: Vec<wit::Holding> = Vec::new();
-    for q in tariff.spec.consumes.iter().chain(h.addons) {
+    for q in tariff.spec.consumes.iter().chain(addons) {
         match out.iter_mut().find(|o| o.resource == q.resource) {
             Some(o) => o.units = o.units.saturating_add(q.quantity),
             None => out.push(wit::Holding {
@@ -185,5 +190,5 @@ fn holdings(txn: &WriteTransaction, h: Holding<'_>) -> Result<Vec<wit::Holding>,
             }),
         }
     }
-    Ok(out)
+    out
 }

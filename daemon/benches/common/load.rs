@@ -1,0 +1,89 @@
+//! Closed-loop load for the HTTP benches: `CONNECTIONS` workers each run
+//! one operation after another; a warm-up, then a measured window.
+
+use super::common::percentile;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const CONNECTIONS: usize = 64;
+pub const WARMUP: Duration = Duration::from_secs(1);
+pub const SECONDS: u64 = 5;
+
+/// Rate, latencies of requests started in the measured window, and the rate
+/// in each second of the window.
+pub struct Load {
+    pub rate: f64,
+    pub latencies: Vec<Duration>,
+    pub per_second: Vec<f64>,
+}
+
+/// Run `op(worker, i)` in `CONNECTIONS` concurrent loops: 1 s warm-up, then
+/// `SECONDS` s measured.
+pub async fn drive<F, Fut>(op: F) -> Load
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for worker in 0..CONNECTIONS {
+        let (op, stop, done) = (op.clone(), stop.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                op(worker, i).await;
+                samples.push((t, t.elapsed()));
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            samples
+        }));
+    }
+    tokio::time::sleep(WARMUP).await;
+    let window = Instant::now();
+    let start_count = done.load(Ordering::Relaxed);
+    let mut last = start_count;
+    let mut per_second = Vec::new();
+    for s in 1..=SECONDS {
+        tokio::time::sleep_until((window + Duration::from_secs(s)).into()).await;
+        let now = done.load(Ordering::Relaxed);
+        per_second.push((now - last) as f64);
+        last = now;
+    }
+    let rate = (last - start_count) as f64 / window.elapsed().as_secs_f64();
+    let end = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for task in tasks {
+        for (t, d) in task.await.unwrap() {
+            if t >= window && t < end {
+                latencies.push(d);
+            }
+        }
+    }
+    latencies.sort();
+    Load {
+        rate,
+        latencies,
+        per_second,
+    }
+}
+
+pub fn print_load(name: &str, load: &Load) {
+    println!(
+        "{name:<44} {:>8.0}/s  p50 {:>9.2?}  p99 {:>9.2?}  per second: {}",
+        load.rate,
+        percentile(&load.latencies, 0.5),
+        percentile(&load.latencies, 0.99),
+        load.per_second
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+}
