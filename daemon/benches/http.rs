@@ -32,12 +32,28 @@ const QUOTE: &str = r#"{"tariff":{"name":"Basic","currency":"EUR","prices":[{"mo
 /// A quote with no tariff: authenticated and parsed, refused before any rule.
 const REFUSED: &str = r#"{"months":1,"at":"2026-01-31T10:00:00Z"}"#;
 
+/// This process's CPU time (user + system, every thread) in microseconds,
+/// from /proc/self/stat (in USER_HZ ticks, 100 a second on Linux).
+fn cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name, which may hold spaces: state is the
+    // first, utime and stime the 12th and 13th.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 * 10_000.0
+}
+
+/// Requests per second over the measured window, the process's CPU time
+/// per request in that window (client and server together: the client's
+/// share is the same for every plain-HTTP server, so a difference is the
+/// server's), and every request's latency.
 async fn load(
     url: String,
     root: Option<reqwest::Certificate>,
     body: Option<&'static str>,
     status: u16,
-) -> (f64, Vec<Duration>) {
+) -> (f64, f64, Vec<Duration>) {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
@@ -79,16 +95,17 @@ async fn load(
     }
     tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
     let start_count = done.load(Ordering::Relaxed);
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_us());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
     let count = done.load(Ordering::Relaxed) - start_count;
+    let cpu_per_request = (cpu_us() - cpu) / count as f64;
     let rate = count as f64 / t.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let mut all = Vec::new();
     for task in tasks {
         all.extend(task.await.unwrap());
     }
-    (rate, all)
+    (rate, cpu_per_request, all)
 }
 
 /// One server under test: its base URL and the root its clients trust.
@@ -103,6 +120,9 @@ struct Target {
 struct Rates {
     health: Vec<f64>,
     quotes: Vec<f64>,
+    /// Process CPU microseconds per request.
+    health_cpu: Vec<f64>,
+    quote_cpu: Vec<f64>,
     health_latency: Vec<Duration>,
     quote_latency: Vec<Duration>,
 }
@@ -192,14 +212,14 @@ async fn main() {
         }
         for i in order {
             let (target, rates) = (&targets[i], &mut rates[i]);
-            let (health, h) = load(
+            let (health, health_cpu, h) = load(
                 format!("{}/healthz", target.base),
                 target.root.clone(),
                 None,
                 200,
             )
             .await;
-            let (quotes, q) = load(
+            let (quotes, quote_cpu, q) = load(
                 format!("{}/v1/quotes", target.base),
                 target.root.clone(),
                 Some(QUOTE),
@@ -207,12 +227,14 @@ async fn main() {
             )
             .await;
             println!(
-                "round {round}: {:<38} GET /healthz {health:>7.0} req/s, POST /v1/quotes {quotes:>7.0} req/s, ratio {:.2}",
+                "round {round}: {:<38} GET /healthz {health:>7.0} req/s ({health_cpu:.0} us CPU/req), POST /v1/quotes {quotes:>7.0} req/s ({quote_cpu:.0} us CPU/req), ratio {:.2}",
                 target.name,
                 quotes / health
             );
             rates.health.push(health);
             rates.quotes.push(quotes);
+            rates.health_cpu.push(health_cpu);
+            rates.quote_cpu.push(quote_cpu);
             rates.health_latency.extend(h);
             rates.quote_latency.extend(q);
         }
@@ -234,6 +256,11 @@ async fn main() {
             percentile(&rates.quote_latency, 0.99)
         );
         println!(
+            "  process CPU per request: /healthz {:.0} us, quotes {:.0} us (medians of rounds)",
+            median(&rates.health_cpu),
+            median(&rates.quote_cpu)
+        );
+        println!(
             "  ratio quotes/healthz: median of rounds {}",
             ratios(&rates.quotes, &rates.health)
         );
@@ -244,6 +271,11 @@ async fn main() {
         ratios(&rates[0].health, &rates[1].health)
     );
     println!(
+        "process CPU per request, limits on / no limits (client included): quotes {}; /healthz {}",
+        ratios(&rates[0].quote_cpu, &rates[1].quote_cpu),
+        ratios(&rates[0].health_cpu, &rates[1].health_cpu)
+    );
+    println!(
         "HTTPS / plain HTTP, quotes: {}; /healthz: {}",
         ratios(&rates[2].quotes, &rates[0].quotes),
         ratios(&rates[2].health, &rates[0].health)
@@ -252,8 +284,8 @@ async fn main() {
     // Where a quote's cost goes: the same body to a route that does not
     // exist (HTTP and routing only), and a quote refused before the rule
     // (authentication, JSON parsing and a problem document, no rule call).
-    let (unrouted, _) = load(format!("{base}/v1/nowhere"), None, Some(QUOTE), 404).await;
-    let (refused, _) = load(format!("{base}/v1/quotes"), None, Some(REFUSED), 422).await;
+    let (unrouted, _, _) = load(format!("{base}/v1/nowhere"), None, Some(QUOTE), 404).await;
+    let (refused, _, _) = load(format!("{base}/v1/quotes"), None, Some(REFUSED), 422).await;
     println!(
         "reference: POST /v1/nowhere (same body, 404) {unrouted:.0} req/s; POST /v1/quotes refused before the rule (422) {refused:.0} req/s"
     );
