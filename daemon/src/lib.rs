@@ -21,6 +21,7 @@ pub mod tenancy;
 pub mod wholesale;
 // Operations and the outside.
 pub mod http;
+pub mod net;
 pub mod ops;
 pub mod replay;
 pub mod server;

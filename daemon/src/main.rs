@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use rulesd::app::ratelimit::RateLimit;
 use rulesd::domain::accounts::CreditLimit;
+use rulesd::net::{ConnLimits, TlsFiles};
 use rulesd::replay::{self, ReplayError, Report, RunOptions, Scenario};
 use rulesd::runtime::Limits;
 use rulesd::server::{self, Config, Daemon};
@@ -149,6 +150,55 @@ struct ServeArgs {
     /// "RATE/BURST"; beyond it: 429 with Retry-After.
     #[arg(long, env = "RULESD_RATE_LIMIT_RESELLER", default_value = "2000/4000")]
     rate_limit_reseller: RateLimit,
+    /// Serve HTTPS with this PEM certificate chain (server certificate
+    /// first); needs --tls-key. Replacing the file (and the key) on disk
+    /// takes effect without a restart.
+    #[arg(
+        long,
+        env = "RULESD_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "RULESD_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Connections open at once; beyond it new ones wait until one closes.
+    /// Lowered at start to fit under the open-files limit.
+    #[arg(long, env = "RULESD_MAX_CONNECTIONS", default_value_t = rulesd::net::DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// A request head must be complete this many milliseconds after the
+    /// daemon starts waiting for it (connection opened, or previous answer
+    /// sent); also bounds a TLS handshake.
+    #[arg(long, env = "RULESD_HEADER_READ_TIMEOUT_MS", value_parser = timeout_ms,
+          default_value_t = rulesd::net::DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64)]
+    header_read_timeout_ms: u64,
+    /// A request body must be complete this many milliseconds after its
+    /// head; a slower one is answered 408 and the connection closed.
+    #[arg(long, env = "RULESD_BODY_READ_TIMEOUT_MS", value_parser = timeout_ms,
+          default_value_t = rulesd::net::DEFAULT_BODY_READ_TIMEOUT.as_millis() as u64)]
+    body_read_timeout_ms: u64,
+    /// A connection with no request in flight that sends nothing for this
+    /// many milliseconds is closed; at most --header-read-timeout-ms.
+    #[arg(long, env = "RULESD_IDLE_TIMEOUT_MS", value_parser = timeout_ms,
+          default_value_t = rulesd::net::DEFAULT_IDLE_TIMEOUT.as_millis() as u64)]
+    idle_timeout_ms: u64,
+}
+
+/// A connection timeout in milliseconds: 10 ms to an hour.
+fn timeout_ms(value: &str) -> Result<u64, String> {
+    let ms: u64 = value.parse().map_err(|e| format!("{e}"))?;
+    if (10..=3_600_000).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err("must be 10 to 3600000 milliseconds".into())
+    }
 }
 
 /// A chosen provider key, checked when the command line is parsed so a bad
@@ -222,6 +272,18 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.options.credit_limit = args.credit_limit;
     config.options.provider_rate = args.rate_limit_provider;
     config.options.reseller_rate = args.rate_limit_reseller;
+    config.conn = ConnLimits {
+        // In range (the parser checked): fits any usize.
+        max_connections: args.max_connections as usize,
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+        body_read_timeout: Duration::from_millis(args.body_read_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+    };
+    // clap makes each of the two require the other.
+    config.tls = args
+        .tls_cert
+        .zip(args.tls_key)
+        .map(|(cert, key)| TlsFiles { cert, key });
     // Listen first: a daemon that cannot have its address must not create a
     // data directory or a provider key on the way to failing.
     let listener = server::bind(config.listen).await?;
@@ -232,7 +294,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     let addr = listener.local_addr()?;
     // One plain line on stdout for scripts and tests that start on port 0.
-    println!("rulesd listening on http://{addr}");
+    println!("rulesd listening on {}://{addr}", daemon.scheme());
     tracing::info!(%addr, data_dir = %config.data_dir.display(), rules_dir = ?config.rules_dir, "rulesd listening");
     server::serve(&daemon, listener, shutdown_signal()).await?;
     tracing::info!("rulesd stopped");

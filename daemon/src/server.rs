@@ -1,10 +1,12 @@
 //! Wiring: build the runtime, registry, store and app from a [`Config`], then
-//! serve HTTP until shutdown.
+//! serve HTTP or HTTPS until shutdown (the accept loop and its limits are
+//! in `net`).
 
 use crate::app::{ApiError, App, Domains, Options, daily};
 use crate::billing::daily::BillingDay;
 use crate::clock::TestClock;
 use crate::ipam::allocations::ReleaseOnDelete;
+use crate::net::{self, ConnLimits, ConnLimitsError, Tls, TlsError, TlsFiles};
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
 use crate::store::{self, Store, StoreError, Writer};
@@ -46,6 +48,11 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// The store's page cache, in MiB (`store::CACHE_MIB`).
     pub store_cache_mib: usize,
+    /// How many connections, and how long each may wait or be slow.
+    pub conn: ConnLimits,
+    /// Serve HTTPS with this certificate and key (reloaded when they change
+    /// on disk); None serves plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Config {
@@ -63,6 +70,8 @@ impl Config {
             durable: true,
             cache_dir: None,
             store_cache_mib: store::DEFAULT_CACHE_MIB,
+            conn: ConnLimits::default(),
+            tls: None,
         }
     }
 }
@@ -100,6 +109,10 @@ pub enum StartError {
         path: PathBuf,
         errors: Vec<rules::LoadFailure>,
     },
+    #[error(transparent)]
+    ConnLimits(#[from] ConnLimitsError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -118,12 +131,20 @@ pub struct Daemon {
     /// warning at start).
     pub ignored_provider_key: Option<IgnoredKey>,
     _watcher: Option<notify::RecommendedWatcher>,
+    conn: ConnLimits,
+    /// HTTPS with its certificate watcher, when configured.
+    tls: Option<Tls>,
     /// The periodic tasks (pruning, the daily job); they hold the app while
     /// they run, so [`Daemon::close`] stops them before letting go of it.
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Daemon {
+    /// "https" when serving TLS, else "http": for the address printed at start.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// Stop the periodic tasks and wait for them, then drop the daemon: once
     /// the caller's other handles on the app are gone too, the writer has
     /// finished and the store file is closed (another process may open it).
@@ -142,6 +163,7 @@ impl Daemon {
         // Everything the config can get wrong is checked before the store is
         // opened or created: a refused start changes nothing.
         check_config(config)?;
+        let tls = config.tls.as_ref().map(Tls::start).transpose()?;
         let registry = load_rules(config)?;
         let watcher = rules::watch(registry.clone()).map_err(|e| StartError::RulesDir {
             path: config.rules_dir.clone().unwrap_or_default(),
@@ -175,15 +197,18 @@ impl Daemon {
             generated_provider_key,
             ignored_provider_key,
             _watcher: watcher,
+            conn: config.conn,
+            tls,
             background,
         })
     }
 }
 
 /// Checks what a config can get wrong without touching anything: the rule
-/// limits, a chosen provider key and the rules directory.
+/// and connection limits, a chosen provider key and the rules directory.
 fn check_config(config: &Config) -> Result<(), StartError> {
     config.limits.validate()?;
+    config.conn.validate()?;
     if let Some(key) = &config.provider_key {
         auth::check_chosen_secret(key.trim())?;
     }
@@ -435,12 +460,48 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartErro
 }
 
 /// Serve until `shutdown` resolves; in-flight requests are allowed to finish.
+/// HTTPS if the daemon was built with a certificate, plain HTTP otherwise.
 pub async fn serve(
     daemon: &Daemon,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, crate::http::router(daemon.app.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let addr = listener.local_addr()?;
+    if daemon.tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "serving plain HTTP on a non-loopback address: API keys and money cross the network \
+             unencrypted; give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy"
+        );
+    }
+    let mut limits = daemon.conn;
+    let files = net::fdlimit::raise();
+    limits.max_connections = net::fdlimit::fit(limits.max_connections, files);
+    if limits.max_connections < daemon.conn.max_connections {
+        tracing::warn!(
+            wanted = daemon.conn.max_connections,
+            max_connections = limits.max_connections,
+            "the connection limit is lowered to fit under the open-files limit"
+        );
+    }
+    tracing::info!(
+        max_connections = limits.max_connections,
+        open_files_soft = files.map(|f| f.soft),
+        open_files_hard = files.map(|f| f.hard),
+        header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        body_read_timeout_ms = limits.body_read_timeout.as_millis() as u64,
+        idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
+        tls = daemon.tls.is_some(),
+        "connection limits"
+    );
+    let router = crate::http::router(daemon.app.clone());
+    net::serve(
+        listener,
+        router,
+        daemon.tls.as_ref().map(Tls::acceptor),
+        limits,
+        shutdown,
+    )
+    .await;
+    Ok(())
 }

@@ -28,6 +28,7 @@ const LAYERS: &[&str] = &[
     "wholesale",
     "ops",
     "http",
+    "net",
     "server",
     "replay",
 ];

@@ -12,6 +12,7 @@ mod idempotency;
 mod ipam;
 mod ipam_model;
 mod layers;
+mod net;
 mod reload;
 mod replay;
 mod sandbox;

@@ -74,7 +74,8 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
         .unwrap()
 }
 
-/// A daemon serving HTTP on 127.0.0.1 with an ephemeral port.
+/// A daemon serving HTTP (or HTTPS, when its config has a certificate) on
+/// 127.0.0.1 with an ephemeral port.
 pub struct TestServer {
     pub base: String,
     daemon: Arc<Daemon>,
@@ -102,7 +103,7 @@ impl TestServer {
         config.provider_key = Some(PROVIDER_KEY.into());
         let daemon = Arc::new(Daemon::build(&config).unwrap());
         let listener = server::bind(config.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("{}://{}", daemon.scheme(), listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let d = daemon.clone();
         tokio::spawn(async move {
