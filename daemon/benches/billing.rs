@@ -26,7 +26,7 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
-use load::{CONNECTIONS, Load, SECONDS, WARMUP, drive, print_load};
+use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, print_load, send};
 use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -144,20 +144,6 @@ fn order_tariff() -> Value {
            "setup_fee": "5.00"})
 }
 
-/// One keep-alive connection per worker.
-fn connections() -> Arc<Vec<reqwest::Client>> {
-    Arc::new(
-        (0..CONNECTIONS)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap()
-            })
-            .collect(),
-    )
-}
-
 /// Orders over HTTP with `clients` client accounts, the connections taking
 /// them in turn.
 async fn http_orders(clients: usize) -> Load {
@@ -189,16 +175,7 @@ async fn http_orders(clients: usize) -> Load {
         async move {
             let client = ids[(worker + i * CONNECTIONS) % ids.len()];
             let body = format!(r#"{{"client_id":{client},"tariff_id":{tariff},"months":1}}"#);
-            let r = conns[worker]
-                .post(url.as_str())
-                .bearer_auth(KEY)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 201);
-            r.bytes().await.unwrap();
+            send(&conns[worker], url.as_str(), KEY, body, 201).await;
         }
     })
     .await;
@@ -336,16 +313,8 @@ async fn drive_services(
         let (ids, conns, base, body) = (ids.clone(), conns.clone(), base.clone(), body.clone());
         async move {
             let id = ids[worker * PER_WORKER + i % PER_WORKER];
-            let r = conns[worker]
-                .post(format!("{base}/v1/services/{id}/{path}"))
-                .bearer_auth(KEY)
-                .header("content-type", "application/json")
-                .body(body(i / PER_WORKER))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 200);
-            r.bytes().await.unwrap();
+            let url = format!("{base}/v1/services/{id}/{path}");
+            send(&conns[worker], &url, KEY, body(i / PER_WORKER), 200).await;
         }
     })
     .await

@@ -20,7 +20,7 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
-use load::{CONNECTIONS, Load, SECONDS, WARMUP, drive, print_load};
+use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, print_load, send};
 use memory::{mib, proc_status_kib};
 
 use chrono::NaiveDate;
@@ -114,16 +114,7 @@ async fn seller(base: &str, key: &str) -> Arc<Vec<String>> {
 }
 
 async fn orders_of(base: &str, key: &str, bodies: Arc<Vec<String>>) -> Load {
-    let conns: Arc<Vec<reqwest::Client>> = Arc::new(
-        (0..CONNECTIONS)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let conns = connections();
     let (url, key) = (
         Arc::new(format!("{base}/v1/services")),
         Arc::new(key.to_string()),
@@ -131,16 +122,8 @@ async fn orders_of(base: &str, key: &str, bodies: Arc<Vec<String>>) -> Load {
     drive(move |worker, i| {
         let (bodies, url, key, conns) = (bodies.clone(), url.clone(), key.clone(), conns.clone());
         async move {
-            let r = conns[worker]
-                .post(url.as_str())
-                .bearer_auth(key.as_str())
-                .header("content-type", "application/json")
-                .body(bodies[(worker + i * CONNECTIONS) % bodies.len()].clone())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 201);
-            r.bytes().await.unwrap();
+            let body = bodies[(worker + i * CONNECTIONS) % bodies.len()].clone();
+            send(&conns[worker], url.as_str(), key.as_str(), body, 201).await;
         }
     })
     .await

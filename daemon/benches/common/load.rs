@@ -87,3 +87,32 @@ pub fn print_load(name: &str, load: &Load) {
             .join(" ")
     );
 }
+
+/// One keep-alive connection per worker.
+pub fn connections() -> Arc<Vec<reqwest::Client>> {
+    Arc::new(
+        (0..CONNECTIONS)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap()
+            })
+            .collect(),
+    )
+}
+
+/// POST a JSON `body` with `key`, expecting `status`; the answer is read
+/// and dropped.
+pub async fn send(conn: &reqwest::Client, url: &str, key: &str, body: String, status: u16) {
+    let r = conn
+        .post(url)
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), status);
+    r.bytes().await.unwrap();
+}
