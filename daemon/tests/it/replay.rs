@@ -689,3 +689,38 @@ async fn diff_re_runs_ip_allocation_decisions() {
     );
     assert!(!report.contains("total delta"), "no money moves: {report}");
 }
+
+/// Wholesale decisions are receipts too: a candidate that shadows half of
+/// every retail line changes each of the seed 001 scenario's.
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_re_runs_wholesale_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seed =
+        Scenario::load(&workspace().join("tests/scenarios/seed-001-wholesale.toml")).unwrap();
+    let options = RunOptions {
+        rules_dir: None,
+        data_dir: Some(data.clone()),
+        cache_dir: None,
+        progress: None,
+    };
+    let outcome = replay::run(&seed, &options).await.unwrap();
+    assert!(outcome.failure.is_none(), "{outcome:?}");
+    std::fs::write(dir.path().join("half.wasm"), fixture("wholesale-half")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("half.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--hook",
+        "wholesale",
+    ]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    // Three orders, an addon and its refund.
+    assert!(report.contains("5 decision(s) re-run"), "{report}");
+    assert!(report.contains("5 would change"), "{report}");
+    // Acme's month: 2.25 and 0.00 for the setup; half of 5.00 and of 2.00.
+    assert!(report.contains("stored 2.25 -> candidate 3.50"), "{report}");
+}

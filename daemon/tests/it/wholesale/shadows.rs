@@ -2,6 +2,8 @@
 //! reseller's account, at the wholesale amount, linked both ways.
 
 use super::{Shop, amount};
+use crate::support::{TestServer, fixture};
+use rulesd::server::Config;
 use serde_json::{Value, json};
 
 /// The shadow line of `line` among the reseller's lines, checking the
@@ -208,4 +210,59 @@ async fn a_reseller_never_sees_another_resellers_wholesale_lines() {
             "{line:#}"
         );
     }
+}
+
+/// A wholesale rule's answer is checked like any rule's: the wrong number
+/// of shadow lines, an amount finer than a cent, an unknown resource type
+/// or a credit for a charge fails the client's order, and nothing of it is
+/// recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_wholesale_answer_fails_the_order_and_records_nothing() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("w.wasm"), fixture("wholesale-hostile")).unwrap();
+    std::fs::write(
+        rules.path().join("rules.toml"),
+        "[hooks]\nwholesale = \"w.wasm\"\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+    config.rules_dir = Some(rules.path().to_path_buf());
+    let s = TestServer::start_config(config, data).await;
+    let (reseller, key) = s.reseller("acme").await;
+    let (_, c) = s
+        .post_as(&key, "/v1/clients", &json!({"name": "c"}), None)
+        .await;
+    // The first line's whole units choose the fixture's fault: 4.00 one
+    // line short, 5.00 a part of 0.001, 6.00 "gold", 7.00 a credit.
+    for (price, fault) in [
+        ("4.00", "shadow lines for"),
+        ("5.00", "decimal places"),
+        ("6.00", "not a resource type"),
+        ("7.00", "is negative"),
+    ] {
+        let (status, t) = s
+            .post_as(&key, "/v1/tariffs", &json!({"name": format!("P{price}"), "currency": "EUR", "prices": [{"months": 1, "price": price}]}), None)
+            .await;
+        assert_eq!(status, 201, "{t:#}");
+        let (status, p) = s
+            .post_as(
+                &key,
+                "/v1/services",
+                &json!({"client_id": c["id"], "tariff_id": t["id"], "months": 1}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 502, "{price}: {p:#}");
+        assert!(
+            p["detail"].as_str().unwrap().contains(fault),
+            "{price}: {p:#}"
+        );
+    }
+    for account in [reseller, c["id"].as_u64().unwrap()] {
+        let (_, lines) = s.get(&format!("/v1/ledger?account_id={account}")).await;
+        assert_eq!(lines, json!([]));
+    }
+    let (_, services) = s.get("/v1/services").await;
+    assert_eq!(services, json!([]));
 }
