@@ -7,6 +7,7 @@
 //! domains that listen.
 
 use super::ApiError;
+use super::metrics::Metrics;
 use crate::domain::ids::ServiceId;
 use crate::domain::ledger::{Cause, LedgerEntry};
 use crate::domain::service::Holding;
@@ -45,12 +46,14 @@ pub trait OnLinesRecorded: Send + Sync {
     /// Lines to append with `recorded`'s (a reseller's shadow lines), each
     /// with an id of its own and naming the line it follows in `shadow_of`.
     /// The ledger offers them to every listener in turn, as lines recorded
-    /// for the same service, until none answers more.
+    /// for the same service, until none answers more. A rule call it makes
+    /// is counted in `metrics`, like every other.
     fn recorded(
         &self,
         txn: &WriteTransaction,
         recorded: &Recorded<'_>,
         now: DateTime<Utc>,
+        metrics: &Metrics,
     ) -> Result<Vec<LedgerEntry>, ApiError>;
 }
 
@@ -59,16 +62,19 @@ pub trait OnLinesRecorded: Send + Sync {
 pub struct Listeners {
     deleted: Arc<[Arc<dyn OnServiceDeleted>]>,
     recorded: Arc<[Arc<dyn OnLinesRecorded>]>,
+    metrics: Arc<Metrics>,
 }
 
 impl Listeners {
     pub fn new(
         deleted: Vec<Arc<dyn OnServiceDeleted>>,
         recorded: Vec<Arc<dyn OnLinesRecorded>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Listeners {
             deleted: deleted.into(),
             recorded: recorded.into(),
+            metrics,
         }
     }
 
@@ -94,7 +100,7 @@ impl Listeners {
     ) -> Result<Vec<LedgerEntry>, ApiError> {
         let mut out = Vec::new();
         for l in self.recorded.iter() {
-            out.extend(l.recorded(txn, recorded, now)?);
+            out.extend(l.recorded(txn, recorded, now, &self.metrics)?);
         }
         Ok(out)
     }

@@ -84,7 +84,7 @@ pub struct App {
     /// API keys already resolved (see [`KeyCache`]).
     pub(crate) keys: KeyCache,
     /// Counters for `GET /metrics`.
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     /// A token bucket per API key.
     pub(crate) rate_limits: RateLimits,
     /// What other domains do when a service is deleted or lines are
@@ -138,6 +138,7 @@ impl App {
             None => Arc::new(crate::clock::SystemClock),
         };
         let rate_limits = RateLimits::new(options.provider_rate, options.reseller_rate);
+        let metrics = Arc::new(Metrics::default());
         App {
             registry,
             clock,
@@ -149,9 +150,13 @@ impl App {
             daily: tokio::sync::Mutex::new(()),
             daily_steps: domains.daily_steps,
             keys: KeyCache::default(),
-            metrics: Metrics::default(),
+            metrics: metrics.clone(),
             rate_limits,
-            listeners: Listeners::new(domains.on_service_deleted, domains.on_lines_recorded),
+            listeners: Listeners::new(
+                domains.on_service_deleted,
+                domains.on_lines_recorded,
+                metrics,
+            ),
         }
     }
 

@@ -16,6 +16,7 @@
 
 use super::model::ShadowRecord;
 use super::tables::{billing_day, list_for, put_shadow};
+use crate::app::metrics::{Metrics, Outcome};
 use crate::app::{ApiError, OnLinesRecorded, Recorded, binding};
 use crate::billing::requests::instant;
 use crate::billing::tables::Reader;
@@ -51,6 +52,7 @@ impl OnLinesRecorded for ShadowLines {
         txn: &WriteTransaction,
         recorded: &Recorded<'_>,
         now: DateTime<Utc>,
+        metrics: &Metrics,
     ) -> Result<Vec<LedgerEntry>, ApiError> {
         let Some(first) = recorded.lines.first() else {
             return Ok(vec![]);
@@ -65,7 +67,9 @@ impl OnLinesRecorded for ShadowLines {
         let module = self
             .registry
             .resolve(Hook::Wholesale, binding(Some(reseller)).as_deref());
-        let decision = block_on(decide::run(&module, RuleInput::Wholesale(request)))?;
+        let decided = block_on(decide::run(&module, RuleInput::Wholesale(request)));
+        metrics.rule_call(Hook::Wholesale, &module.name, Outcome::of(&decided));
+        let decision = decided?;
         let RuleOutput::Wholesale { lines, parts } = &decision.output else {
             return Err(ApiError::Internal(
                 "a wholesale decision without shadow lines".into(),
