@@ -282,3 +282,47 @@ async fn a_wrong_wholesale_answer_fails_the_order_and_records_nothing() {
         "{metrics}"
     );
 }
+
+/// An order that waited for funds is shadowed when it is paid (by the
+/// funds job, not the order request), as an order.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_paid_later_is_shadowed_when_it_is_paid() {
+    let shop = Shop::open("2026-03-05T10:00:00Z").await;
+    let (status, c) = shop
+        .s
+        .post_as(
+            &shop.key,
+            "/v1/clients",
+            &json!({"name": "prepaid", "credit_limit": "0"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{c:#}");
+    let client = c["id"].as_u64().unwrap();
+    let ordered = shop
+        .ok(
+            "/v1/services",
+            json!({"client_id": client, "tariff_id": shop.plan, "months": 1}),
+        )
+        .await;
+    assert_eq!(ordered["services"][0]["status"], "ordered", "{ordered:#}");
+    assert!(
+        shop.lines_of(shop.reseller).await.is_empty(),
+        "nothing paid, nothing owed"
+    );
+    shop.ok(
+        "/v1/ledger/adjustments",
+        json!({"account_id": client, "currency": "EUR", "amount": "-7.00", "description": "payment"}),
+    )
+    .await;
+    let retail: Vec<Value> = shop
+        .lines_of(client)
+        .await
+        .into_iter()
+        .filter(|l| l["kind"] != "adjustment")
+        .collect();
+    assert_eq!(retail.len(), 2, "{retail:#?}");
+    let wholesale = shop.lines_of(shop.reseller).await;
+    assert_eq!(shadow_of(&retail[0], &wholesale)["amount"], "2.25");
+    assert_eq!(shadow_of(&retail[1], &wholesale)["amount"], "0.00");
+}
