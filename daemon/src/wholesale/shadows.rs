@@ -33,16 +33,34 @@ use crate::runtime::block_on;
 use crate::tenancy::tables::account_in;
 use chrono::{DateTime, Utc};
 use redb::WriteTransaction;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 /// Records the shadow lines of a reseller's client's lines.
 pub struct ShadowLines {
     registry: Arc<Registry>,
+    /// (reseller, currency) found without a price list, warned about once
+    /// per process: its shadow lines are zero until the provider sets one.
+    unpriced: Mutex<HashSet<(AccountId, String)>>,
 }
 
 impl ShadowLines {
     pub fn new(registry: Arc<Registry>) -> Self {
-        ShadowLines { registry }
+        ShadowLines {
+            registry,
+            unpriced: Mutex::default(),
+        }
+    }
+
+    fn warn_unpriced(&self, reseller: AccountId, currency: &str) {
+        let mut seen = self.unpriced.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.insert((reseller, currency.to_string())) {
+            tracing::warn!(
+                reseller = reseller.get(),
+                currency,
+                "no wholesale price list applies (neither the reseller's nor the default): its clients' lines are shadowed at zero until one is set with PUT /v1/wholesale-prices"
+            );
+        }
     }
 }
 
@@ -63,7 +81,10 @@ impl OnLinesRecorded for ShadowLines {
         let parent = account_in(txn, reseller)?
             .ok_or_else(|| ApiError::Internal(format!("reseller {reseller} is missing")))?
             .reseller_id;
-        let request = request(txn, recorded, reseller, now)?;
+        let (request, priced) = request(txn, recorded, reseller, now)?;
+        if !priced {
+            self.warn_unpriced(reseller, &request.currency);
+        }
         let module = self
             .registry
             .resolve(Hook::Wholesale, binding(Some(reseller)).as_deref());
@@ -127,13 +148,14 @@ impl OnLinesRecorded for ShadowLines {
 }
 
 /// What the rule is shown: the retail lines, the reseller's prices in
-/// their currency and what the service holds before and after.
+/// their currency and what the service holds before and after; and whether
+/// a price list applied.
 fn request(
     txn: &WriteTransaction,
     recorded: &Recorded<'_>,
     reseller: AccountId,
     now: DateTime<Utc>,
-) -> Result<WholesaleRequest, ApiError> {
+) -> Result<(WholesaleRequest, bool), ApiError> {
     let first = &recorded.lines[0];
     let currency = &first.currency;
     let list = list_for(txn, reseller, currency)?;
@@ -152,7 +174,7 @@ fn request(
         ),
         None => (Default::default(), vec![]),
     };
-    Ok(WholesaleRequest {
+    let request = WholesaleRequest {
         reseller: reseller.to_string(),
         service: first.service_id.map(|s| s.to_string()).unwrap_or_default(),
         currency: currency.clone(),
@@ -172,7 +194,8 @@ fn request(
             .map(|e| e.line.to_wit(currency))
             .collect(),
         at: instant(now),
-    })
+    };
+    Ok((request, list.is_some()))
 }
 
 /// A tariff the lines' service holds (or held).
