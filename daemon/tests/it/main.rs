@@ -4,6 +4,7 @@ mod billing;
 mod cache;
 mod changes;
 mod cli;
+mod crash;
 mod decisions;
 mod durability;
 mod funds;
