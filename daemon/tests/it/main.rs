@@ -6,6 +6,7 @@ mod changes;
 mod cli;
 mod crash;
 mod decisions;
+mod disk;
 mod durability;
 mod funds;
 mod http;
