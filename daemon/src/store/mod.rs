@@ -623,4 +623,27 @@ mod tests {
             "{err}"
         );
     }
+
+    /// A read-only or over-quota disk cannot be made in a test without
+    /// unmounting under the daemon (a remount read-only is refused while the
+    /// file is open for writing): the mapping of every OS error is checked
+    /// here, the full disk end to end in tests/it/disk.rs.
+    #[test]
+    fn a_full_read_only_or_over_quota_disk_is_a_disk_problem() {
+        use std::io::{Error, ErrorKind};
+        for (kind, problem) in [
+            (ErrorKind::StorageFull, DiskProblem::Full),
+            (ErrorKind::QuotaExceeded, DiskProblem::Quota),
+            (ErrorKind::ReadOnlyFilesystem, DiskProblem::ReadOnly),
+        ] {
+            let commit = redb::CommitError::Storage(redb::StorageError::Io(Error::from(kind)));
+            assert!(matches!(StoreError::from(commit), StoreError::Disk(p) if p == problem));
+        }
+        let other = redb::StorageError::Io(Error::from(ErrorKind::PermissionDenied));
+        assert!(matches!(StoreError::from(other), StoreError::Storage(_)));
+        assert_eq!(
+            StoreError::Disk(DiskProblem::ReadOnly).to_string(),
+            "the disk holding the store is read-only: nothing was written; free space (or make it writable) and retry"
+        );
+    }
 }
