@@ -57,11 +57,18 @@ pub enum ApiError {
     /// The store failed; nothing was written.
     #[error("{0}")]
     Storage(String),
+    /// The disk refused the write (full, over quota, read-only); nothing was
+    /// written, and writes work again once the disk takes them.
+    #[error("{0}")]
+    DiskUnwritable(String),
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Storage(e.to_string())
+        match e {
+            StoreError::Disk(_) => ApiError::DiskUnwritable(e.to_string()),
+            e => ApiError::Storage(e.to_string()),
+        }
     }
 }
 

@@ -23,6 +23,11 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// Seconds a client is asked to wait (Retry-After) when the store cannot
+/// write: long enough for an operator to free space, short enough that a
+/// retried payment does not wait for minutes once it has.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 30;
+
 /// What every problem `type` starts with; the rest is the kind.
 pub const PROBLEM_URN: &str = "urn:rulesd:problem:";
 
@@ -100,7 +105,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::Conflict(_) | ApiError::Exhausted(_) => StatusCode::CONFLICT,
-        ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Storage(_) | ApiError::DiskUnwritable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::InsufficientFunds(_) => StatusCode::PAYMENT_REQUIRED,
         ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::IdempotencyMismatch(_)
@@ -133,7 +138,7 @@ fn kind(e: &ApiError) -> &'static str {
         ApiError::Forbidden(_) => "forbidden",
         ApiError::IdempotencyMismatch(_) => "idempotency-key-reused",
         ApiError::Internal(_) => "internal",
-        ApiError::Storage(_) => "storage-unavailable",
+        ApiError::Storage(_) | ApiError::DiskUnwritable(_) => "storage-unavailable",
     }
 }
 
@@ -158,6 +163,9 @@ fn title(e: &ApiError) -> &'static str {
         }
         ApiError::Internal(_) => "Internal error",
         ApiError::Storage(_) => "The store is unavailable; nothing was changed",
+        ApiError::DiskUnwritable(_) => {
+            "The disk holding the store is full or read-only; nothing was changed"
+        }
     }
 }
 
@@ -170,10 +178,17 @@ impl IntoResponse for RequestError {
             tracing::warn!(kind = self.kind(), error = ?self.to_string(), "request failed");
         }
         let mut response = problem(status, self.kind(), self.title(), self.to_string());
-        if let RequestError::Api(ApiError::RateLimited { retry_after, .. }) = &self
-            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        let retry_after = match &self {
+            RequestError::Api(ApiError::RateLimited { retry_after, .. }) => Some(*retry_after),
+            RequestError::Api(ApiError::Storage(_) | ApiError::DiskUnwritable(_)) => {
+                Some(STORAGE_RETRY_AFTER_SECS)
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 9110 section 11.6.1: a 401 names the scheme that would work.

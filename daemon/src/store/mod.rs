@@ -66,13 +66,51 @@ pub enum StoreError {
     /// A write to a store opened read-only ([`Store::open_existing`]).
     #[error("the store is open read-only (for a tool that only reads); nothing was written")]
     ReadOnly,
+    /// The disk refused to take a write (full, over quota, mounted
+    /// read-only). Nothing of the write was kept; the writer reopens the
+    /// store before the next one, so writes work again once the disk does.
+    #[error(
+        "the disk holding the store is {0}: nothing was written; free space (or make it writable) and retry"
+    )]
+    Disk(DiskProblem),
+}
+
+/// Why the disk refused a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DiskProblem {
+    /// ENOSPC.
+    #[error("full")]
+    Full,
+    /// EDQUOT.
+    #[error("over its quota")]
+    Quota,
+    /// EROFS.
+    #[error("read-only")]
+    ReadOnly,
+}
+
+impl DiskProblem {
+    fn of(e: &std::io::Error) -> Option<DiskProblem> {
+        use std::io::ErrorKind;
+        match e.kind() {
+            ErrorKind::StorageFull => Some(DiskProblem::Full),
+            ErrorKind::QuotaExceeded => Some(DiskProblem::Quota),
+            ErrorKind::ReadOnlyFilesystem => Some(DiskProblem::ReadOnly),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! storage_errors {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Storage(e.to_string())
+                // Every redb error converts to `redb::Error`, whose `Io`
+                // variant holds the OS error a full or read-only disk gave.
+                match redb::Error::from(e) {
+                    redb::Error::Io(io) if let Some(p) = DiskProblem::of(&io) => StoreError::Disk(p),
+                    e => StoreError::Storage(e.to_string()),
+                }
             }
         }
     )*};
@@ -84,7 +122,8 @@ storage_errors!(
     redb::StorageError,
     redb::CommitError,
     redb::SavepointError,
-    redb::SetDurabilityError
+    redb::SetDurabilityError,
+    redb::DatabaseError
 );
 
 /// The redb database. On a durable store, reads open their own read
@@ -105,12 +144,39 @@ pub struct Store {
 /// close, even when nothing is written in between).
 #[derive(Clone)]
 enum Db {
-    Writable(Arc<Database>),
+    Writable(Arc<Reopenable>),
     ReadOnly(Arc<ReadOnlyDatabase>),
     /// A file that needed redb's repair, copied to a temporary directory and
     /// repaired there (see [`Store::open_existing`]); read-only like
     /// `ReadOnly`.
     RepairedCopy(Arc<RepairedCopy>),
+}
+
+/// A writable database that can be closed and opened again. After an I/O
+/// error (a full disk) redb fails every later operation, reads included,
+/// with `PreviousIo` until the database is reopened; [`Store::reopen`] does
+/// that, so writes work again once the disk does.
+struct Reopenable {
+    path: PathBuf,
+    cache_bytes: usize,
+    /// None between closing the failed database and opening it again (and
+    /// after a reopen that failed: the writer tries again before its next
+    /// batch).
+    db: std::sync::RwLock<Option<Arc<Database>>>,
+}
+
+impl Reopenable {
+    fn current(&self) -> Result<Arc<Database>, StoreError> {
+        self.db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                StoreError::Storage(
+                    "the store is closed after a failed write (is the disk full?); it reopens with the next write".into(),
+                )
+            })
+    }
 }
 
 /// A repaired copy of a store file and the directory that holds it.
@@ -121,19 +187,19 @@ struct RepairedCopy {
 }
 
 impl Db {
-    fn writable(&self) -> Result<&Database, StoreError> {
+    fn writable(&self) -> Result<Arc<Database>, StoreError> {
         match self {
-            Db::Writable(db) => Ok(db),
+            Db::Writable(db) => db.current(),
             Db::ReadOnly(_) | Db::RepairedCopy(_) => Err(StoreError::ReadOnly),
         }
     }
 
-    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
-        match self {
-            Db::Writable(db) => db.begin_read(),
-            Db::RepairedCopy(copy) => copy.db.begin_read(),
-            Db::ReadOnly(db) => db.begin_read(),
-        }
+    fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        Ok(match self {
+            Db::Writable(db) => db.current()?.begin_read()?,
+            Db::RepairedCopy(copy) => copy.db.begin_read()?,
+            Db::ReadOnly(db) => db.begin_read()?,
+        })
     }
 }
 
@@ -279,8 +345,32 @@ impl Store {
         let db = Arc::new(db);
         Ok(Store {
             session: (!durable).then(|| Arc::new(Session::new(db.clone()))),
-            db: Db::Writable(db),
+            db: Db::Writable(Arc::new(Reopenable {
+                path,
+                cache_bytes: cache_mib << 20,
+                db: std::sync::RwLock::new(Some(db)),
+            })),
         })
+    }
+
+    /// Close the database and open it again (redb repairs it, since it was
+    /// not closed cleanly): after a failed commit redb refuses everything
+    /// until then. Fails while the disk still refuses the repair's writes;
+    /// the writer then tries again before its next batch.
+    pub fn reopen(&self) -> Result<(), StoreError> {
+        let Db::Writable(w) = &self.db else {
+            return Err(StoreError::ReadOnly);
+        };
+        let mut db =
+            w.db.write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Closed first: the failed database's file lock would refuse the new one.
+        drop(db.take());
+        let opened = redb::Builder::new()
+            .set_cache_size(w.cache_bytes)
+            .create(&w.path)?;
+        *db = Some(Arc::new(opened));
+        Ok(())
     }
 
     /// A write transaction outside the writer, for work done once at start
@@ -292,7 +382,7 @@ impl Store {
     /// (its session's writes so far are committed first).
     pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         match &self.session {
-            None => begin_durable(self.db.writable()?),
+            None => begin_durable(self.db.writable()?.as_ref()),
             Some(session) => {
                 session.commit()?;
                 let mut txn = self.db.writable()?.begin_write()?;
@@ -307,7 +397,7 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         match &self.session {
             Some(session) => session.flush(),
-            None => Ok(begin_durable(self.db.writable()?)?.commit()?),
+            None => Ok(begin_durable(self.db.writable()?.as_ref())?.commit()?),
         }
     }
 
@@ -531,6 +621,29 @@ mod tests {
         assert!(
             matches!(err, StoreError::UnknownSchema { found: 99, .. }),
             "{err}"
+        );
+    }
+
+    /// A read-only or over-quota disk cannot be made in a test without
+    /// unmounting under the daemon (a remount read-only is refused while the
+    /// file is open for writing): the mapping of every OS error is checked
+    /// here, the full disk end to end in tests/it/disk.rs.
+    #[test]
+    fn a_full_read_only_or_over_quota_disk_is_a_disk_problem() {
+        use std::io::{Error, ErrorKind};
+        for (kind, problem) in [
+            (ErrorKind::StorageFull, DiskProblem::Full),
+            (ErrorKind::QuotaExceeded, DiskProblem::Quota),
+            (ErrorKind::ReadOnlyFilesystem, DiskProblem::ReadOnly),
+        ] {
+            let commit = redb::CommitError::Storage(redb::StorageError::Io(Error::from(kind)));
+            assert!(matches!(StoreError::from(commit), StoreError::Disk(p) if p == problem));
+        }
+        let other = redb::StorageError::Io(Error::from(ErrorKind::PermissionDenied));
+        assert!(matches!(StoreError::from(other), StoreError::Storage(_)));
+        assert_eq!(
+            StoreError::Disk(DiskProblem::ReadOnly).to_string(),
+            "the disk holding the store is read-only: nothing was written; free space (or make it writable) and retry"
         );
     }
 }

@@ -5,7 +5,10 @@
 //! [`Writer::DEFAULT_MAX_BATCH`]), runs them all in one write transaction and
 //! commits once, durably. No job is answered before the commit is durable, so
 //! an acknowledged write is never lost; a failed commit fails every job in the
-//! batch, none of which was acknowledged.
+//! batch, none of which was acknowledged. After a failed commit (a full disk)
+//! redb refuses every later operation until the database is reopened, so the
+//! thread reopens the store at once, and before the next batch if that
+//! failed: writes work again as soon as the disk takes them.
 //!
 //! A job that fails (its own validation, inside the transaction) must not spoil
 //! the others. redb's savepoints can only be taken on a clean transaction, so
@@ -175,6 +178,7 @@ impl Writer {
 
 fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_batch: usize) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
+    let mut reopen = false;
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -183,17 +187,42 @@ fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>, max_batch: u
                 Err(_) => break,
             }
         }
-        commit_batch(&store, std::mem::take(&mut batch));
+        if reopen {
+            // The last batch failed in the store: redb refuses everything
+            // until the database is opened again.
+            if let Err(e) = store.reopen() {
+                fail_all(std::mem::take(&mut batch), e);
+                continue;
+            }
+            tracing::info!("the store was reopened after a failed write");
+        }
+        reopen = commit_batch(&store, std::mem::take(&mut batch));
+        if reopen {
+            // At once, not with the next write: reads fail too until then.
+            match store.reopen() {
+                Ok(()) => {
+                    tracing::info!("the store was reopened after a failed write");
+                    reopen = false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reopen the store yet; trying again with the next write");
+                }
+            }
+        }
     }
 }
 
 /// Apply the batch, dropping failed jobs and re-running the rest until one
-/// pass has no failure, then commit and answer everyone.
-fn commit_batch(store: &Store, mut jobs: Vec<Box<dyn Job>>) {
+/// pass has no failure, then commit and answer everyone. True if the store
+/// failed (a transaction could not begin or commit): it must be reopened.
+fn commit_batch(store: &Store, mut jobs: Vec<Box<dyn Job>>) -> bool {
     while !jobs.is_empty() {
         let txn = match store.begin_write() {
             Ok(txn) => txn,
-            Err(e) => return fail_all(jobs, e),
+            Err(e) => {
+                fail_all(jobs, e);
+                return true;
+            }
         };
         let mut failed = Vec::new();
         for (i, job) in jobs.iter_mut().enumerate() {
@@ -211,10 +240,11 @@ fn commit_batch(store: &Store, mut jobs: Vec<Box<dyn Job>>) {
             if let Err(e) = &committed {
                 tracing::error!(error = %e, jobs = jobs.len(), "commit failed; nothing of the batch was acknowledged");
             }
+            let failed = committed.is_err();
             for job in jobs {
                 job.finish(committed.clone());
             }
-            return;
+            return failed;
         }
         drop(txn); // abort: nothing of this pass is kept
         for i in failed.into_iter().rev() {
@@ -222,6 +252,7 @@ fn commit_batch(store: &Store, mut jobs: Vec<Box<dyn Job>>) {
             jobs.remove(i).finish(Ok(()));
         }
     }
+    false
 }
 
 fn fail_all(jobs: Vec<Box<dyn Job>>, e: StoreError) {

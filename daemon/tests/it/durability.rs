@@ -170,9 +170,9 @@ async fn a_failing_request_does_not_spoil_its_batch() {
 }
 
 /// A tiny deterministic generator for kill timings (no rand dependency).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
