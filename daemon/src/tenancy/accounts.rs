@@ -20,6 +20,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReseller {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// "unlimited" or an amount such as "50.00"; absent: the daemon's
     /// `--credit-limit`.
@@ -45,6 +51,12 @@ pub struct CreatedReseller {
 #[serde(deny_unknown_fields)]
 pub struct ResellerChange {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: Option<String>,
     /// Whether the reseller may draw common-pool addresses once its assigned
     /// IP pools are exhausted.
@@ -61,6 +73,12 @@ pub struct ResellerChange {
 #[serde(deny_unknown_fields)]
 pub struct ClientChange {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: Option<String>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
     #[serde(default, deserialize_with = "present")]
@@ -81,6 +99,12 @@ where
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// The reseller the client belongs to (provider keys only; a reseller's key
     /// always creates its own clients).
@@ -100,6 +124,12 @@ pub struct NewClient {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClientGroup {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// The reseller that owns the group (provider keys only).
     #[serde(default)]

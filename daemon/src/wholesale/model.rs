@@ -21,7 +21,7 @@ pub struct ResourcePrice {
     /// Price of one unit for one month (finer than a cent is allowed: it is
     /// multiplied before it is rounded).
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "0.0125")]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.0125")]
     pub price: Decimal,
 }
 
@@ -35,12 +35,13 @@ pub struct PriceListSpec {
     #[schema(value_type = Option<u64>)]
     pub reseller_id: Option<AccountId>,
     /// ISO 4217 code; a reseller's tariffs in this currency use the list.
+    #[schema(pattern = "^(?!XXX)[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// What one service of a reseller's tariff costs for a month before its
     /// resources (H-Sphere's base price of a plan built on the provider's
     /// resources).
     #[serde(default, with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "1.00")]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "1.00")]
     pub service_base: Decimal,
     #[serde(default)]
     pub resources: Vec<ResourcePrice>,
@@ -76,11 +77,47 @@ impl PriceListSpec {
 }
 
 /// A stored price list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceList {
     #[serde(flatten)]
     pub spec: PriceListSpec,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Written by hand: for the `flatten` utoipa derives `allOf: [PriceListSpec,
+/// {updated_at}]`, which no price list matches, since `PriceListSpec` (a
+/// request that denies unknown fields) forbids properties it does not name.
+/// So: the spec's object with `updated_at` among its properties.
+impl utoipa::PartialSchema for PriceList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+        let mut spec = match <PriceListSpec as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(object)) => object,
+            other => return other,
+        };
+        spec.description = Some("A stored price list.".into());
+        spec.properties.insert(
+            "updated_at".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .into(),
+        );
+        spec.required.push("updated_at".into());
+        RefOr::T(Schema::Object(spec))
+    }
+}
+
+impl ToSchema for PriceList {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <PriceListSpec as ToSchema>::schemas(schemas);
+    }
 }
 
 /// What the bills and margins read of a shadow line (the index by day).
