@@ -41,7 +41,7 @@ use utoipa::{Modify, OpenApi};
         super::ipam::release_allocation, super::ipam::service_addresses, super::ipam::ip_usage,
     ),
     components(schemas(super::problem::Problem)),
-    modifiers(&BearerAuth, &Problems)
+    modifiers(&BearerAuth, &Problems, &Flattened)
 )]
 pub struct ApiDoc;
 
@@ -177,6 +177,45 @@ fn problems(op: &mut Operation) {
             response
                 .content
                 .insert("application/problem+json".into(), content);
+        }
+    }
+}
+
+/// A request type flattened into a stored one (`Tariff` holds a
+/// `TariffSpec`, `PriceList` a `PriceListSpec`): utoipa derives `allOf:
+/// [spec, {the stored fields}]`, which no stored value matches, since the
+/// spec (a request that denies unknown fields) has `additionalProperties:
+/// false`. Merged here into one object with every property.
+struct Flattened;
+
+impl Modify for Flattened {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let schemas = &mut components.schemas;
+        let merged: Vec<_> = schemas
+            .iter()
+            .filter_map(|(name, schema)| {
+                let RefOr::T(Schema::AllOf(all)) = schema else {
+                    return None;
+                };
+                let [RefOr::Ref(spec), RefOr::T(Schema::Object(own))] = all.items.as_slice() else {
+                    return None;
+                };
+                let spec_name = spec.ref_location.strip_prefix("#/components/schemas/")?;
+                let Some(RefOr::T(Schema::Object(spec))) = schemas.get(spec_name) else {
+                    return None;
+                };
+                let mut object = spec.clone();
+                object.description = all.description.clone();
+                object.properties.extend(own.properties.clone());
+                object.required.extend(own.required.iter().cloned());
+                Some((name.clone(), object))
+            })
+            .collect();
+        for (name, object) in merged {
+            schemas.insert(name, RefOr::T(Schema::Object(object)));
         }
     }
 }

@@ -77,47 +77,11 @@ impl PriceListSpec {
 }
 
 /// A stored price list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PriceList {
     #[serde(flatten)]
     pub spec: PriceListSpec,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Written by hand: for the `flatten` utoipa derives `allOf: [PriceListSpec,
-/// {updated_at}]`, which no price list matches, since `PriceListSpec` (a
-/// request that denies unknown fields) forbids properties it does not name.
-/// So: the spec's object with `updated_at` among its properties.
-impl utoipa::PartialSchema for PriceList {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::RefOr;
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-        let mut spec = match <PriceListSpec as utoipa::PartialSchema>::schema() {
-            RefOr::T(Schema::Object(object)) => object,
-            other => return other,
-        };
-        spec.description = Some("A stored price list.".into());
-        spec.properties.insert(
-            "updated_at".into(),
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-                .into(),
-        );
-        spec.required.push("updated_at".into());
-        RefOr::T(Schema::Object(spec))
-    }
-}
-
-impl ToSchema for PriceList {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        <PriceListSpec as ToSchema>::schemas(schemas);
-    }
 }
 
 /// What the bills and margins read of a shadow line (the index by day).

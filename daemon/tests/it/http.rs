@@ -644,7 +644,17 @@ async fn openapi_document_states_the_bounds_the_daemon_enforces() {
     for status in ["400", "422"] {
         assert!(statuses("delete", "/v1/ip-pools/{id}").contains(&status.into()));
     }
-    // A stored price list validates against its own schema: `updated_at` is
-    // one of its properties, not an extra the spec's schema forbids.
-    assert!(schema("PriceList")["properties"]["updated_at"].is_object());
+    let prices = &schema("TariffSpec")["properties"]["prices"];
+    assert_eq!(
+        (prices["minItems"].clone(), prices["maxItems"].clone()),
+        (json!(1), json!(4))
+    );
+    // A stored tariff or price list validates against its own schema: its
+    // stored fields are among its properties, not extras the flattened
+    // spec's schema forbids.
+    for (name, field) in [("Tariff", "id"), ("PriceList", "updated_at")] {
+        let s = schema(name);
+        assert!(s["properties"][field].is_object(), "{name}: {s:#}");
+        assert!(s["properties"]["currency"].is_object(), "{name}: {s:#}");
+    }
 }

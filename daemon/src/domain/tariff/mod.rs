@@ -261,7 +261,9 @@ pub struct TariffSpec {
     #[serde(default = "default_product_type")]
     pub product_type: String,
     /// Order price per period length; a length that is missing is not sold.
+    /// At least one (`check_prices`), at most one per period length.
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 4)]
     pub prices: Vec<PeriodPrice>,
     /// "Disable the Monthly period": 1-month orders and renewals are refused.
     #[serde(default)]
