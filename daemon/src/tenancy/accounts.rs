@@ -30,7 +30,7 @@ pub struct NewReseller {
     /// "unlimited" or an amount such as "50.00"; absent: the daemon's
     /// `--credit-limit`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<CreditLimit>,
 }
 
@@ -64,7 +64,7 @@ pub struct ResellerChange {
     pub ip_common_fallback: Option<bool>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
@@ -82,7 +82,7 @@ pub struct ClientChange {
     pub name: Option<String>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
@@ -117,7 +117,7 @@ pub struct NewClient {
     /// "unlimited" or an amount such as "50.00"; absent: the daemon's
     /// `--credit-limit`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<CreditLimit>,
 }
 
