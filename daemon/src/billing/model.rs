@@ -19,6 +19,7 @@ pub struct OrderRequest {
     pub tariff_id: TariffId,
     /// Period length in months: 1, 3, 12 or 36 (for daily charging: the
     /// order period the day price is derived from).
+    #[schema(schema_with = crate::domain::tariff::months_schema)]
     pub months: u32,
     /// Addon quantities; omitted addons get their included quantity (or the
     /// minimum, if higher).
@@ -55,6 +56,7 @@ pub struct Ordered {
 pub struct RenewRequest {
     /// Period length in months; default: the service's current period.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::tariff::optional_months_schema)]
     pub months: Option<u32>,
 }
 
@@ -68,6 +70,7 @@ pub struct ChangeTariffRequest {
     /// The period to pay for under a full-payment policy; the other policies
     /// keep the service's period (the default).
     #[serde(default)]
+    #[schema(schema_with = crate::domain::tariff::optional_months_schema)]
     pub months: Option<u32>,
 }
 

@@ -65,6 +65,7 @@ pub struct QuoteRequest {
     /// Period length in months: 1, 3, 12 or 36 (a renewal of a stored service
     /// defaults to its current period).
     #[serde(default)]
+    #[schema(schema_with = crate::domain::tariff::optional_months_schema)]
     pub months: Option<u32>,
     /// Addon quantities; with a stored tariff, omitted addons get their
     /// included quantity, as an order would.

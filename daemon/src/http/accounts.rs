@@ -223,6 +223,7 @@ pub async fn change_client(
     request_body = NewClientGroup,
     responses(
         (status = 201, description = "The client group", body = ClientGroup),
+        (status = 404, description = "The reseller does not exist", body = Problem),
         (status = 422, description = "Invalid request, or the Idempotency-Key was used with another request", body = Problem),
     ),
     security(("bearer" = []))

@@ -34,9 +34,10 @@ pub struct LedgerParams {
     /// Only this service's lines.
     pub service_id: Option<u64>,
     /// Lines with an id greater than this (for paging).
+    #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
-    /// At most this many lines (default 100, at most 1000).
-    #[param(minimum = 1)]
+    /// At most this many lines (default 100, at most 1000: `MAX_LIMIT`).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 

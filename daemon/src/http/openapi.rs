@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types.
 
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{SchemaType, Type};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
@@ -41,7 +41,7 @@ use utoipa::{Modify, OpenApi};
         super::ipam::release_allocation, super::ipam::service_addresses, super::ipam::ip_usage,
     ),
     components(schemas(super::problem::Problem)),
-    modifiers(&BearerAuth, &Problems)
+    modifiers(&BearerAuth, &Problems, &Flattened)
 )]
 pub struct ApiDoc;
 
@@ -62,7 +62,10 @@ impl Modify for BearerAuth {
 /// `application/problem+json` documents; a secured operation answers 401
 /// without a valid key (the `Caller` extractor), 429 when the key's rate
 /// limit is used up, and 503 when the store
-/// fails (every one reads it, if only to check the key). Also: an optional
+/// fails (every one reads it, if only to check the key); one that takes an
+/// `Idempotency-Key` answers 400 when the key is malformed and 422 when it
+/// was used with another request,
+/// and one with query parameters 422 when they do not parse. Also: an optional
 /// request body is written `request_body(content = Option<T>)` on the handler
 /// (utoipa then leaves `required` out), but utoipa also lets it be JSON
 /// `null`, which `Mutation::parse_or_default` refuses: the body, when there
@@ -101,6 +104,24 @@ fn problems(op: &mut Operation) {
         }
     }
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut idempotent = false;
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key" {
+            idempotent = true;
+            // What `http::idempotency` accepts, given once here.
+            p.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(super::idempotency::MAX_KEY_LEN))
+                    .pattern(Some("^[!-~]+$"))
+                    .examples(["order-2026-01-15-0001"])
+                    .into(),
+            );
+        }
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
     let json_body = op
         .request_body
         .as_ref()
@@ -122,10 +143,17 @@ fn problems(op: &mut Operation) {
         ("413", "Request body too large"),
         ("415", "The body is not `application/json`"),
     ];
+    let idempotency_answers = [
+        ("400", "Malformed Idempotency-Key"),
+        ("422", "The Idempotency-Key was used with another request"),
+    ];
+    let query_answer = ("422", "Invalid query string");
     let defaults = secured_answers
         .iter()
         .filter(|_| secured)
-        .chain(json_answers.iter().filter(|_| json_body));
+        .chain(json_answers.iter().filter(|_| json_body))
+        .chain(idempotency_answers.iter().filter(|_| idempotent))
+        .chain(std::iter::once(&query_answer).filter(|_| query));
     for &(status, description) in defaults {
         responses.entry(status.into()).or_insert_with(|| {
             RefOr::T(
@@ -149,6 +177,45 @@ fn problems(op: &mut Operation) {
             response
                 .content
                 .insert("application/problem+json".into(), content);
+        }
+    }
+}
+
+/// A request type flattened into a stored one (`Tariff` holds a
+/// `TariffSpec`, `PriceList` a `PriceListSpec`): utoipa derives `allOf:
+/// [spec, {the stored fields}]`, which no stored value matches, since the
+/// spec (a request that denies unknown fields) has `additionalProperties:
+/// false`. Merged here into one object with every property.
+struct Flattened;
+
+impl Modify for Flattened {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let schemas = &mut components.schemas;
+        let merged: Vec<_> = schemas
+            .iter()
+            .filter_map(|(name, schema)| {
+                let RefOr::T(Schema::AllOf(all)) = schema else {
+                    return None;
+                };
+                let [RefOr::Ref(spec), RefOr::T(Schema::Object(own))] = all.items.as_slice() else {
+                    return None;
+                };
+                let spec_name = spec.ref_location.strip_prefix("#/components/schemas/")?;
+                let Some(RefOr::T(Schema::Object(spec))) = schemas.get(spec_name) else {
+                    return None;
+                };
+                let mut object = spec.clone();
+                object.description = all.description.clone();
+                object.properties.extend(own.properties.clone());
+                object.required.extend(own.required.iter().cloned());
+                Some((name.clone(), object))
+            })
+            .collect();
+        for (name, object) in merged {
+            schemas.insert(name, RefOr::T(Schema::Object(object)));
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::MODULE_LIMIT;
 use super::extract::Params;
-use super::problem::{Problem, RequestError};
+use super::problem::Problem;
 use crate::app::{ApiError, App, Caller};
 use crate::contract::hook::Hook;
 use crate::domain::invalid::invalid;
@@ -96,10 +96,16 @@ pub async fn rules_diff(
                 || v.eq_ignore_ascii_case("application/octet-stream")
         });
     if !binary {
-        return RequestError::UnsupportedMediaType(
-            "send the candidate module as `Content-Type: application/wasm`".into(),
-        )
-        .into_response();
+        // Not `RequestError::UnsupportedMediaType`, whose title asks for the
+        // JSON every other endpoint takes: here title and detail both name wasm.
+        return super::problem::problem(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the module as application/wasm",
+            "send the candidate module as `Content-Type: application/wasm` \
+             (or application/octet-stream)"
+                .into(),
+        );
     }
     let hooks = match q.hook.as_deref().map(parse_hooks).transpose() {
         Ok(hooks) => hooks.unwrap_or_default(),

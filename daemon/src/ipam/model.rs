@@ -11,6 +11,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPool {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// The addresses of the pool: CIDR blocks ("10.0.0.0/24",
     /// "2001:db8::/64"), start-end ranges ("10.0.1.10-10.0.1.99") or single
@@ -35,6 +41,12 @@ pub struct NewPool {
 #[serde(deny_unknown_fields)]
 pub struct PoolChange {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: Option<String>,
     /// `{"reseller_id": 7}` assigns the pool to reseller 7,
     /// `{"reseller_id": null}` makes it common; absent: unchanged.

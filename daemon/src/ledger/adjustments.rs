@@ -18,12 +18,14 @@ use utoipa::ToSchema;
 pub struct NewAdjustment {
     #[schema(value_type = u64)]
     pub account_id: AccountId,
+    #[schema(pattern = "^(?!XXX)[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// Negative credits the account (e.g. "-50.00" for a payment received);
     /// positive charges it.
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "-50.00")]
+    #[schema(value_type = String, pattern = r"^-?0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "-50.00")]
     pub amount: Decimal,
+    #[schema(min_length = 1, max_length = 500, example = "Bank transfer 2026-01-15")]
     pub description: String,
 }
 

@@ -21,6 +21,9 @@ pub struct LedgerQuery {
     pub limit: Option<usize>,
 }
 
+/// The most lines one `GET /v1/ledger` returns.
+pub const MAX_LIMIT: usize = 1000;
+
 impl App {
     fn visible_account(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
         match self.account(id)? {
@@ -35,10 +38,20 @@ impl App {
         caller: &Caller,
         q: LedgerQuery,
     ) -> Result<Vec<LedgerEntry>, ApiError> {
-        if q.limit == Some(0) {
-            return Err(invalid("limit", "must be at least 1").into());
+        // Refused rather than clamped, so the bounds the OpenAPI document
+        // gives (`LedgerParams`) are what the daemon enforces.
+        match q.limit {
+            Some(0) => return Err(invalid("limit", "must be at least 1").into()),
+            Some(n) if n > MAX_LIMIT => {
+                return Err(invalid("limit", format!("must be at most {MAX_LIMIT}")).into());
+            }
+            _ => {}
         }
-        let limit = q.limit.unwrap_or(100).min(1000);
+        // Line ids are int64 in the document (and in most clients' types).
+        if q.after.is_some_and(|a| a > i64::MAX as u64) {
+            return Err(invalid("after", format!("must be at most {}", i64::MAX)).into());
+        }
+        let limit = q.limit.unwrap_or(100);
         let after = q.after.unwrap_or(0);
         if let Some(account) = q.account_id {
             self.visible_account(caller, account)?;

@@ -20,11 +20,17 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReseller {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// "unlimited" or an amount such as "50.00"; absent: the daemon's
     /// `--credit-limit`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<CreditLimit>,
 }
 
@@ -45,6 +51,12 @@ pub struct CreatedReseller {
 #[serde(deny_unknown_fields)]
 pub struct ResellerChange {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: Option<String>,
     /// Whether the reseller may draw common-pool addresses once its assigned
     /// IP pools are exhausted.
@@ -52,7 +64,7 @@ pub struct ResellerChange {
     pub ip_common_fallback: Option<bool>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
@@ -61,10 +73,16 @@ pub struct ResellerChange {
 #[serde(deny_unknown_fields)]
 pub struct ClientChange {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: Option<String>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
@@ -81,6 +99,12 @@ where
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// The reseller the client belongs to (provider keys only; a reseller's key
     /// always creates its own clients).
@@ -93,13 +117,19 @@ pub struct NewClient {
     /// "unlimited" or an amount such as "50.00"; absent: the daemon's
     /// `--credit-limit`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<CreditLimit>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClientGroup {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
     /// The reseller that owns the group (provider keys only).
     #[serde(default)]

@@ -21,7 +21,7 @@ pub struct ResourcePrice {
     /// Price of one unit for one month (finer than a cent is allowed: it is
     /// multiplied before it is rounded).
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "0.0125")]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.0125")]
     pub price: Decimal,
 }
 
@@ -35,12 +35,13 @@ pub struct PriceListSpec {
     #[schema(value_type = Option<u64>)]
     pub reseller_id: Option<AccountId>,
     /// ISO 4217 code; a reseller's tariffs in this currency use the list.
+    #[schema(pattern = "^(?!XXX)[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// What one service of a reseller's tariff costs for a month before its
     /// resources (H-Sphere's base price of a plan built on the provider's
     /// resources).
     #[serde(default, with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "1.00")]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "1.00")]
     pub service_base: Decimal,
     #[serde(default)]
     pub resources: Vec<ResourcePrice>,

@@ -309,6 +309,18 @@ async fn orders_that_break_a_policy_get_422_naming_it_and_record_nothing() {
     );
     let (status, p) = s.get("/v1/ledger?limit=0").await;
     assert_eq!(status, 422, "{p:#}");
+    // The document's bounds are enforced, not clamped: at most 1000 lines,
+    // and `after` an int64.
+    let (status, p) = s.get("/v1/ledger?limit=1001").await;
+    assert_eq!(status, 422, "{p:#}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("at most 1000"),
+        "{p:#}"
+    );
+    assert_eq!(s.get("/v1/ledger?limit=1000").await.0, 200);
+    let (status, p) = s.get("/v1/ledger?after=9223372036854775808").await;
+    assert_eq!(status, 422, "{p:#}");
+    assert_eq!(s.get("/v1/ledger?after=9223372036854775807").await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -594,3 +594,67 @@ async fn a_key_over_its_rate_limit_gets_429_and_no_one_else_does() {
         "{metrics}"
     );
 }
+
+/// The document says what the daemon enforces (issue 20, point 5), so that
+/// generated clients and the schema fuzzer (`.ci/fuzz-api`) send valid
+/// requests: the bounds of names, periods, currencies, amounts and paging,
+/// and every status an operation can answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_document_states_the_bounds_the_daemon_enforces() {
+    let doc = serde_json::to_value(rulesd::http::openapi_document()).unwrap();
+    let schema = |name: &str| doc["components"]["schemas"][name].clone();
+    let name = &schema("NewReseller")["properties"]["name"];
+    assert_eq!(
+        (name["minLength"].clone(), name["maxLength"].clone()),
+        (json!(1), json!(200))
+    );
+    assert_eq!(
+        schema("OrderRequest")["properties"]["months"]["enum"],
+        json!([1, 3, 12, 36])
+    );
+    assert_eq!(
+        schema("RenewRequest")["properties"]["months"]["enum"],
+        json!([1, 3, 12, 36, null])
+    );
+    let currency = schema("TariffSpec")["properties"]["currency"]["pattern"].clone();
+    assert_eq!(currency, "^(?!XXX)[A-Z]{3}$");
+    assert!(schema("NewAdjustment")["properties"]["amount"]["pattern"].is_string());
+    let ledger = &doc["paths"]["/v1/ledger"]["get"];
+    let param = |n: &str| {
+        ledger["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap()["schema"]
+            .clone()
+    };
+    assert_eq!(param("limit")["maximum"], 1000);
+    assert_eq!(param("after")["maximum"], i64::MAX);
+    let statuses = |method: &str, path: &str| {
+        doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(statuses("post", "/v1/client-groups").contains(&"404".into()));
+    // Every operation with an Idempotency-Key says what a bad or reused key gets.
+    for status in ["400", "422"] {
+        assert!(statuses("delete", "/v1/ip-pools/{id}").contains(&status.into()));
+    }
+    let prices = &schema("TariffSpec")["properties"]["prices"];
+    assert_eq!(
+        (prices["minItems"].clone(), prices["maxItems"].clone()),
+        (json!(1), json!(4))
+    );
+    // A stored tariff or price list validates against its own schema: its
+    // stored fields are among its properties, not extras the flattened
+    // spec's schema forbids.
+    for (name, field) in [("Tariff", "id"), ("PriceList", "updated_at")] {
+        let s = schema(name);
+        assert!(s["properties"][field].is_object(), "{name}: {s:#}");
+        assert!(s["properties"]["currency"].is_object(), "{name}: {s:#}");
+    }
+}

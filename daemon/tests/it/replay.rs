@@ -588,6 +588,14 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
+    // Title and detail agree on what to send (the title once asked for JSON).
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "urn:rulesd:problem:unsupported-media-type");
+    for field in ["title", "detail"] {
+        let text = p[field].as_str().unwrap();
+        assert!(text.contains("application/wasm"), "{p}");
+        assert!(!text.contains("json"), "{p}");
+    }
     // The default rules charged 10.00 + 5.00 setup; the candidate only 9.00.
     let r = send(&s.client, fixture("pro-discount")).await.unwrap();
     assert_eq!(r.status(), 200);

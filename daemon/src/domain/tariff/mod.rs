@@ -20,6 +20,30 @@ pub use validate::check_addons;
 /// 1 and 3 years).
 pub const PERIODS: [u32; 4] = [1, 3, 12, 36];
 
+/// The OpenAPI schema of a period length: one of [`PERIODS`], so that
+/// clients generated from the document (and the fuzzer) send only those.
+pub fn months_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .enum_values(Some(PERIODS))
+        .examples([12])
+        .build()
+}
+
+/// [`months_schema`] for a field that may be left out or null (the default).
+pub fn optional_months_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+    let values = PERIODS.map(serde_json::Value::from);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .enum_values(Some(values.into_iter().chain([serde_json::Value::Null])))
+        .examples([12])
+        .build()
+}
+
 pub fn check_period(field: &str, months: u32) -> Result<(), Invalid> {
     if PERIODS.contains(&months) {
         Ok(())
@@ -54,10 +78,11 @@ pub const MAX_USERNAME: usize = 16;
 #[serde(deny_unknown_fields)]
 pub struct PeriodPrice {
     /// Period length in months: 1, 3, 12 or 36.
+    #[schema(schema_with = months_schema)]
     pub months: u32,
     /// Price of the whole period, a decimal string.
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String, example = "10.00")]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "10.00")]
     pub price: Decimal,
 }
 
@@ -93,7 +118,7 @@ pub struct DailyCharging {
         with = "crate::domain::money::plain_option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.35")]
     pub price: Option<Decimal>,
     /// "Calculate daily cost depending on order period": a day costs the
     /// period price / the days of the period.
@@ -207,7 +232,7 @@ pub struct Addon {
     pub maximum: u32,
     /// Price of one unit above `included` for one month.
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.50")]
     pub price_per_unit: Decimal,
 }
 
@@ -222,14 +247,23 @@ pub struct AddonQuantity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TariffSpec {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Example Hosting"
+    )]
     pub name: String,
-    /// ISO 4217 code, e.g. "EUR".
+    /// ISO 4217 code, e.g. "EUR" (not "XXX", ISO's "no currency").
+    #[schema(pattern = "^(?!XXX)[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// Product type, used by the domain template's @TYPE@.
     #[serde(default = "default_product_type")]
     pub product_type: String,
     /// Order price per period length; a length that is missing is not sold.
+    /// At least one (`check_prices`), at most one per period length.
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 4)]
     pub prices: Vec<PeriodPrice>,
     /// "Disable the Monthly period": 1-month orders and renewals are refused.
     #[serde(default)]
@@ -238,7 +272,7 @@ pub struct TariffSpec {
     #[serde(default)]
     pub yearly_disabled: bool,
     #[serde(default, with = "crate::domain::money::plain")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "5.00")]
     pub setup_fee: Decimal,
     /// Special renewal prices; a missing length renews at its order price.
     #[serde(default)]
