@@ -26,7 +26,7 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
-use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, print_load, send};
+use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, post_json, print_load, send};
 use memory::{mib, proc_status_kib};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -127,15 +127,7 @@ impl Served {
 }
 
 async fn post(client: &reqwest::Client, url: String, body: &Value) -> Value {
-    let r = client
-        .post(url)
-        .bearer_auth(KEY)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.json().await.unwrap()
+    post_json(client, KEY, url, body).await
 }
 
 fn order_tariff() -> Value {

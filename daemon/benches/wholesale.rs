@@ -20,7 +20,7 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
-use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, print_load, send};
+use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, post_json, print_load, send};
 use memory::{mib, proc_status_kib};
 
 use chrono::NaiveDate;
@@ -73,18 +73,6 @@ fn main() {
 // ---------------------------------------------------------------------------
 // 1. A reseller's client's orders next to a provider's client's
 
-async fn post(client: &reqwest::Client, key: &str, url: String, body: &Value) -> Value {
-    let r = client
-        .post(url)
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.json().await.unwrap()
-}
-
 fn plan() -> Value {
     json!({"name": "Web", "currency": "EUR",
            "prices": [{"months": 1, "price": "5.00"}], "setup_fee": "2.00",
@@ -95,10 +83,10 @@ fn plan() -> Value {
 /// reseller's): the order body each worker sends in turn.
 async fn seller(base: &str, key: &str) -> Arc<Vec<String>> {
     let http = reqwest::Client::new();
-    let tariff = post(&http, key, format!("{base}/v1/tariffs"), &plan()).await["id"].clone();
+    let tariff = post_json(&http, key, format!("{base}/v1/tariffs"), &plan()).await["id"].clone();
     let mut bodies = Vec::new();
     for i in 0..1000 {
-        let c = post(
+        let c = post_json(
             &http,
             key,
             format!("{base}/v1/clients"),
@@ -163,7 +151,7 @@ async fn orders() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    let reseller = post(
+    let reseller = post_json(
         &http,
         KEY,
         format!("{base}/v1/resellers"),

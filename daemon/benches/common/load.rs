@@ -102,6 +102,25 @@ pub fn connections() -> Arc<Vec<reqwest::Client>> {
     )
 }
 
+/// POST `body` with `key` (setup, not measured); the answer, which must be
+/// a success.
+pub async fn post_json(
+    client: &reqwest::Client,
+    key: &str,
+    url: String,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let r = client
+        .post(url)
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
 /// POST a JSON `body` with `key`, expecting `status`; the answer is read
 /// and dropped.
 pub async fn send(conn: &reqwest::Client, url: &str, key: &str, body: String, status: u16) {

@@ -580,15 +580,7 @@ async fn a_key_over_its_rate_limit_gets_429_and_no_one_else_does() {
             "the provider is not limited"
         );
     }
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains("rulesd_rate_limited_total{role=\"reseller\"} 1"),
         "{metrics}"

@@ -544,14 +544,7 @@ async fn a_rule_answering_an_address_it_was_not_offered_is_refused_and_nothing_r
         (Some("1"), Some("254")),
         "nothing else recorded"
     );
-    let metrics = p
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains(r#"hook="ip-allocation",module="hostile.wasm",outcome="failed"} 4"#),
         "{metrics}"

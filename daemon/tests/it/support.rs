@@ -143,6 +143,13 @@ impl TestServer {
         (status, r.json().await.unwrap())
     }
 
+    /// `GET /metrics` as the provider: the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let r = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        r.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.get_as(&self.client, path).await
     }

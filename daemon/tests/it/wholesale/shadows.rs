@@ -266,15 +266,7 @@ async fn a_wrong_wholesale_answer_fails_the_order_and_records_nothing() {
     let (_, services) = s.get("/v1/services").await;
     assert_eq!(services, json!([]));
     // Each failed call is counted like any rule call.
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains(
             "rulesd_rule_calls_total{hook=\"wholesale\",module=\"w.wasm\",outcome=\"failed\"} 4"
