@@ -197,6 +197,7 @@ async fn inprocess_orders(clients: usize) -> Load {
                 addons: vec![],
                 domain: None,
                 count: 1,
+                control_panel: None,
             };
             app.order(caller, req, None).await.unwrap();
         }
@@ -455,6 +456,7 @@ async fn order_many(app: &Arc<App>, caller: Caller, clients: &[u64], tariff: u64
                 addons: vec![],
                 domain: None,
                 count: PER_ORDER as u32,
+                control_panel: None,
             };
             app.order(caller, req, None).await.unwrap();
         }

@@ -131,6 +131,7 @@ async fn order(
         addons: vec![],
         domain: None,
         count: 1,
+        control_panel: None,
     };
     created::<Ordered, _>(app.order(caller, req, None).await).services[0].id
 }

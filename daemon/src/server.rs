@@ -189,6 +189,7 @@ impl Daemon {
                 daily_steps: vec![Box::new(BillingDay), Box::new(WholesaleDay)],
                 on_service_deleted: vec![Arc::new(ReleaseOnDelete)],
                 on_lines_recorded: vec![shadows],
+                on_service_saved: vec![],
             },
         ));
         let background = spawn_background(&app, config.durable);

@@ -341,6 +341,7 @@ fn license(l: wlic::License) -> R<License> {
         ip_changed: date("license.ip-changed", &l.ip_changed)?,
         key_changed: date("license.key-changed", &l.key_changed)?,
         id: l.id,
+        tariff: l.tariff,
         name: l.name,
         ip: l.ip,
     })
@@ -358,26 +359,33 @@ pub(crate) fn license_in(r: wlic::LicenseRequest) -> R<LicenseRequest> {
             E::ServiceActivated => ServiceEvent::ServiceActivated,
             E::ServiceDeleted => ServiceEvent::ServiceDeleted,
             E::UnchangedInactive => ServiceEvent::UnchangedInactive,
+            E::RenewalDue => ServiceEvent::RenewalDue,
         },
         current: r.current.map(license).transpose()?,
-        pool: r.pool.into_iter().map(license).collect::<R<_>>()?,
+        free: r.free.into_iter().map(license).collect::<R<_>>()?,
         at: instant("at", &r.at)?,
         service_id: r.service_id,
         service_name: r.service_name,
+        service_active: r.service_active,
         primary_ip: r.primary_ip,
+        wanted_tariff: r.wanted_tariff,
+        license_months: r.license_months,
     })
 }
 
 pub(crate) fn license_out(d: LicenseDecision) -> wlic::LicenseDecision {
     use wlic::LicenseDecision as D;
+    let take = |t: Take| wlic::Take {
+        candidates: t.candidates,
+        name: t.name,
+    };
     match d {
-        LicenseDecision::Reuse { license, name, ip } => D::Reuse(wlic::Reuse { license, name, ip }),
-        LicenseDecision::OrderNew => D::OrderNew,
-        LicenseDecision::Reorder => D::Reorder,
+        LicenseDecision::Take(t) => D::Take(take(t)),
+        LicenseDecision::Reorder(t) => D::Reorder(take(t)),
         LicenseDecision::Activate => D::Activate,
         LicenseDecision::Suspend => D::Suspend,
-        LicenseDecision::ReturnToPool => D::ReturnToPool,
-        LicenseDecision::Remove => D::Remove,
+        LicenseDecision::Renew(months) => D::Renew(months),
+        LicenseDecision::Release => D::Release,
         LicenseDecision::Nothing => D::Nothing,
     }
 }

@@ -99,14 +99,17 @@ pub trait IpAllocation {
     }
 }
 
-/// Which pooled license to reuse, and what a service change does to a license.
+/// Which pooled license a server gets, and what a change of the server does
+/// to its license.
 ///
 /// ```no_run
 /// use rules_sdk::*;
+/// /// Never reuses a pooled license: every order is a new one.
 /// struct AlwaysNew;
 /// impl LicensePool for AlwaysNew {
-///     fn decide(_req: LicenseRequest) -> Result<LicenseDecision, RuleError> {
-///         Ok(LicenseDecision::OrderNew)
+///     fn decide(req: LicenseRequest) -> Result<LicenseDecision, RuleError> {
+///         let name = format!("Item #{} addon {}", req.service_id, req.service_name);
+///         Ok(LicenseDecision::Take(Take { candidates: vec![], name }))
 ///     }
 /// }
 /// ```

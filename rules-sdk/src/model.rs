@@ -358,9 +358,12 @@ pub enum LicenseStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct License {
     pub id: String,
+    /// The vendor's license tariff, e.g. "ispmanager-lite".
+    pub tariff: String,
     pub name: String,
     pub ip: String,
     pub status: LicenseStatus,
+    /// Exclusive: valid through the day before.
     pub expires: NaiveDate,
     pub ip_changed: NaiveDate,
     pub key_changed: NaiveDate,
@@ -376,6 +379,7 @@ pub enum ServiceEvent {
     ServiceActivated,
     ServiceDeleted,
     UnchangedInactive,
+    RenewalDue,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,25 +387,38 @@ pub struct LicenseRequest {
     pub event: ServiceEvent,
     pub service_id: String,
     pub service_name: String,
+    pub service_active: bool,
+    /// "0.0.0.0" while the server has none.
     pub primary_ip: String,
+    /// The license tariff the server's panel maps to; None for no panel.
+    pub wanted_tariff: Option<String>,
+    /// The license period matched to the server's period, in months.
+    pub license_months: u32,
     pub current: Option<License>,
-    pub pool: Vec<License>,
+    /// Free licenses of `wanted_tariff`, the longest free first.
+    pub free: Vec<License>,
     pub at: DateTime<Utc>,
+}
+
+/// Which free licenses to try, in order, and the name the one taken gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Take {
+    pub candidates: Vec<String>,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LicenseDecision {
-    Reuse {
-        license: String,
-        name: String,
-        ip: String,
-    },
-    OrderNew,
-    Reorder,
+    /// Get the server a license: from the pool, else a new one.
+    Take(Take),
+    /// Return the current license to the pool and take another.
+    Reorder(Take),
     Activate,
     Suspend,
-    ReturnToPool,
-    Remove,
+    /// Renew the current license for this many months.
+    Renew(u32),
+    /// Suspend the current license and return it to the pool.
+    Release,
     Nothing,
 }
 

@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The rule failed: trapped, looped, ran out of memory or answered nonsense.
     #[error(transparent)]
     RuleFailed(#[from] CallError),
+    /// An upstream vendor (the license vendor) failed; nothing was changed.
+    #[error("{0}")]
+    Vendor(String),
     #[error("{0}")]
     NotFound(String),
     /// No valid API key.

@@ -1,16 +1,17 @@
-//! What other domains do when billing changes a service: billing deletes
-//! services (on request, or the daily job after an unpaid expiry) and
-//! records ledger lines (orders, renewals, days, changes, refunds), and calls
-//! every listener in that same transaction, so nothing a service held (its
-//! addresses, later its licenses) outlives it and no line of a reseller's
-//! client goes without its shadow line, while billing imports none of the
-//! domains that listen.
+//! What other domains do when billing changes a service: billing saves
+//! services (orders, suspensions, activations, edits), deletes them (on
+//! request, or the daily job after an unpaid expiry) and records ledger
+//! lines (orders, renewals, days, changes, refunds), and calls every
+//! listener in that same transaction, so nothing a service held (its
+//! addresses, its license) outlives it or lags behind it, and no line of a
+//! reseller's client goes without its shadow line, while billing imports
+//! none of the domains that listen.
 
 use super::ApiError;
 use super::metrics::Metrics;
 use crate::domain::ids::ServiceId;
 use crate::domain::ledger::{Cause, LedgerEntry};
-use crate::domain::service::Holding;
+use crate::domain::service::{Holding, Service, ServiceStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use redb::WriteTransaction;
 use std::sync::Arc;
@@ -24,6 +25,38 @@ pub trait OnServiceDeleted: Send + Sync {
         txn: &WriteTransaction,
         service: ServiceId,
         now: DateTime<Utc>,
+    ) -> Result<(), ApiError>;
+}
+
+/// What a saved service was before the save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub status: ServiceStatus,
+    /// The control panel value it held.
+    pub panel: Option<String>,
+    pub primary_ip: Option<String>,
+}
+
+/// A service as billing saves it.
+#[derive(Debug, Clone, Copy)]
+pub struct Saved<'a> {
+    /// None for a new service.
+    pub before: Option<&'a Before>,
+    pub after: &'a Service,
+    /// An edit chose the control panel (perhaps the same one again).
+    pub panel_chosen: bool,
+}
+
+/// A domain's part of saving a service (what it holds follows the
+/// service's status, panel and primary IP), in the save's transaction and
+/// under the same rule as [`OnServiceDeleted`]. An error fails the save.
+pub trait OnServiceSaved: Send + Sync {
+    fn saved(
+        &self,
+        txn: &WriteTransaction,
+        saved: &Saved<'_>,
+        now: DateTime<Utc>,
+        metrics: &Metrics,
     ) -> Result<(), ApiError>;
 }
 
@@ -62,6 +95,7 @@ pub trait OnLinesRecorded: Send + Sync {
 pub struct Listeners {
     deleted: Arc<[Arc<dyn OnServiceDeleted>]>,
     recorded: Arc<[Arc<dyn OnLinesRecorded>]>,
+    saved: Arc<[Arc<dyn OnServiceSaved>]>,
     metrics: Arc<Metrics>,
 }
 
@@ -69,13 +103,28 @@ impl Listeners {
     pub fn new(
         deleted: Vec<Arc<dyn OnServiceDeleted>>,
         recorded: Vec<Arc<dyn OnLinesRecorded>>,
+        saved: Vec<Arc<dyn OnServiceSaved>>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Listeners {
             deleted: deleted.into(),
             recorded: recorded.into(),
+            saved: saved.into(),
             metrics,
         }
+    }
+
+    /// Tell every listener that a service was saved, in `txn`.
+    pub fn saved(
+        &self,
+        txn: &WriteTransaction,
+        saved: &Saved<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        for l in self.saved.iter() {
+            l.saved(txn, saved, now, &self.metrics)?;
+        }
+        Ok(())
     }
 
     /// Tell every listener that `service` is deleted, in `txn`.

@@ -14,7 +14,9 @@ pub mod ratelimit;
 pub use caller::Caller;
 pub use error::ApiError;
 pub use idempotency::{Idempotency, Written};
-pub use lifecycle::{Listeners, OnLinesRecorded, OnServiceDeleted, Recorded};
+pub use lifecycle::{
+    Before, Listeners, OnLinesRecorded, OnServiceDeleted, OnServiceSaved, Recorded, Saved,
+};
 
 use caller::KeyCache;
 use daily::DailyStep;
@@ -101,6 +103,9 @@ pub struct Domains {
     pub on_service_deleted: Vec<Arc<dyn OnServiceDeleted>>,
     /// What is recorded with a service's ledger lines, in their transaction.
     pub on_lines_recorded: Vec<Arc<dyn OnLinesRecorded>>,
+    /// What follows a service's status, panel and primary IP, in the
+    /// transaction that saves it.
+    pub on_service_saved: Vec<Arc<dyn OnServiceSaved>>,
 }
 
 /// The key rule bindings are looked up by: a reseller's id, or none for the
@@ -155,6 +160,7 @@ impl App {
             listeners: Listeners::new(
                 domains.on_service_deleted,
                 domains.on_lines_recorded,
+                domains.on_service_saved,
                 metrics,
             ),
         }

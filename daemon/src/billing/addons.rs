@@ -131,7 +131,7 @@ impl App {
                 };
                 let lines = record(txn, &decision, target, now)?;
                 service.addons = addons;
-                save(txn, &mut service)?;
+                save(txn, &mut service, &listeners, now)?;
                 Ok(Changed::new(service, lines))
             })
             .await;
@@ -139,7 +139,7 @@ impl App {
     }
 }
 
-fn proration_request(
+pub(super) fn proration_request(
     tariff: &Tariff,
     service: &Service,
     event: proration::Event,

@@ -160,9 +160,17 @@ fn seller(reseller: Option<crate::domain::ids::AccountId>) -> String {
 /// The addons a service keeps on `to`: the quantities it has of the
 /// resources `to` sells (within `to`'s limits, else the change is refused
 /// naming the addon), `to`'s default for the others; resources `to` does not
-/// sell are dropped.
+/// sell are dropped, and so is a control panel `to` does not sell (its
+/// license is then released).
 fn carried_addons(to: &Tariff, service: &Service) -> Result<Vec<AddonQuantity>, ApiError> {
-    to.spec
+    let panel = service.panel().filter(|value| {
+        to.spec
+            .control_panel
+            .as_ref()
+            .is_some_and(|p| p.price(value).is_some())
+    });
+    let mut carried = to
+        .spec
         .addons
         .iter()
         .map(|a| {
@@ -179,7 +187,14 @@ fn carried_addons(to: &Tariff, service: &Service) -> Result<Vec<AddonQuantity>, 
                 quantity,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    if let Some(value) = panel {
+        carried.push(AddonQuantity {
+            resource: crate::domain::tariff::panel_resource(value),
+            quantity: 1,
+        });
+    }
+    Ok(carried)
 }
 
 /// The request the tariff-change rule is handed.
@@ -240,7 +255,7 @@ impl App {
                 service.addons = facts.addons;
                 service.period_start = changed.period_start;
                 service.expires = changed.expires;
-                save(txn, &mut service)?;
+                save(txn, &mut service, &listeners, now)?;
                 Ok(Changed::new(service, lines))
             })
             .await;

@@ -436,7 +436,7 @@ fn apply_day(
     } else {
         return Ok(DayOutcome::Unchanged);
     };
-    save(txn, &mut service)?;
+    save(txn, &mut service, &run.listeners, run.now)?;
     Ok(outcome)
 }
 
@@ -481,7 +481,7 @@ fn apply_expiry(
         DayOutcome::Deleted => service.delete(day),
         _ => return Ok(DayOutcome::Unchanged),
     }
-    save(txn, &mut service)?;
+    save(txn, &mut service, &run.listeners, run.now)?;
     if outcome == DayOutcome::Deleted {
         run.listeners.deleted(txn, service.id, now)?;
     }

@@ -335,7 +335,7 @@ impl App {
                     service.renew(months, priced.period_start, priced.expires)
                 }
             }
-            save(txn, &mut service)?;
+            save(txn, &mut service, &listeners, now)?;
             txn.open_table(PENDING)?.remove(pending.id.get())?;
             Ok(Some(Changed::new(service, lines)))
         })

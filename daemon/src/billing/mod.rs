@@ -1,10 +1,13 @@
-//! Billing: tariffs, quotes, orders, renewals, tariff changes, addon
-//! changes, suspension and deletion of services, and the daily job's
-//! billing step.
+//! Billing: tariffs (and the enumerations of their control-panel add-on),
+//! quotes, orders, renewals, tariff changes, addon changes, edits (control
+//! panel, primary IP), suspension and deletion of services, and the daily
+//! job's billing step.
 
 mod addons;
 mod changes;
 pub mod daily;
+mod edits;
+mod enumerations;
 pub mod funds;
 pub mod model;
 mod order_policy;

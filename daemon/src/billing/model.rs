@@ -31,6 +31,12 @@ pub struct OrderRequest {
     /// How many services to order at once (the tariff's simultaneous order limit applies).
     #[serde(default = "one")]
     pub count: u32,
+    /// The control panel chosen (a value key of the tariff's control-panel
+    /// add-on); a value mapped to a license tariff gets the server a license
+    /// once it is active and has a primary IP.
+    #[serde(default)]
+    #[schema(example = "ispmanager-lite")]
+    pub control_panel: Option<String>,
 }
 
 fn one() -> u32 {
@@ -100,6 +106,25 @@ pub enum Actor {
 pub struct ActRequest {
     #[serde(default)]
     pub by: Actor,
+}
+
+/// `PATCH /v1/services/{id}`: what a server's owner edits. Absent fields
+/// stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEdit {
+    /// A value of the tariff's control-panel add-on; null for none. The
+    /// change is priced as an addon change (the old value cancelled, the new
+    /// one ordered, under the tariff's addon policies); choosing the same
+    /// value again activates an inactive license.
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    #[schema(value_type = Option<String>, example = "ispmanager-pro")]
+    pub control_panel: Option<Option<String>>,
+    /// An address allocated to the service (`POST /v1/ip-allocations`); null
+    /// for none. A new one reorders the server's license.
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    #[schema(value_type = Option<String>, example = "192.0.2.10")]
+    pub primary_ip: Option<Option<String>>,
 }
 
 /// A service after an operation, with the lines it recorded.

@@ -26,7 +26,8 @@ fn period_words(months: u32) -> String {
 }
 
 /// The addon quantities of an order: requested ones checked against the
-/// tariff's minimum and maximum, omitted ones at their included quantity.
+/// tariff's minimum and maximum, omitted ones at their included quantity;
+/// then the control panel chosen, if any (one unit of one priced value).
 pub(crate) fn order_addons(
     spec: &TariffSpec,
     requested: &[AddonQuantity],
@@ -34,14 +35,15 @@ pub(crate) fn order_addons(
     tariff::check_addons("addons", requested)?;
     if let Some(unknown) = requested
         .iter()
-        .find(|r| !spec.addons.iter().any(|a| a.resource == r.resource))
+        .find(|r| !spec.all_addons().any(|a| a.resource == r.resource))
     {
         return Err(policy(format!(
             "tariff {} has no addon {:?}",
             spec.name, unknown.resource
         )));
     }
-    spec.addons
+    let mut addons = spec
+        .addons
         .iter()
         .map(|a| {
             let quantity = requested
@@ -59,7 +61,20 @@ pub(crate) fn order_addons(
                 quantity,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let mut panels = requested
+        .iter()
+        .filter(|r| tariff::panel_value(&r.resource).is_some() && r.quantity > 0);
+    if let Some(panel) = panels.next() {
+        if panel.quantity > 1 || panels.next().is_some() {
+            return Err(policy(format!(
+                "tariff {} sells one control panel per service: choose one value, one unit",
+                spec.name
+            )));
+        }
+        addons.push(panel.clone());
+    }
+    Ok(addons)
 }
 
 /// A period length the tariff sells now: priced, not disabled, tariff not ended.
@@ -203,7 +218,23 @@ pub(super) fn check_order(
             facts.client.id, facts.existing
         )));
     }
-    order_addons(spec, &req.addons)
+    match &req.control_panel {
+        Some(value) => {
+            let panel = AddonQuantity {
+                resource: tariff::panel_resource(value),
+                quantity: 1,
+            };
+            if spec.control_panel.as_ref().and_then(|p| p.price(value)).is_none() {
+                return Err(policy(format!(
+                    "tariff {name} sells no control panel {value:?}"
+                )));
+            }
+            let mut requested = req.addons.clone();
+            requested.push(panel);
+            order_addons(spec, &requested)
+        }
+        None => order_addons(spec, &req.addons),
+    }
 }
 
 /// Read the facts of an order, in whichever transaction.

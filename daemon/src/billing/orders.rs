@@ -62,7 +62,7 @@ impl App {
                 let id = next_service_id(txn)?;
                 let mut service = new_service(id, &facts, &req, &addons, &priced, now);
                 if can_charge(txn, &service, priced.total, limit)? {
-                    insert_service(txn, &mut service)?;
+                    insert_service(txn, &mut service, &listeners, now)?;
                     ordered.lines.extend(record(
                         txn,
                         &decision,
@@ -76,7 +76,7 @@ impl App {
                     service.status = ServiceStatus::Ordered;
                     service.period_start = now.date_naive();
                     service.expires = service.period_start;
-                    insert_service(txn, &mut service)?;
+                    insert_service(txn, &mut service, &listeners, now)?;
                     let waiting = wait(txn, &service, Waiting::Order, priced.total, now)?;
                     ordered.waiting.push(waiting);
                 }
@@ -127,5 +127,6 @@ fn new_service(
         deleted_at: None,
         created_at: now,
         version: 0,
+        primary_ip: None,
     }
 }

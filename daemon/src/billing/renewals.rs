@@ -88,7 +88,7 @@ impl App {
             }
             let lines = record(txn, &decision, target(&service, Cause::Renewal, &listeners), now)?;
             service.renew(months, priced.period_start, priced.expires);
-            save(txn, &mut service)?;
+            save(txn, &mut service, &listeners, now)?;
             Ok(Changed::new(service, lines))
         })
         .await

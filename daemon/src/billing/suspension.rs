@@ -29,6 +29,7 @@ impl App {
         req: ActRequest,
         idem: Option<Idempotency>,
     ) -> Result<Written<Changed>, ApiError> {
+        let listeners = self.listeners.clone();
         self.mutate(idem, move |txn, now| {
             let mut service = visible(txn, &caller, id)?;
             if service.status != ServiceStatus::Active {
@@ -45,7 +46,7 @@ impl App {
                 Actor::Client => SuspendedBy::Client,
             };
             service.suspend(by, now.date_naive());
-            save(txn, &mut service)?;
+            save(txn, &mut service, &listeners, now)?;
             Ok(Changed::new(service, vec![]))
         })
         .await
@@ -103,7 +104,7 @@ impl App {
             if service.daily && service.expires < today {
                 service.expires = today;
             }
-            save(txn, &mut service)?;
+            save(txn, &mut service, &listeners, now)?;
             Ok(Changed::new(service, lines))
         })
         .await
@@ -186,7 +187,7 @@ impl App {
                 }
             }
             service.delete(now.date_naive());
-            save(txn, &mut service)?;
+            save(txn, &mut service, &listeners, now)?;
             // An order or renewal waiting for funds is not owed any more.
             forget_waiting(txn, service.id)?;
             listeners.deleted(txn, service.id, now)?;

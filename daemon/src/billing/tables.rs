@@ -4,20 +4,20 @@
 //! again in the writer), and the one way a service is stored, with its
 //! version and its expiry index.
 
-use crate::app::{ApiError, App, Listeners};
+use crate::app::{ApiError, App, Before, Listeners, Saved};
 use crate::domain::accounts::{Account, ClientGroup};
-use crate::domain::ids::{AccountId, GroupId, ServiceId, TariffId};
+use crate::domain::ids::{AccountId, EnumerationId, GroupId, ServiceId, TariffId};
 use crate::domain::ledger::Cause;
 use crate::domain::service::expiry_index;
-use crate::domain::service::{Service, ServiceStatus, SuspendedBy};
-use crate::domain::tariff::Tariff;
+use crate::domain::service::{Service, ServiceStatus, SuspendedBy, panel_of};
+use crate::domain::tariff::{AddonQuantity, Enumeration, Tariff};
 use crate::ledger::Target;
 use crate::store::decoded::decode_tariff;
 use crate::store::{
-    self, ACCOUNTS, CLIENT_GROUPS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY,
+    self, ACCOUNTS, CLIENT_GROUPS, ENUMERATIONS, SERVICES, SERVICES_BY_CLIENT, SERVICES_BY_EXPIRY,
     SERVICES_UNPAID, TARIFFS, expiry_table,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use redb::{ReadableTable, WriteTransaction};
 use std::collections::HashMap;
 
@@ -39,6 +39,7 @@ pub(crate) trait Reader {
     fn group(&self, id: GroupId) -> Result<Option<ClientGroup>, ApiError>;
     fn service(&self, id: ServiceId) -> Result<Option<Service>, ApiError>;
     fn client_services(&self, client: AccountId) -> Result<Vec<Service>, ApiError>;
+    fn enumeration(&self, id: EnumerationId) -> Result<Option<Enumeration>, ApiError>;
 }
 
 macro_rules! reader {
@@ -55,6 +56,9 @@ macro_rules! reader {
             }
             fn service(&self, id: ServiceId) -> Result<Option<Service>, ApiError> {
                 get(self.open_table(SERVICES), SERVICES, id)
+            }
+            fn enumeration(&self, id: EnumerationId) -> Result<Option<Enumeration>, ApiError> {
+                get(self.open_table(ENUMERATIONS), ENUMERATIONS, id)
             }
             fn client_services(&self, client: AccountId) -> Result<Vec<Service>, ApiError> {
                 let Some(index) = store::existing(self.open_table(SERVICES_BY_CLIENT))? else {
@@ -167,8 +171,10 @@ pub(super) fn next_service_id(txn: &WriteTransaction) -> Result<ServiceId, ApiEr
 pub(super) fn insert_service(
     txn: &WriteTransaction,
     service: &mut Service,
+    listeners: &Listeners,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    save(txn, service)?;
+    save(txn, service, listeners, now)?;
     txn.open_table(SERVICES_BY_CLIENT)?
         .insert((service.client_id.get(), service.id.get()), ())?;
     Ok(())
@@ -180,6 +186,16 @@ pub(super) fn next_tariff_id(txn: &WriteTransaction) -> Result<TariffId, ApiErro
 }
 
 /// Store a tariff (new, or its `enabled` flag changed: terms never change).
+pub(super) fn put_enumeration(txn: &WriteTransaction, e: &Enumeration) -> Result<(), ApiError> {
+    txn.open_table(ENUMERATIONS)?
+        .insert(e.id.get(), store::encode(e).as_slice())?;
+    Ok(())
+}
+
+pub(super) fn next_enumeration_id(txn: &WriteTransaction) -> Result<EnumerationId, ApiError> {
+    Ok(store::next_id(txn, ENUMERATIONS)?.into())
+}
+
 pub(super) fn put_tariff(txn: &WriteTransaction, tariff: &Tariff) -> Result<(), ApiError> {
     txn.open_table(TARIFFS)?
         .insert(tariff.id.get(), store::encode(tariff).as_slice())?;
@@ -212,18 +228,56 @@ struct Placed {
     expires: chrono::NaiveDate,
     #[serde(default)]
     suspended_by: Option<SuspendedBy>,
+    #[serde(default)]
+    addons: Vec<AddonQuantity>,
+    #[serde(default)]
+    primary_ip: Option<String>,
 }
 
-/// Store a service (bumping its version: every write is a new version) and
-/// keep the expiry indexes in step with it.
-pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), ApiError> {
+/// Store a service (bumping its version: every write is a new version),
+/// keep the expiry indexes in step with it and tell the listeners.
+pub(super) fn save(
+    txn: &WriteTransaction,
+    service: &mut Service,
+    listeners: &Listeners,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    save_edited(txn, service, listeners, now, false)
+}
+
+/// [`save`] for an edit: `panel_chosen` when it chose the control panel,
+/// even the one the service had (seed 003: the same panel chosen again
+/// activates an inactive license).
+pub(super) fn save_edited(
+    txn: &WriteTransaction,
+    service: &mut Service,
+    listeners: &Listeners,
+    now: DateTime<Utc>,
+    panel_chosen: bool,
+) -> Result<(), ApiError> {
+    let previous = place(txn, service)?;
+    let before = previous.map(|p| Before {
+        status: p.status,
+        panel: panel_of(&p.addons).map(str::to_string),
+        primary_ip: p.primary_ip,
+    });
+    let saved = Saved {
+        before: before.as_ref(),
+        after: service,
+        panel_chosen,
+    };
+    listeners.saved(txn, &saved, now)
+}
+
+/// Write `service` and move it between the expiry indexes; what it replaced.
+fn place(txn: &WriteTransaction, service: &mut Service) -> Result<Option<Placed>, ApiError> {
     service.version += 1;
     let previous = txn
         .open_table(SERVICES)?
         .insert(service.id.get(), store::encode(service).as_slice())?
         .map(|old| store::decode::<Placed>(SERVICES, service.id, old.value()))
         .transpose()?;
-    let old = previous.and_then(|old| {
+    let old = previous.as_ref().and_then(|old| {
         expiry_index(old.status, old.daily, old.suspended_by)
             .map(|index| (index, (old.expires.num_days_from_ce(), service.id.get())))
     });
@@ -251,7 +305,7 @@ pub(super) fn save(txn: &WriteTransaction, service: &mut Service) -> Result<(), 
             }
         }
     }
-    Ok(())
+    Ok(previous)
 }
 
 /// The service as stored now, if it still is the version the decision saw.

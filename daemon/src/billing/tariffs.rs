@@ -56,6 +56,15 @@ impl App {
                 )
                 .into());
             }
+            if let Some(panel) = &spec.control_panel {
+                let enumeration = txn.enumeration(panel.enumeration_id)?.ok_or_else(|| {
+                    invalid(
+                        "tariff.control_panel.enumeration_id",
+                        format!("enumeration {} does not exist", panel.enumeration_id),
+                    )
+                })?;
+                panel.check_values(&enumeration)?;
+            }
             let tariff = Tariff {
                 id: next_tariff_id(txn)?,
                 reseller_id: owner,

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// The version of the contract (rules-sdk/wit, `package rulesd:rules@...`)
 /// this daemon serves; a module built against another is refused at load.
-pub const CONTRACT_VERSION: &str = "0.4.0";
+pub const CONTRACT_VERSION: &str = "0.5.0";
 
 /// The contract package, as export names start.
 pub const CONTRACT_PACKAGE: &str = "rulesd:rules";

@@ -14,11 +14,12 @@
 //! To add a hook: a variant in [`RuleInput`] and [`RuleOutput`], its call
 //! and check in [`run`], and a module for its output's checks (`checks` for
 //! pricing and proration, `change` for tariff-change, `allocation` for
-//! ip-allocation, `wholesale` for wholesale).
+//! ip-allocation, `license` for license-pool, `wholesale` for wholesale).
 
 pub mod allocation;
 pub mod change;
 pub mod checks;
+pub mod license;
 pub mod receipt;
 pub mod wholesale;
 
@@ -31,6 +32,7 @@ use crate::runtime::RuleModule;
 use allocation::check_allocation;
 use change::check_change;
 use checks::{check_lines, check_price};
+use license::check_license;
 pub use receipt::{Receipt, RuleInput, RuleOutput, Subject};
 use wholesale::check_wholesale;
 
@@ -73,6 +75,12 @@ pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiE
             let decision = called.value.map_err(rule_refusal)?;
             let (pool, address) = check_allocation(&module.name, request, decision)?;
             (RuleOutput::IpAllocation { pool, address }, called.fuel_used)
+        }
+        RuleInput::LicensePool(request) => {
+            let called = module.decide_license(request).await?;
+            let decision = called.value.map_err(rule_refusal)?;
+            let action = check_license(&module.name, request, decision)?;
+            (RuleOutput::LicensePool(action), called.fuel_used)
         }
         RuleInput::Wholesale(request) => {
             let called = module.wholesale(request).await?;

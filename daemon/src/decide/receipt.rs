@@ -5,7 +5,10 @@
 
 use super::Decision;
 use crate::app::ApiError;
-use crate::contract::bindings::{ip_allocation, pricing, proration, tariff_change, wholesale};
+use super::license::LicenseAction;
+use crate::contract::bindings::{
+    ip_allocation, license_pool, pricing, proration, tariff_change, wholesale,
+};
 use crate::contract::hook::Hook;
 use crate::domain::ids::{AccountId, LicenseId, PoolId, ReceiptId, ServiceId};
 use crate::domain::ledger::{Line, Part, Priced};
@@ -22,6 +25,7 @@ pub enum RuleInput {
     TariffChange(Box<tariff_change::ChangeRequest>),
     Proration(proration::ProrationRequest),
     IpAllocation(ip_allocation::AllocationRequest),
+    LicensePool(license_pool::LicenseRequest),
     Wholesale(wholesale::WholesaleRequest),
 }
 
@@ -32,6 +36,7 @@ impl RuleInput {
             RuleInput::TariffChange(_) => Hook::TariffChange,
             RuleInput::Proration(_) => Hook::Proration,
             RuleInput::IpAllocation(_) => Hook::IpAllocation,
+            RuleInput::LicensePool(_) => Hook::LicensePool,
             RuleInput::Wholesale(_) => Hook::Wholesale,
         }
     }
@@ -44,6 +49,7 @@ impl RuleInput {
             RuleInput::TariffChange(r) => &r.at,
             RuleInput::Proration(r) => &r.at,
             RuleInput::IpAllocation(r) => &r.at,
+            RuleInput::LicensePool(r) => &r.at,
             RuleInput::Wholesale(r) => &r.at,
         };
         at.parse()
@@ -66,6 +72,8 @@ pub enum RuleOutput {
         pool: String,
         address: String,
     },
+    /// What happens to a server's license.
+    LicensePool(LicenseAction),
     /// A reseller's shadow lines, one per retail line, and their parts per
     /// resource type.
     Wholesale {
@@ -80,7 +88,7 @@ impl RuleOutput {
         match self {
             RuleOutput::Pricing(p) | RuleOutput::TariffChange(p) => &p.lines,
             RuleOutput::Proration { lines } | RuleOutput::Wholesale { lines, .. } => lines,
-            RuleOutput::IpAllocation { .. } => &[],
+            RuleOutput::IpAllocation { .. } | RuleOutput::LicensePool(_) => &[],
         }
     }
 }

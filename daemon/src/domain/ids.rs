@@ -63,6 +63,10 @@ ids! {
     AllocationId;
     /// A pooled license.
     LicenseId;
+    /// A license event in the outbox.
+    LicenseEventId;
+    /// An enumeration (the values of a "control panel" add-on).
+    EnumerationId;
     /// An order or renewal waiting for funds.
     PendingId;
 }

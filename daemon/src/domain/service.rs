@@ -81,6 +81,14 @@ pub struct Holding<'a> {
     pub addons: &'a [AddonQuantity],
 }
 
+/// The control panel value among `addons`, if one is held.
+pub fn panel_of(addons: &[AddonQuantity]) -> Option<&str> {
+    addons
+        .iter()
+        .filter(|a| a.quantity > 0)
+        .find_map(|a| tariff::panel_value(&a.resource))
+}
+
 /// A stored service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Service {
@@ -117,6 +125,10 @@ pub struct Service {
     pub created_at: DateTime<Utc>,
     /// Bumped by every change; a write based on stale facts is retried.
     pub version: u64,
+    /// The server's primary IP (an address allocated to it): what its
+    /// control-panel license is bound to. Set with `PATCH /v1/services/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_ip: Option<String>,
 }
 
 impl Service {
@@ -126,6 +138,11 @@ impl Service {
             tariff: self.tariff_id,
             addons: &self.addons,
         }
+    }
+
+    /// The control panel value it holds (one unit of a panel addon).
+    pub fn panel(&self) -> Option<&str> {
+        panel_of(&self.addons)
     }
 
     /// Which expiry index holds this service.

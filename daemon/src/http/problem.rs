@@ -115,7 +115,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         | ApiError::NotImplemented(_)
         | ApiError::RuleRejectedInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ApiError::RuleFailed(CallError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
-        ApiError::RuleFailed(_) => StatusCode::BAD_GATEWAY,
+        ApiError::RuleFailed(_) | ApiError::Vendor(_) => StatusCode::BAD_GATEWAY,
         ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -133,6 +133,7 @@ fn kind(e: &ApiError) -> &'static str {
         ApiError::RuleRejectedInput(_) => "rule-rejected-input",
         ApiError::RuleFailed(CallError::Busy) => "busy",
         ApiError::RuleFailed(_) => "rule-failed",
+        ApiError::Vendor(_) => "vendor-failed",
         ApiError::NotFound(_) => "not-found",
         ApiError::Unauthorized(_) => "unauthorized",
         ApiError::Forbidden(_) => "forbidden",
@@ -155,6 +156,7 @@ fn title(e: &ApiError) -> &'static str {
         ApiError::RuleRejectedInput(_) => "The rule module rejected the facts it was given",
         ApiError::RuleFailed(CallError::Busy) => "Too many rule calls in flight",
         ApiError::RuleFailed(_) => "The rule module failed; nothing was changed",
+        ApiError::Vendor(_) => "The license vendor failed; nothing was changed",
         ApiError::NotFound(_) => "Not found",
         ApiError::Unauthorized(_) => "Authentication required",
         ApiError::Forbidden(_) => "Not allowed for this API key",

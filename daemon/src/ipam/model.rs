@@ -50,21 +50,13 @@ pub struct PoolChange {
     pub name: Option<String>,
     /// `{"reseller_id": 7}` assigns the pool to reseller 7,
     /// `{"reseller_id": null}` makes it common; absent: unchanged.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::present")]
     #[schema(value_type = Option<u64>)]
     pub reseller_id: Option<Option<AccountId>>,
     #[serde(default)]
     pub quarantine_days: Option<u32>,
 }
 
-/// A field that may be given as null (Some(None)) or left out (None).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// A stored pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

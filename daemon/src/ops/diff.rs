@@ -69,8 +69,9 @@ pub struct Difference {
     pub candidate_term: Option<Term>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_error: Option<String>,
-    /// The pool and address an ip-allocation decision chose ("pool 2:
-    /// 10.0.0.7"), stored and candidate.
+    /// What a decision that moves no money chose, stored and candidate: the
+    /// pool and address of an ip-allocation decision ("pool 2: 10.0.0.7"),
+    /// the action of a license-pool one (`{"action":"release"}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,15 +205,18 @@ impl Term {
             }),
             RuleOutput::Proration { .. }
             | RuleOutput::IpAllocation { .. }
+            | RuleOutput::LicensePool(_)
             | RuleOutput::Wholesale { .. } => None,
         }
     }
 }
 
-/// The address an ip-allocation decision chose, for people.
+/// What a decision that moves no money chose, for people: the address of an
+/// ip-allocation decision, the action of a license-pool one.
 fn address_of(output: &RuleOutput) -> Option<String> {
     match output {
         RuleOutput::IpAllocation { pool, address } => Some(format!("pool {pool}: {address}")),
+        RuleOutput::LicensePool(action) => serde_json::to_string(action).ok(),
         _ => None,
     }
 }

@@ -100,6 +100,7 @@ mod tests {
             deleted_at: None,
             created_at: "2026-01-05T06:00:00Z".parse().unwrap(),
             version: 1,
+            primary_ip: None,
         }
     }
 

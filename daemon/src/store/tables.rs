@@ -102,3 +102,24 @@ pub fn expiry_table(index: ExpiryIndex) -> TableDefinition<'static, (i32, u64), 
         ExpiryIndex::Unpaid => SERVICES_UNPAID,
     }
 }
+
+/// Enumeration id -> `Enumeration` (the values of a "control panel" add-on).
+pub const ENUMERATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("enumerations");
+/// License id -> `License` (seed 003's license pool and the licenses in use).
+pub const LICENSES: TableDefinition<u64, &[u8]> = TableDefinition::new("licenses");
+/// (license tariff, first day free as days since 0001-01-01, license id) ->
+/// (): the pooled licenses (free.lic, 0.0.0.0, active or suspended). A
+/// license is free from the day after its IP and its key were both changed
+/// a calendar month ago, so taking one reads the start of a range, never
+/// the pool.
+pub const LICENSES_FREE: TableDefinition<(&str, i32, u64), ()> =
+    TableDefinition::new("licenses_free");
+/// (expiry as days since 0001-01-01, license id) -> (): licenses neither
+/// expired nor deleted, for the daily renewals and expiries.
+pub const LICENSES_BY_EXPIRY: TableDefinition<(i32, u64), ()> =
+    TableDefinition::new("licenses_by_expiry");
+/// Service id -> license id: the license a server holds.
+pub const LICENSES_BY_SERVICE: TableDefinition<u64, u64> =
+    TableDefinition::new("licenses_by_service");
+/// Event id -> `LicenseEvent`: the outbox a vendor integration reads.
+pub const LICENSE_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("license_events");

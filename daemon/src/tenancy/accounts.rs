@@ -63,7 +63,7 @@ pub struct ResellerChange {
     #[serde(default)]
     pub ip_common_fallback: Option<bool>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::present")]
     #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
@@ -81,20 +81,11 @@ pub struct ClientChange {
     )]
     pub name: Option<String>,
     /// "unlimited" or an amount; null goes back to the daemon's default.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::present")]
     #[schema(value_type = Option<String>, pattern = r"^(unlimited|0*[0-9]{1,12}(\.[0-9]{1,3}0*)?)$", example = "50.00")]
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
-/// A field that may be absent (None: leave it), null (Some(None): reset it)
-/// or a value.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -178,6 +178,7 @@ fn setup(w: &World, v6: bool, size: u32, quarantine: bool) -> Case {
                     addons: vec![],
                     domain: None,
                     count: 1,
+                    control_panel: None,
                 },
                 None,
             ))

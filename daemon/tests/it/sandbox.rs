@@ -207,7 +207,7 @@ fn the_default_module_imports_no_wasi_and_a_std_module_gets_it_frozen() {
     let default = default_module(&rt);
     // Only the contract's type definitions (no functions): no WASI wiring to
     // pay for at every instantiation (rules-sdk `no-std`).
-    assert_eq!(default.imports, ["rulesd:rules/types@0.4.0"]);
+    assert_eq!(default.imports, ["rulesd:rules/types@0.5.0"]);
     // A module built with std imports WASI; it instantiates and answers.
     let with_std = rt
         .load("v1.wasm", &fixture(""), ModuleSource::Embedded)
@@ -293,7 +293,7 @@ fn garbage_core_modules_and_empty_components_are_rejected_at_load() {
     let err = empty.unwrap_err().to_string();
     assert!(err.contains("exports none of the rule hooks"), "{err}");
     assert!(
-        err.contains("rulesd:rules/pricing@0.4.0"),
+        err.contains("rulesd:rules/pricing@0.5.0"),
         "names what is missing: {err}"
     );
 
@@ -341,7 +341,7 @@ async fn broken_files_and_wrong_bindings_are_reported_and_defaults_keep_serving(
     assert!(
         errors
             .iter()
-            .any(|e| e.contains("does not export rulesd:rules/wholesale@0.4.0")),
+            .any(|e| e.contains("does not export rulesd:rules/wholesale@0.5.0")),
         "{errors:?}"
     );
     // Both hooks are still served by the embedded default.
@@ -364,7 +364,7 @@ async fn the_daemon_refuses_to_start_when_a_bound_module_cannot_serve() {
     let err = refused_start(rules.path());
     for part in [
         "pricing.wasm: not a WebAssembly component",
-        "does not export rulesd:rules/wholesale@0.4.0",
+        "does not export rulesd:rules/wholesale@0.5.0",
         "refusing to start",
     ] {
         assert!(err.contains(part), "{part}: {err}");

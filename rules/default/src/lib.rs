@@ -20,12 +20,11 @@
 //!   nothing as its cancellation policy says; the downtime of a daily
 //!   service the client suspended, refunded or not as the tariff says.
 //!   Cancellations of a service before its expiry answer "not implemented";
-//! - IP allocation (`ip_allocation`): seed 000's reseller and common pools.
-//!
+//! - IP allocation (`ip_allocation`): seed 000's reseller and common pools;
+//! - license pool (`license_pool`): seed 003's control-panel licenses, taken
+//!   from the pool longest free first, following their server's life;
 //! - wholesale (`wholesale`): seed 001's shadow lines, the resources a
 //!   retail line pays for at the reseller's wholesale prices.
-//!
-//! The license-pool hook answers "not implemented".
 //!
 //! Rounding: money is computed exactly and rounded once, on the final amount of
 //! each line, to the currency's minor unit (2 decimal places for most, 0 for
@@ -63,6 +62,7 @@ mod daily;
 mod fixtures;
 mod ip_allocation;
 mod late_fee;
+mod license_pool;
 mod money;
 mod period;
 mod pricing;
@@ -90,7 +90,11 @@ impl IpAllocation for DefaultRules {
         ip_allocation::allocate(&request)
     }
 }
-impl LicensePool for DefaultRules {}
+impl LicensePool for DefaultRules {
+    fn decide(request: LicenseRequest) -> Result<LicenseDecision, RuleError> {
+        license_pool::decide(&request)
+    }
+}
 impl Wholesale for DefaultRules {
     fn wholesale(request: WholesaleRequest) -> Result<WholesaleDecision, RuleError> {
         wholesale::wholesale(&request)

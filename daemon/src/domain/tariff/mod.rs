@@ -10,8 +10,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod panel;
 mod templates;
 mod validate;
+
+pub use panel::{
+    ControlPanel, EnumValue, Enumeration, NewEnumeration, PANEL_PREFIX, PanelPrice, PeriodMatch,
+    panel_resource, panel_value,
+};
 
 pub use templates::{domain, expand, username};
 pub use validate::check_addons;
@@ -326,6 +332,11 @@ pub struct TariffSpec {
     pub enabled: bool,
     #[serde(default)]
     pub addons: Vec<Addon>,
+    /// The "Control panel" add-on (seed 003): a panel per service, chosen
+    /// from an enumeration, priced per value; a value mapped to a license
+    /// tariff gets the server a license.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_panel: Option<ControlPanel>,
     /// What one service of this tariff consumes of the provider's resources
     /// (units per service, besides its addons): what a reseller's plan is
     /// charged at wholesale prices.
@@ -385,6 +396,15 @@ impl TariffSpec {
         !disabled && self.prices.iter().any(|p| p.months == months)
     }
 
+    /// Every addon a service of this tariff may hold: its addons, then its
+    /// panel values (one unit each, at most one chosen).
+    pub fn all_addons(&self) -> impl Iterator<Item = Addon> + '_ {
+        self.addons
+            .iter()
+            .cloned()
+            .chain(self.control_panel.iter().flat_map(|p| p.addons()))
+    }
+
     /// The pricing terms handed to a rule. `id` is empty for an inline tariff.
     pub fn terms(&self, id: Option<TariffId>) -> PriceTerms {
         PriceTerms {
@@ -397,7 +417,7 @@ impl TariffSpec {
             daily: self.daily.clone(),
             pro_rata_day: self.calendar.as_ref().map(|c| c.pro_rata_day),
             late_fee: self.late_fee.clone(),
-            addons: self.addons.clone(),
+            addons: self.all_addons().collect(),
         }
     }
 }

@@ -68,6 +68,9 @@ impl TariffSpec {
         self.check_limits()?;
         self.check_templates()?;
         self.check_addon_terms()?;
+        if let Some(panel) = &self.control_panel {
+            panel.validate()?;
+        }
         self.check_consumes()
     }
 
