@@ -17,6 +17,7 @@ pub mod decide;
 pub mod billing;
 pub mod ipam;
 pub mod ledger;
+pub mod licenses;
 pub mod tenancy;
 pub mod wholesale;
 // Operations and the outside.

@@ -6,6 +6,9 @@ use crate::app::{ApiError, App, Domains, Options, daily};
 use crate::billing::daily::BillingDay;
 use crate::clock::TestClock;
 use crate::ipam::allocations::ReleaseOnDelete;
+use crate::licenses::daily::LicenseDay;
+use crate::licenses::lifecycle::FollowServers;
+use crate::licenses::vendor::{LicenseVendor, Simulator};
 use crate::net::{self, ConnLimits, ConnLimitsError, Tls, TlsError, TlsFiles};
 use crate::rules::{self, Registry};
 use crate::runtime::{Limits, LimitsError, LoadError, ModuleSource, Runtime};
@@ -177,6 +180,8 @@ impl Daemon {
         // scratch store writes in its session.
         let writer = Writer::for_store(&store, config.max_batch);
         let shadows = Arc::new(ShadowLines::new(registry.clone()));
+        let vendor: Arc<dyn LicenseVendor> = Arc::new(Simulator);
+        let licenses = Arc::new(FollowServers::new(registry.clone(), vendor.clone()));
         let app = Arc::new(App::new(
             registry,
             test_clock,
@@ -184,12 +189,17 @@ impl Daemon {
             writer,
             config.options.clone(),
             Domains {
-                // Billing first: the wholesale step bills the day before,
-                // whose lines are all recorded by then.
-                daily_steps: vec![Box::new(BillingDay), Box::new(WholesaleDay)],
-                on_service_deleted: vec![Arc::new(ReleaseOnDelete)],
+                // Billing first: licenses renew only for servers still
+                // active after it, and the wholesale step bills the day
+                // before, whose lines are all recorded by then.
+                daily_steps: vec![
+                    Box::new(BillingDay),
+                    Box::new(LicenseDay { vendor }),
+                    Box::new(WholesaleDay),
+                ],
+                on_service_deleted: vec![Arc::new(ReleaseOnDelete), licenses.clone()],
                 on_lines_recorded: vec![shadows],
-                on_service_saved: vec![],
+                on_service_saved: vec![licenses],
             },
         ));
         let background = spawn_background(&app, config.durable);

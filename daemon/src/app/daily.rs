@@ -48,6 +48,10 @@ pub struct DailyReport {
     /// Daily wholesale bills made (one per reseller, currency and resource
     /// type of the day before).
     pub bills: u64,
+    /// Licenses renewed the day before they expire (their servers active).
+    pub licenses_renewed: u64,
+    /// Licenses that expired unrenewed.
+    pub licenses_expired: u64,
 }
 
 /// The decision time of the daily job for `day`: its first instant.

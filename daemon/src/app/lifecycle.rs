@@ -20,11 +20,13 @@ use std::sync::Arc;
 /// transaction and may run more than once (the writer re-runs a batch), so
 /// it only touches that transaction.
 pub trait OnServiceDeleted: Send + Sync {
+    /// A rule call it makes is counted in `metrics`, like every other.
     fn deleted(
         &self,
         txn: &WriteTransaction,
         service: ServiceId,
         now: DateTime<Utc>,
+        metrics: &Metrics,
     ) -> Result<(), ApiError>;
 }
 
@@ -135,7 +137,7 @@ impl Listeners {
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         for l in self.deleted.iter() {
-            l.deleted(txn, service, now)?;
+            l.deleted(txn, service, now, &self.metrics)?;
         }
         Ok(())
     }

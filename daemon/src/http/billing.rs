@@ -6,12 +6,12 @@ use super::problem::{ApiJson, Problem};
 use crate::app::{ApiError, App, Caller};
 use crate::billing::model::{
     ActRequest, AddonRequest, ChangeTariffRequest, Changed, OrderRequest, Ordered, Pending,
-    RenewRequest,
+    RenewRequest, ServiceEdit,
 };
 use crate::billing::quotes::{Quote, QuoteRequest};
-use crate::domain::ids::{AccountId, ServiceId, TariffId};
+use crate::domain::ids::{AccountId, EnumerationId, ServiceId, TariffId};
 use crate::domain::service::Service;
-use crate::domain::tariff::{Tariff, TariffSpec};
+use crate::domain::tariff::{Enumeration, NewEnumeration, Tariff, TariffSpec};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,15 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/v1/tariffs/{id}/enable", post(enable_tariff))
         .route("/v1/tariffs/{id}/disable", post(disable_tariff))
         .route("/v1/services", get(list_services).post(order))
-        .route("/v1/services/{id}", get(get_service).delete(delete_service))
+        .route(
+            "/v1/services/{id}",
+            get(get_service).patch(edit_service).delete(delete_service),
+        )
+        .route(
+            "/v1/enumerations",
+            get(list_enumerations).post(create_enumeration),
+        )
+        .route("/v1/enumerations/{id}", get(get_enumeration))
         .route("/v1/services/{id}/renew", post(renew))
         .route("/v1/services/{id}/change-tariff", post(change_tariff))
         .route("/v1/services/{id}/addons", post(set_addon))
@@ -451,4 +459,95 @@ pub async fn create_quote(
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<Quote>, ApiError> {
     app.quote(&caller, req).await.map(Json)
+}
+
+/// Edit a server: its control panel (priced as an addon change) and its
+/// primary IP (an address allocated to it). What it means for the server's
+/// license (ordered, reordered, released, activated) happens in the same
+/// transaction.
+#[utoipa::path(
+    patch,
+    tag = "billing", path = "/v1/services/{id}",
+    params(("id" = u64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = ServiceEdit,
+    responses(
+        (status = 200, description = "The service and the lines of a panel change", body = Changed),
+        (status = 402, description = "The balance and credit limit do not cover the change", body = Problem),
+        (status = 404, description = "No such service (or not visible to the caller)", body = Problem),
+        (status = 409, description = "The service changed while the request was decided; retry", body = Problem),
+        (status = 422, description = "Nothing to change, a panel the tariff does not sell, an IP not allocated to the service, the service is not active, or the Idempotency-Key was used with another request", body = Problem),
+        (status = 502, description = "A rule module or the license vendor failed; nothing changed", body = Problem),
+        (status = 503, description = "Too many rule calls in flight, or the store failed; nothing changed, retry", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn edit_service(
+    State(app): AppState,
+    caller: Caller,
+    Id(id): Id<ServiceId>,
+    m: Mutation,
+) -> Response {
+    match m.parse::<ServiceEdit>(&caller) {
+        Ok((req, idem)) => reply(
+            StatusCode::OK,
+            app.edit_service(caller, id, req, idem).await,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Create an enumeration (provider only): the values a tariff's
+/// control-panel add-on is chosen from, each mapped to a vendor's license
+/// tariff or to none.
+#[utoipa::path(
+    post,
+    tag = "billing", path = "/v1/enumerations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = NewEnumeration,
+    responses(
+        (status = 201, description = "The enumeration", body = Enumeration),
+        (status = 403, description = "Provider only", body = Problem),
+        (status = 422, description = "Invalid values, or the Idempotency-Key was used with another request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_enumeration(State(app): AppState, caller: Caller, m: Mutation) -> Response {
+    match m.parse::<NewEnumeration>(&caller) {
+        Ok((req, idem)) => reply(
+            StatusCode::CREATED,
+            app.create_enumeration(caller, req, idem).await,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    tag = "billing", path = "/v1/enumerations",
+    responses((status = 200, description = "Every enumeration", body = [Enumeration])),
+    security(("bearer" = []))
+)]
+pub async fn list_enumerations(
+    State(app): AppState,
+    _caller: Caller,
+) -> Result<Json<Vec<Enumeration>>, ApiError> {
+    app.list_enumerations().map(Json)
+}
+
+#[utoipa::path(
+    get,
+    tag = "billing", path = "/v1/enumerations/{id}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "The enumeration", body = Enumeration),
+        (status = 404, description = "No such enumeration", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_enumeration(
+    State(app): AppState,
+    _caller: Caller,
+    Id(id): Id<EnumerationId>,
+) -> Result<Json<Enumeration>, ApiError> {
+    app.get_enumeration(id).map(Json)
 }

@@ -7,6 +7,7 @@ mod extract;
 mod idempotency;
 mod ipam;
 mod ledger;
+mod licenses;
 mod metrics;
 mod openapi;
 mod ops;
@@ -38,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(billing::router())
         .merge(ledger::router())
         .merge(ipam::router())
+        .merge(licenses::router())
         .merge(wholesale::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

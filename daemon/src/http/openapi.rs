@@ -39,6 +39,11 @@ use utoipa::{Modify, OpenApi};
         super::ipam::change_pool, super::ipam::delete_pool, super::ipam::pool_allocations,
         super::ipam::allocate, super::ipam::list_allocations, super::ipam::get_allocation,
         super::ipam::release_allocation, super::ipam::service_addresses, super::ipam::ip_usage,
+        super::billing::edit_service, super::billing::create_enumeration,
+        super::billing::list_enumerations, super::billing::get_enumeration,
+        super::licenses::list_licenses, super::licenses::add_license, super::licenses::get_license,
+        super::licenses::service_license, super::licenses::license_events,
+        super::licenses::report_license_event, super::licenses::set_vendor_faults,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&BearerAuth, &Problems, &Flattened)

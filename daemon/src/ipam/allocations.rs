@@ -12,6 +12,7 @@ use super::address::{parse_address, to_text};
 use super::candidates::{Asked, Gathered, family_of, gather};
 use super::model::{Allocation, NewAllocation, Pool, Released};
 use super::tables::{IpReader, next_allocation_id, release, take};
+use crate::app::metrics::Metrics;
 use crate::app::{ApiError, App, Caller, Idempotency, OnServiceDeleted, Written, binding};
 use crate::billing::tables::Reader;
 use crate::contract::hook::Hook;
@@ -137,6 +138,7 @@ impl OnServiceDeleted for ReleaseOnDelete {
         txn: &WriteTransaction,
         service: ServiceId,
         now: DateTime<Utc>,
+        _: &Metrics,
     ) -> Result<(), ApiError> {
         for a in txn.service_allocations(service)? {
             let pool = pool_of(txn, &a)?;

@@ -9,6 +9,6 @@ mod record;
 mod tables;
 
 pub use adjustments::NewAdjustment;
-pub use queries::LedgerQuery;
+pub use queries::{LedgerQuery, page};
 pub(crate) use record::{Target, record};
 pub(crate) use tables::{balance_in, daily_charged_between, next_ids, paid_for_days_left};

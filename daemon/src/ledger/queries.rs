@@ -24,6 +24,24 @@ pub struct LedgerQuery {
 /// The most lines one `GET /v1/ledger` returns.
 pub const MAX_LIMIT: usize = 1000;
 
+/// A page of a listing: `limit` (default 100, 1 to [`MAX_LIMIT`]) records
+/// with ids after `after` (default 0). Refused rather than clamped, so the
+/// bounds the OpenAPI document gives are what the daemon enforces; ids are
+/// int64 in the document (and in most clients' types).
+pub fn page(limit: Option<usize>, after: Option<u64>) -> Result<(usize, u64), ApiError> {
+    match limit {
+        Some(0) => return Err(invalid("limit", "must be at least 1").into()),
+        Some(n) if n > MAX_LIMIT => {
+            return Err(invalid("limit", format!("must be at most {MAX_LIMIT}")).into());
+        }
+        _ => {}
+    }
+    if after.is_some_and(|a| a > i64::MAX as u64) {
+        return Err(invalid("after", format!("must be at most {}", i64::MAX)).into());
+    }
+    Ok((limit.unwrap_or(100), after.unwrap_or(0)))
+}
+
 impl App {
     fn visible_account(&self, caller: &Caller, id: AccountId) -> Result<Account, ApiError> {
         match self.account(id)? {
@@ -38,21 +56,7 @@ impl App {
         caller: &Caller,
         q: LedgerQuery,
     ) -> Result<Vec<LedgerEntry>, ApiError> {
-        // Refused rather than clamped, so the bounds the OpenAPI document
-        // gives (`LedgerParams`) are what the daemon enforces.
-        match q.limit {
-            Some(0) => return Err(invalid("limit", "must be at least 1").into()),
-            Some(n) if n > MAX_LIMIT => {
-                return Err(invalid("limit", format!("must be at most {MAX_LIMIT}")).into());
-            }
-            _ => {}
-        }
-        // Line ids are int64 in the document (and in most clients' types).
-        if q.after.is_some_and(|a| a > i64::MAX as u64) {
-            return Err(invalid("after", format!("must be at most {}", i64::MAX)).into());
-        }
-        let limit = q.limit.unwrap_or(100);
-        let after = q.after.unwrap_or(0);
+        let (limit, after) = page(q.limit, q.after)?;
         if let Some(account) = q.account_id {
             self.visible_account(caller, account)?;
         }

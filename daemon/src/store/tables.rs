@@ -123,3 +123,7 @@ pub const LICENSES_BY_SERVICE: TableDefinition<u64, u64> =
     TableDefinition::new("licenses_by_service");
 /// Event id -> `LicenseEvent`: the outbox a vendor integration reads.
 pub const LICENSE_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("license_events");
+/// 0 -> `VendorFaults`: failures the license vendor simulator injects
+/// (test-clock mode only).
+pub const LICENSE_VENDOR_FAULTS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("license_vendor_faults");

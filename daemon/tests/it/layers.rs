@@ -25,6 +25,7 @@ const LAYERS: &[&str] = &[
     "ledger",
     "billing",
     "ipam",
+    "licenses",
     "wholesale",
     "ops",
     "http",

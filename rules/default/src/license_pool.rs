@@ -8,7 +8,7 @@
 //! - "no panel" releases the license to the pool, and so does deleting the
 //!   server;
 //! - suspending the server suspends its license, activating it (or choosing
-//!   the same panel again) activates it;
+//!   the same panel again) activates it, or reorders one that expired;
 //! - a license renews for the matched period the day before it expires, while
 //!   its server is active, whatever the server's own paid period.
 //!
@@ -38,6 +38,10 @@ pub fn decide(req: &LicenseRequest) -> Result<LicenseDecision, RuleError> {
             if req.service_active =>
         {
             D::Activate
+        }
+        // Expired while the server was not active: a license again.
+        (E::ServiceActivated | E::UnchangedInactive, Some(LicenseStatus::Expired)) if wants => {
+            D::Reorder(take())
         }
         (E::RenewalDue, Some(LicenseStatus::Active | LicenseStatus::Suspended))
             if req.service_active =>
