@@ -90,7 +90,11 @@ fn panel_events(
 }
 
 /// `addons` with the panel `from` replaced by `to`.
-fn with_panel(addons: &[AddonQuantity], from: Option<&str>, to: Option<&str>) -> Vec<AddonQuantity> {
+fn with_panel(
+    addons: &[AddonQuantity],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<AddonQuantity> {
     let old = from.map(panel_resource);
     let mut out: Vec<AddonQuantity> = addons
         .iter()
@@ -151,7 +155,11 @@ impl App {
             .flat_map(|d| d.output.lines())
             .map(|l| l.amount)
             .sum();
-        let (limit, client, gives_back) = (self.options.credit_limit, seen.client_id, total < Decimal::ZERO);
+        let (limit, client, gives_back) = (
+            self.options.credit_limit,
+            seen.client_id,
+            total < Decimal::ZERO,
+        );
         let listeners = self.listeners.clone();
         let panel_chosen = edit.control_panel.is_some();
         let written = self

@@ -41,6 +41,9 @@ impl App {
     }
 
     pub fn get_enumeration(&self, id: EnumerationId) -> Result<Enumeration, ApiError> {
-        self.store.read()?.enumeration(id)?.ok_or_else(|| not_found(id))
+        self.store
+            .read()?
+            .enumeration(id)?
+            .ok_or_else(|| not_found(id))
     }
 }

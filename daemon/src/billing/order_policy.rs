@@ -224,7 +224,12 @@ pub(super) fn check_order(
                 resource: tariff::panel_resource(value),
                 quantity: 1,
             };
-            if spec.control_panel.as_ref().and_then(|p| p.price(value)).is_none() {
+            if spec
+                .control_panel
+                .as_ref()
+                .and_then(|p| p.price(value))
+                .is_none()
+            {
                 return Err(policy(format!(
                     "tariff {name} sells no control panel {value:?}"
                 )));

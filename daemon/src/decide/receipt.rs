@@ -4,8 +4,8 @@
 //! through a candidate module and compared (`rulesd diff`).
 
 use super::Decision;
-use crate::app::ApiError;
 use super::license::LicenseAction;
+use crate::app::ApiError;
 use crate::contract::bindings::{
     ip_allocation, license_pool, pricing, proration, tariff_change, wholesale,
 };

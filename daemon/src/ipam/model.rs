@@ -57,7 +57,6 @@ pub struct PoolChange {
     pub quarantine_days: Option<u32>,
 }
 
-
 /// A stored pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Pool {

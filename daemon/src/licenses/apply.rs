@@ -11,9 +11,7 @@
 //! new license is ordered. Releasing one (a deleted server, "no panel", a
 //! reorder) suspends it and returns it to the pool: free.lic, 0.0.0.0.
 
-use super::model::{
-    FREE_IP, FREE_NAME, License, LicenseEvent, LicenseOperation, LicenseStatus,
-};
+use super::model::{FREE_IP, FREE_NAME, License, LicenseEvent, LicenseOperation, LicenseStatus};
 use super::tables::{LicenseReader, append_event, next_license_id, put};
 use super::vendor::{LicenseVendor, VendorError};
 use crate::app::ApiError;
@@ -285,7 +283,12 @@ impl Applier<'_> {
             created_at: self.now,
             updated_at: self.now,
         };
-        self.event(LicenseOperation::Order, &license, Some(server.months), &Ok(()))?;
+        self.event(
+            LicenseOperation::Order,
+            &license,
+            Some(server.months),
+            &Ok(()),
+        )?;
         put(self.txn, None, &license)?;
         Ok(license)
     }

@@ -30,8 +30,11 @@ impl DailyStep for LicenseDay {
         report: &'a mut DailyReport,
     ) -> BoxFuture<'a, Result<(), ApiError>> {
         Box::pin(async move {
-            let (registry, vendor, metrics) =
-                (app.registry.clone(), self.vendor.clone(), app.metrics.clone());
+            let (registry, vendor, metrics) = (
+                app.registry.clone(),
+                self.vendor.clone(),
+                app.metrics.clone(),
+            );
             let at = start_of(day);
             let (renewed, expired) = app
                 .write(move |txn, _| {

@@ -122,7 +122,10 @@ pub(crate) fn decide_for(
         service_id: service.id.to_string(),
         service_name: service.domain.clone(),
         service_active: service.status == ServiceStatus::Active,
-        primary_ip: service.primary_ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
+        primary_ip: service
+            .primary_ip
+            .clone()
+            .unwrap_or_else(|| "0.0.0.0".into()),
         // A license needs an IP: without one the server does not want one yet.
         wanted_tariff: wanted.clone().filter(|_| has_ip),
         license_months: months,
@@ -135,7 +138,9 @@ pub(crate) fn decide_for(
     metrics.rule_call(Hook::LicensePool, &module.name, Outcome::of(&decided));
     let decision = decided?;
     let RuleOutput::LicensePool(action) = &decision.output else {
-        return Err(ApiError::Internal("a license decision without an action".into()));
+        return Err(ApiError::Internal(
+            "a license decision without an action".into(),
+        ));
     };
     receipt::store(
         txn,
@@ -166,7 +171,11 @@ pub(crate) fn decide_for(
 
 /// What happened to a server in a save, as the rule hears it; None when
 /// nothing that concerns its license did.
-fn event_of(saved: &Saved<'_>, current: Option<&License>, wanted: Option<&str>) -> Option<ServiceEvent> {
+fn event_of(
+    saved: &Saved<'_>,
+    current: Option<&License>,
+    wanted: Option<&str>,
+) -> Option<ServiceEvent> {
     let after = saved.after;
     let Some(before) = saved.before else {
         // A new service: it has no IP yet, so nothing to take.
@@ -266,7 +275,15 @@ impl OnServiceSaved for FollowServers {
         let Some(event) = event_of(saved, current.as_ref(), wanted.as_deref()) else {
             return Ok(());
         };
-        decide_for(txn, &self.registry, &*self.vendor, metrics, event, after, now)
+        decide_for(
+            txn,
+            &self.registry,
+            &*self.vendor,
+            metrics,
+            event,
+            after,
+            now,
+        )
     }
 }
 

@@ -52,7 +52,8 @@ pub struct License {
 
 /// One calendar month after `day` (clamped to a shorter month's end).
 fn month_after(day: NaiveDate) -> NaiveDate {
-    day.checked_add_months(Months::new(1)).unwrap_or(NaiveDate::MAX)
+    day.checked_add_months(Months::new(1))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 impl License {
@@ -62,7 +63,10 @@ impl License {
         self.name == FREE_NAME
             && self.ip == FREE_IP
             && self.service_id.is_none()
-            && matches!(self.status, LicenseStatus::Active | LicenseStatus::Suspended)
+            && matches!(
+                self.status,
+                LicenseStatus::Active | LicenseStatus::Suspended
+            )
     }
 
     /// The first day a pooled license is free: its IP and its key were both
@@ -80,7 +84,10 @@ impl License {
 
     /// Neither expired nor deleted: the daily job renews or expires it.
     pub fn live(&self) -> bool {
-        matches!(self.status, LicenseStatus::Active | LicenseStatus::Suspended)
+        matches!(
+            self.status,
+            LicenseStatus::Active | LicenseStatus::Suspended
+        )
     }
 
     pub fn view(&self) -> LicenseView {

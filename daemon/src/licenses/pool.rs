@@ -4,8 +4,8 @@
 //! licenses of its clients' servers, never the pool.
 
 use super::model::{
-    EventReport, FREE_IP, FREE_NAME, License, LicenseEvent, LicenseStatus, LicenseView,
-    NewLicense, VendorFaults,
+    EventReport, FREE_IP, FREE_NAME, License, LicenseEvent, LicenseStatus, LicenseView, NewLicense,
+    VendorFaults,
 };
 use super::tables::{LicenseReader, next_license_id, put, put_event, put_faults};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
@@ -117,7 +117,10 @@ impl App {
             return Err(invalid("status", "a license joins the pool active or suspended").into());
         }
         let today = self.clock.now().date_naive();
-        for (field, day) in [("ip_changed", new.ip_changed), ("key_changed", new.key_changed)] {
+        for (field, day) in [
+            ("ip_changed", new.ip_changed),
+            ("key_changed", new.key_changed),
+        ] {
             if day.is_some_and(|d| d > today) {
                 return Err(invalid(field, format!("is after today ({today})")).into());
             }
@@ -125,7 +128,10 @@ impl App {
         if new.expires <= today {
             return Err(invalid(
                 "expires",
-                format!("{} is not after today ({today}): the license has expired", new.expires),
+                format!(
+                    "{} is not after today ({today}): the license has expired",
+                    new.expires
+                ),
             )
             .into());
         }

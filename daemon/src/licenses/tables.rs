@@ -8,8 +8,8 @@ use super::model::{License, LicenseEvent, VendorFaults};
 use crate::app::ApiError;
 use crate::domain::ids::{LicenseEventId, LicenseId, ServiceId};
 use crate::store::{
-    self, LICENSE_EVENTS, LICENSE_VENDOR_FAULTS, LICENSES, LICENSES_BY_EXPIRY,
-    LICENSES_BY_SERVICE, LICENSES_FREE,
+    self, LICENSE_EVENTS, LICENSE_VENDOR_FAULTS, LICENSES, LICENSES_BY_EXPIRY, LICENSES_BY_SERVICE,
+    LICENSES_FREE,
 };
 use chrono::{Datelike, NaiveDate};
 use redb::{ReadableTable, WriteTransaction};
@@ -25,8 +25,7 @@ pub(crate) trait LicenseReader {
     fn license_of(&self, service: ServiceId) -> Result<Option<License>, ApiError>;
     /// Up to `limit` licenses of `tariff` free on `today`, the longest free
     /// first. Reads the start of one index range, whatever the pool's size.
-    fn free(&self, tariff: &str, today: NaiveDate, limit: usize)
-    -> Result<Vec<License>, ApiError>;
+    fn free(&self, tariff: &str, today: NaiveDate, limit: usize) -> Result<Vec<License>, ApiError>;
     /// Licenses after `after` in id order, at most `limit`, that `keep` accepts.
     fn licenses(
         &self,
@@ -67,12 +66,14 @@ macro_rules! license_reader {
                     return Ok(vec![]);
                 };
                 let mut out = Vec::new();
-                for entry in index.range((tariff, i32::MIN, 0)..=(tariff, day_key(today), u64::MAX))? {
+                for entry in
+                    index.range((tariff, i32::MIN, 0)..=(tariff, day_key(today), u64::MAX))?
+                {
                     let (key, _) = entry?;
                     let id = LicenseId(key.value().2);
-                    let license = self
-                        .license(id)?
-                        .ok_or_else(|| ApiError::Internal(format!("free license {id} is missing")))?;
+                    let license = self.license(id)?.ok_or_else(|| {
+                        ApiError::Internal(format!("free license {id} is missing"))
+                    })?;
                     // An expired one leaves the index with the day's job;
                     // until then it is skipped.
                     if license.is_free(today) {
@@ -125,7 +126,9 @@ macro_rules! license_reader {
             }
             fn faults(&self) -> Result<VendorFaults, ApiError> {
                 match store::existing(self.open_table(LICENSE_VENDOR_FAULTS))? {
-                    Some(t) => Ok(store::get_json(&t, LICENSE_VENDOR_FAULTS, 0u64)?.unwrap_or_default()),
+                    Some(t) => {
+                        Ok(store::get_json(&t, LICENSE_VENDOR_FAULTS, 0u64)?.unwrap_or_default())
+                    }
                     None => Ok(VendorFaults::default()),
                 }
             }

@@ -67,7 +67,13 @@ impl LicenseVendor for Simulator {
         _months: u32,
         today: NaiveDate,
     ) -> Result<String, VendorError> {
-        Ok(key_of(&[&id.to_string(), tariff, name, ip, &today.to_string()]))
+        Ok(key_of(&[
+            &id.to_string(),
+            tariff,
+            name,
+            ip,
+            &today.to_string(),
+        ]))
     }
     fn reuse(
         &self,
@@ -106,7 +112,11 @@ pub struct Faulty<'a> {
 }
 
 impl Faulty<'_> {
-    fn check(&self, operation: LicenseOperation, license: Option<LicenseId>) -> Result<(), VendorError> {
+    fn check(
+        &self,
+        operation: LicenseOperation,
+        license: Option<LicenseId>,
+    ) -> Result<(), VendorError> {
         let hit = self.faults.iter().any(|f| {
             f.operation == operation && (f.license_id.is_none() || f.license_id == license)
         });

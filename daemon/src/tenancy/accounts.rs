@@ -86,7 +86,6 @@ pub struct ClientChange {
     pub credit_limit: Option<Option<CreditLimit>>,
 }
 
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {

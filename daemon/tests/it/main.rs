@@ -14,6 +14,7 @@ mod idempotency;
 mod ipam;
 mod ipam_model;
 mod layers;
+mod licenses;
 mod net;
 mod reload;
 mod replay;

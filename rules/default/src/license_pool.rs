@@ -21,11 +21,9 @@ pub fn decide(req: &LicenseRequest) -> Result<LicenseDecision, RuleError> {
     use LicenseDecision as D;
     use ServiceEvent as E;
     let status = req.current.as_ref().map(|l| l.status);
-    let take = || {
-        Take {
-            candidates: req.free.iter().map(|l| l.id.clone()).collect(),
-            name: format!("Item #{} addon {}", req.service_id, req.service_name),
-        }
+    let take = || Take {
+        candidates: req.free.iter().map(|l| l.id.clone()).collect(),
+        name: format!("Item #{} addon {}", req.service_id, req.service_name),
     };
     let wants = req.wanted_tariff.is_some() && req.service_active;
     Ok(match (req.event, status) {

@@ -1,0 +1,183 @@
+//! A server's license follows the server: renewals on the daily job,
+//! suspension, edits that are refused and change nothing, a vendor that
+//! refuses a new license.
+
+use super::Shop;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_license_renews_monthly_while_its_server_is_active_and_expires_otherwise() {
+    // The seed: a server paid a year from 2015-06-01 gets a one-month
+    // license, renewed on 2015-06-30 while the server is active.
+    let shop = Shop::open("2015-06-01T09:00:00Z").await;
+    let o = shop
+        .s
+        .ok(
+            "/v1/services",
+            json!({"client_id": shop.client, "tariff_id": shop.tariff, "months": 12, "control_panel": "lite"}),
+        )
+        .await;
+    let service = o["services"][0]["id"].as_u64().unwrap();
+    assert_eq!(o["services"][0]["expires"], "2016-06-01");
+    assert_eq!(o["total"], "160.00", "a year of server and of Lite: {o:#}");
+    let ip = shop
+        .s
+        .ok("/v1/ip-allocations", json!({"service_id": service}))
+        .await;
+    let (status, _) = shop
+        .patch(service, json!({"primary_ip": ip["address"]}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, license) = shop.s.get(&format!("/v1/services/{service}/license")).await;
+    assert_eq!(license["expires"], "2015-07-01");
+    let id = license["id"].as_u64().unwrap();
+
+    shop.s.set_clock("2015-06-29T12:00:00Z").await;
+    assert_eq!(
+        shop.license(id).await["expires"],
+        "2015-07-01",
+        "not a day early"
+    );
+    shop.s.set_clock("2015-06-30T12:00:00Z").await;
+    assert_eq!(shop.license(id).await["expires"], "2015-08-01");
+
+    // Suspended when its renewal falls due: not renewed, and it expires.
+    shop.s.set_clock("2015-07-20T12:00:00Z").await;
+    shop.s
+        .ok(&format!("/v1/services/{service}/suspend"), json!({}))
+        .await;
+    assert_eq!(shop.license(id).await["status"], "suspended");
+    shop.s.set_clock("2015-08-01T12:00:00Z").await;
+    let l = shop.license(id).await;
+    assert_eq!(
+        (l["status"].as_str(), l["expires"].as_str()),
+        (Some("expired"), Some("2015-08-01"))
+    );
+
+    // Resumed: an expired license is replaced (the default rule reorders).
+    shop.s
+        .ok(&format!("/v1/services/{service}/resume"), json!({}))
+        .await;
+    let (_, now) = shop.s.get(&format!("/v1/services/{service}/license")).await;
+    assert_ne!(now["id"].as_u64(), Some(id));
+    assert_eq!(
+        (now["status"].as_str(), now["expires"].as_str()),
+        (Some("active"), Some("2015-09-01"))
+    );
+
+    let ops: Vec<String> = shop
+        .events()
+        .await
+        .iter()
+        .filter(|e| e["license_id"].as_u64() == Some(id))
+        .map(|e| e["operation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ops, ["order", "renew", "suspend", "expire", "release"]);
+    assert!(
+        shop.s.metrics().await.contains("hook=\"license-pool\""),
+        "license decisions are counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_edits_change_nothing() {
+    let shop = Shop::open("2026-03-01T09:00:00Z").await;
+    let (service, ip) = shop.server(shop.client, "lite").await;
+    let other = shop.server(shop.client, "none").await;
+    let refused = [
+        (json!({}), "nothing to change"),
+        (
+            json!({"primary_ip": "10.9.9.9"}),
+            "not allocated to service",
+        ),
+        (json!({"primary_ip": other.1}), "not allocated to service"),
+        (json!({"primary_ip": "0.0.0.0"}), "not an IP address"),
+        (json!({"primary_ip": "server-1"}), "not an IP address"),
+        (json!({"control_panel": "plesk"}), "sells no control panel"),
+        (
+            json!({"control_panel": "lite", "colour": "red"}),
+            "unknown field",
+        ),
+    ];
+    for (body, why) in refused {
+        let (status, v) = shop.patch(service, body.clone()).await;
+        assert!(status == 422 || status == 400, "{body}: {status} {v:#}");
+        assert!(
+            v["detail"].as_str().unwrap_or("").contains(why),
+            "{body}: {v:#}"
+        );
+    }
+    let (_, s) = shop.s.get(&format!("/v1/services/{service}")).await;
+    assert!(s.get("primary_ip").is_none(), "{s:#}");
+    assert_eq!(
+        shop.s
+            .get(&format!("/v1/services/{service}/license"))
+            .await
+            .0,
+        404
+    );
+
+    // A server holding a license keeps an IP: it cannot be cleared.
+    shop.patch(service, json!({"primary_ip": ip})).await;
+    let (status, v) = shop.patch(service, json!({"primary_ip": null})).await;
+    assert_eq!(status, 422, "{v:#}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("bound to its primary IP")
+    );
+    // Without a panel, it can.
+    assert_eq!(
+        shop.patch(service, json!({"control_panel": "none"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        shop.patch(service, json!({"primary_ip": null})).await.0,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vendor_refusing_a_new_license_fails_the_edit_and_changes_nothing() {
+    let shop = Shop::open("2026-03-01T09:00:00Z").await;
+    let r = shop
+        .s
+        .client
+        .put(shop.s.url("/v1/license-vendor/faults"))
+        .json(&json!({"faults": [{"operation": "order"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (service, ip) = shop.server(shop.client, "lite").await;
+    let events = shop.events().await.len();
+    let (status, v) = shop.patch(service, json!({"primary_ip": ip})).await;
+    assert_eq!(status, 502, "{v:#}");
+    assert_eq!(
+        v["type"].as_str().map(|t| t.ends_with("vendor-failed")),
+        Some(true),
+        "{v:#}"
+    );
+    let (_, s) = shop.s.get(&format!("/v1/services/{service}")).await;
+    assert!(
+        s.get("primary_ip").is_none(),
+        "the edit was not kept: {s:#}"
+    );
+    assert_eq!(
+        shop.events().await.len(),
+        events,
+        "no event of an edit not made"
+    );
+
+    // With a free license in the pool, the same edit takes it.
+    let pooled = shop.pool(1, "ispmanager-lite").await;
+    let (status, _) = shop.patch(service, json!({"primary_ip": ip})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        shop.license(pooled[0]).await["service_id"].as_u64(),
+        Some(service)
+    );
+}
