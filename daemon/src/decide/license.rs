@@ -138,3 +138,105 @@ pub fn check_license(
         LicenseDecision::Nothing => LicenseAction::Nothing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::bindings::license_pool::{License, LicenseStatus, ServiceEvent, Take};
+
+    fn free(id: &str) -> License {
+        License {
+            id: id.into(),
+            tariff: "ispmanager-lite".into(),
+            name: "free.lic".into(),
+            ip: "0.0.0.0".into(),
+            status: LicenseStatus::Suspended,
+            expires: "2030-01-01".into(),
+            ip_changed: "2025-01-01".into(),
+            key_changed: "2025-01-01".into(),
+        }
+    }
+
+    fn request(current: Option<License>) -> LicenseRequest {
+        LicenseRequest {
+            event: ServiceEvent::FirstOrder,
+            service_id: "7".into(),
+            service_name: "vps-7".into(),
+            service_active: true,
+            primary_ip: "192.0.2.7".into(),
+            wanted_tariff: Some("ispmanager-lite".into()),
+            license_months: 1,
+            current,
+            free: vec![free("3"), free("5")],
+            at: "2026-03-01T00:00:00Z".into(),
+        }
+    }
+
+    fn take(candidates: &[&str]) -> Take {
+        Take {
+            candidates: candidates.iter().map(|c| c.to_string()).collect(),
+            name: "Item #7 addon vps-7".into(),
+        }
+    }
+
+    fn refused(req: &LicenseRequest, d: LicenseDecision) -> String {
+        match check_license("m", req, d) {
+            Err(ApiError::RuleFailed(e)) => e.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_take_names_only_licenses_offered_as_free_each_once() {
+        let req = request(None);
+        assert_eq!(
+            check_license("m", &req, LicenseDecision::Take(take(&["5", "3"]))).unwrap(),
+            LicenseAction::Take {
+                candidates: vec![LicenseId(5), LicenseId(3)],
+                name: "Item #7 addon vps-7".into()
+            }
+        );
+        assert!(refused(&req, LicenseDecision::Take(take(&["4"]))).contains("not offered"));
+        assert!(refused(&req, LicenseDecision::Take(take(&["3", "3"]))).contains("twice"));
+        assert!(refused(&req, LicenseDecision::Take(take(&["x"]))).contains("not offered"));
+        let mut t = take(&[]);
+        t.name = "bad\u{7}name".into();
+        assert!(refused(&req, LicenseDecision::Take(t)).contains("control characters"));
+    }
+
+    #[test]
+    fn a_take_needs_a_wanted_tariff_an_ip_and_no_current_license() {
+        let mut req = request(None);
+        req.wanted_tariff = None;
+        assert!(refused(&req, LicenseDecision::Take(take(&[]))).contains("maps to no license"));
+        let mut req = request(None);
+        req.primary_ip = "0.0.0.0".into();
+        assert!(refused(&req, LicenseDecision::Take(take(&[]))).contains("no primary IP"));
+        let req = request(Some(free("9")));
+        assert!(refused(&req, LicenseDecision::Take(take(&[]))).contains("holds license 9"));
+    }
+
+    #[test]
+    fn decisions_about_the_current_license_need_one() {
+        let req = request(None);
+        for d in [
+            LicenseDecision::Activate,
+            LicenseDecision::Suspend,
+            LicenseDecision::Release,
+            LicenseDecision::Renew(1),
+            LicenseDecision::Reorder(take(&[])),
+        ] {
+            assert!(refused(&req, d).contains("holds no license"));
+        }
+        let req = request(Some(free("9")));
+        assert!(refused(&req, LicenseDecision::Renew(2)).contains("1, 3, 12 or 36"));
+        assert_eq!(
+            check_license("m", &req, LicenseDecision::Renew(12)).unwrap(),
+            LicenseAction::Renew { months: 12 }
+        );
+        assert_eq!(
+            check_license("m", &req, LicenseDecision::Nothing).unwrap(),
+            LicenseAction::Nothing
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! refuses a new license.
 
 use super::Shop;
+use crate::support::{fixture, write_atomically};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -180,4 +181,36 @@ async fn a_vendor_refusing_a_new_license_fails_the_edit_and_changes_nothing() {
         shop.license(pooled[0]).await["service_id"].as_u64(),
         Some(service)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_answering_a_license_it_was_not_offered_is_refused_and_nothing_changes() {
+    let rules = tempfile::tempdir().unwrap();
+    write_atomically(rules.path(), "hostile.wasm", &fixture("license-hostile"));
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"[hooks]\nlicense-pool = \"hostile.wasm\"\n",
+    );
+    let shop = Shop::open_with("2026-03-01T09:00:00Z", Some(rules.path())).await;
+    let pool = shop.pool(2, "ispmanager-lite").await;
+    // Services 1..=3: the fixture answers by service id mod 3.
+    for _ in 0..3 {
+        let (service, ip) = shop.server(shop.client, "lite").await;
+        let says = ["not offered", "holds no license", "control characters"][service as usize % 3];
+        let (status, v) = shop.patch(service, json!({"primary_ip": ip})).await;
+        assert_eq!(status, 502, "{v:#}");
+        assert_eq!(v["type"], "urn:rulesd:problem:rule-failed");
+        assert!(v["detail"].as_str().unwrap().contains(says), "{v:#}");
+        let (_, s) = shop.s.get(&format!("/v1/services/{service}")).await;
+        assert!(s.get("primary_ip").is_none(), "nothing kept: {s:#}");
+    }
+    for id in pool {
+        assert_eq!(shop.license(id).await["name"], "free.lic");
+    }
+    assert_eq!(
+        shop.s.get("/v1/licenses").await.1.as_array().unwrap().len(),
+        2
+    );
+    assert!(shop.events().await.is_empty());
 }

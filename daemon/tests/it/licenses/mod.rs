@@ -7,8 +7,8 @@ mod lifecycle;
 mod pool;
 mod tenancy;
 
-use crate::billing::server_at;
 use crate::support::TestServer;
+use rulesd::server::Config;
 use serde_json::{Value, json};
 
 /// A server shop on a test clock: a "Control panel" enumeration (no panel,
@@ -40,7 +40,16 @@ pub(crate) fn vps(enumeration: u64) -> Value {
 
 impl Shop {
     pub async fn open(at: &str) -> Shop {
-        let s = server_at(at).await;
+        Shop::open_with(at, None).await
+    }
+
+    /// [`Shop::open`] with the rule modules in `rules`.
+    pub async fn open_with(at: &str, rules: Option<&std::path::Path>) -> Shop {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+        config.test_clock = Some(at.parse().unwrap());
+        config.rules_dir = rules.map(|p| p.to_path_buf());
+        let s = TestServer::start_config(config, data).await;
         let e = s.ok("/v1/enumerations", enumeration()).await;
         let t = s.ok("/v1/tariffs", vps(e["id"].as_u64().unwrap())).await;
         s.ok(

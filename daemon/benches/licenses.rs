@@ -1,0 +1,327 @@
+//! Control-panel licenses (seed 003).
+//!
+//! 1. Choosing a license from a pool of 10 and from a pool of 100,000 free
+//!    licenses: the latency of one take (`PATCH /v1/services/{id}` setting
+//!    the primary IP of a server that chose a panel: the daemon reads the
+//!    16 longest-free licenses from the start of the free index, the rule
+//!    picks, the vendor simulator renames one), one at a time over HTTP on
+//!    a durable store; median and p99 of 60 takes each.
+//! 2. Licenses ordered per second with 32 concurrent clients over HTTP:
+//!    each client sets the primary IP of its next server; from a pool large
+//!    enough for every take (reuse), then from an empty pool (a new license
+//!    from the simulator each time).
+//!
+//! cargo bench -p rulesd --bench licenses [-- choose | -- throughput]
+
+mod common;
+#[path = "common/load.rs"]
+mod load;
+use common::percentile;
+use load::post_json;
+
+use rulesd::app::{App, Caller};
+use rulesd::server::{self, Config, Daemon};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "rk_bench_provider_key";
+const CLIENTS: usize = 32;
+const TAKES: usize = 60;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let parts = ["choose", "throughput"];
+    let only = |part: &str| {
+        !args.iter().any(|a| parts.contains(&a.as_str())) || args.iter().any(|a| a == part)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if only("choose") {
+        rt.block_on(choose());
+    }
+    if only("throughput") {
+        rt.block_on(throughput());
+    }
+}
+
+/// A daemon on a durable store in a temporary directory, serving HTTP.
+struct Bench {
+    app: Arc<App>,
+    base: String,
+    http: reqwest::Client,
+    caller: Caller,
+    tariff: Value,
+    client: Value,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _data: tempfile::TempDir,
+}
+
+impl Bench {
+    async fn start() -> Bench {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
+        config.provider_key = Some(KEY.into());
+        let daemon = Arc::new(Daemon::build(&config).unwrap());
+        let listener = server::bind(config.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let d = daemon.clone();
+        tokio::spawn(async move {
+            server::serve(&d, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let http = reqwest::Client::new();
+        let post = |path: &str, body: Value| post_json(&http, KEY, format!("{base}{path}"), &body);
+        let e = post(
+            "/v1/enumerations",
+            json!({"name": "Control panel", "values": [
+            {"key": "lite", "name": "ISPmanager Lite", "license_tariff": "ispmanager-lite"}]}),
+        )
+        .await;
+        let tariff = post("/v1/tariffs", json!({"name": "VPS", "currency": "EUR", "simultaneous_orders": 100,
+            "prices": [{"months": 1, "price": "10.00"}],
+            "control_panel": {"enumeration_id": e["id"], "prices": [{"value": "lite", "price": "5.00"}]}}))
+        .await["id"]
+            .clone();
+        post(
+            "/v1/ip-pools",
+            json!({"name": "servers", "ranges": ["10.0.0.0/8"]}),
+        )
+        .await;
+        let client = post("/v1/clients", json!({"name": "alice"})).await["id"].clone();
+        post(
+            "/v1/ledger/adjustments",
+            json!({"account_id": client, "currency": "EUR",
+            "amount": "-100000000.00", "description": "funds"}),
+        )
+        .await;
+        let caller = daemon.app.authenticate(Some(KEY)).unwrap();
+        Bench {
+            app: daemon.app.clone(),
+            base,
+            http,
+            caller,
+            tariff,
+            client,
+            stop: Some(stop),
+            _data: data,
+        }
+    }
+
+    /// `n` free licenses put into the pool (in-process, 64 at a time).
+    async fn pool(&self, n: usize) {
+        let next = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (app, caller, next) = (self.app.clone(), self.caller.clone(), next.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            return;
+                        }
+                        let new = serde_json::from_value(json!({"tariff": "ispmanager-lite",
+                            "key": format!("bench-key-{i}"),
+                            "expires": "2030-01-01", "ip_changed": "2025-01-01", "key_changed": "2025-01-01"}))
+                        .unwrap();
+                        app.add_license(caller.clone(), new, None).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
+    /// `n` servers that chose the panel, each with an address: (id, address).
+    async fn servers(&self, n: usize) -> Vec<(u64, String)> {
+        let mut ids = Vec::new();
+        while ids.len() < n {
+            let count = (n - ids.len()).min(100);
+            let req =
+                serde_json::from_value(json!({"client_id": self.client, "tariff_id": self.tariff,
+                "months": 1, "control_panel": "lite", "count": count}))
+                .unwrap();
+            let ordered = self
+                .app
+                .order(self.caller.clone(), req, None)
+                .await
+                .unwrap();
+            let v = serde_json::to_value(&ordered.value).unwrap();
+            for s in v["services"].as_array().unwrap() {
+                ids.push(s["id"].as_u64().unwrap());
+            }
+        }
+        let out = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let next = Arc::new(AtomicUsize::new(0));
+        let ids = Arc::new(ids);
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (app, caller, next, ids, out) = (
+                    self.app.clone(),
+                    self.caller.clone(),
+                    next.clone(),
+                    ids.clone(),
+                    out.clone(),
+                );
+                tokio::spawn(async move {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&id) = ids.get(i) else { return };
+                        let req = serde_json::from_value(json!({"service_id": id})).unwrap();
+                        let a = app.allocate(caller.clone(), req, None).await.unwrap();
+                        out.lock().unwrap().push((id, a.value.address.clone()));
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut out = std::mem::take(&mut *out.lock().unwrap());
+        out.sort();
+        out
+    }
+
+    async fn take(&self, server: &(u64, String)) {
+        let r = self
+            .http
+            .patch(format!("{}/v1/services/{}", self.base, server.0))
+            .bearer_auth(KEY)
+            .json(&json!({"primary_ip": server.1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+        r.bytes().await.unwrap();
+    }
+
+    /// How many licenses are in the pool now.
+    async fn free(&self) -> usize {
+        let r = self
+            .http
+            .get(format!("{}/v1/licenses?free=true&limit=1000", self.base))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        r.json::<Vec<Value>>().await.unwrap().len()
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn report(name: &str, mut d: Vec<Duration>) {
+    d.sort();
+    println!(
+        "{name}: median {:.2} ms, p99 {:.2} ms ({} takes)",
+        percentile(&d, 0.5).as_secs_f64() * 1e3,
+        percentile(&d, 0.99).as_secs_f64() * 1e3,
+        d.len()
+    );
+}
+
+async fn choose() {
+    println!(
+        "== choose: one take at a time over HTTP, durable store, pools of 10 and 100,000 free licenses"
+    );
+    // Pool of 10: refilled to 10 before each 10 takes.
+    let b = Bench::start().await;
+    let servers = b.servers(TAKES).await;
+    let mut small = Vec::new();
+    for chunk in servers.chunks(10) {
+        b.pool(10).await;
+        for s in chunk {
+            let t = Instant::now();
+            b.take(s).await;
+            small.push(t.elapsed());
+        }
+    }
+    assert_eq!(b.free().await, 0, "every take reused a pooled license");
+    report("pool of 10", small.clone());
+    drop(b);
+
+    let b = Bench::start().await;
+    let t = Instant::now();
+    b.pool(100_000).await;
+    println!(
+        "(100,000 licenses put into the pool in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    let servers = b.servers(TAKES).await;
+    let mut large = Vec::new();
+    for s in &servers {
+        let t = Instant::now();
+        b.take(s).await;
+        large.push(t.elapsed());
+    }
+    report("pool of 100,000", large.clone());
+    small.sort();
+    large.sort();
+    println!(
+        "median ratio (100,000 / 10): {:.2}",
+        percentile(&large, 0.5).as_secs_f64() / percentile(&small, 0.5).as_secs_f64()
+    );
+}
+
+async fn orders_per_second(b: &Bench, servers: Vec<(u64, String)>) -> f64 {
+    let servers = Arc::new(servers);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (servers, next) = (servers.clone(), next.clone());
+            let (http, base) = (reqwest::Client::new(), b.base.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((id, ip)) = servers.get(i) else {
+                        return;
+                    };
+                    let r = http
+                        .patch(format!("{base}/v1/services/{id}"))
+                        .bearer_auth(KEY)
+                        .json(&json!({"primary_ip": ip}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200);
+                    r.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    servers.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn throughput() {
+    const N: usize = 3_000;
+    println!(
+        "== throughput: {N} licenses ordered by {CLIENTS} concurrent HTTP clients, durable store"
+    );
+    let b = Bench::start().await;
+    b.pool(N).await;
+    let servers = b.servers(N).await;
+    let reused = orders_per_second(&b, servers).await;
+    assert_eq!(b.free().await, 0);
+    println!("from the pool (reused): {reused:.0} licenses/s");
+    let servers = b.servers(N).await;
+    let new = orders_per_second(&b, servers).await;
+    println!("pool empty (new from the vendor simulator): {new:.0} licenses/s");
+}
