@@ -5,7 +5,8 @@
 //!    the primary IP of a server that chose a panel: the daemon reads the
 //!    16 longest-free licenses from the start of the free index, the rule
 //!    picks, the vendor simulator renames one), one at a time over HTTP on
-//!    a durable store; median and p99 of 60 takes each.
+//!    a durable store; median and p99 of 100 takes each, alternating between the
+//!    two daemons so both see the same machine.
 //! 2. Licenses ordered per second with 32 concurrent clients over HTTP:
 //!    each client sets the primary IP of its next server; from a pool large
 //!    enough for every take (reuse), then from an empty pool (a new license
@@ -30,7 +31,7 @@ use std::time::{Duration, Instant};
 
 const KEY: &str = "rk_bench_provider_key";
 const CLIENTS: usize = 32;
-const TAKES: usize = 60;
+const TAKES: usize = 100;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -153,11 +154,7 @@ impl Bench {
                 serde_json::from_value(json!({"client_id": self.client, "tariff_id": self.tariff,
                 "months": 1, "control_panel": "lite", "count": count}))
                 .unwrap();
-            let ordered = self
-                .app
-                .order(self.caller, req, None)
-                .await
-                .unwrap();
+            let ordered = self.app.order(self.caller, req, None).await.unwrap();
             let v: Value = ordered.json().unwrap();
             for s in v["services"].as_array().unwrap() {
                 ids.push(s["id"].as_u64().unwrap());
@@ -209,6 +206,20 @@ impl Bench {
         r.bytes().await.unwrap();
     }
 
+    /// A durable write that takes no license.
+    async fn write(&self) {
+        let r = self
+            .http
+            .post(format!("{}/v1/clients", self.base))
+            .bearer_auth(KEY)
+            .json(&json!({"name": "control"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        r.bytes().await.unwrap();
+    }
+
     /// How many licenses are in the pool now.
     async fn free(&self) -> usize {
         let r = self
@@ -242,44 +253,72 @@ fn report(name: &str, mut d: Vec<Duration>) {
 
 async fn choose() {
     println!(
-        "== choose: one take at a time over HTTP, durable store, pools of 10 and 100,000 free licenses"
+        "== choose: one take at a time over HTTP, durable stores, a pool of 10 and one of 100,000 free licenses, takes alternating between them"
     );
-    // Pool of 10: refilled to 10 before each 10 takes.
-    let b = Bench::start().await;
-    let servers = b.servers(TAKES).await;
-    let mut small = Vec::new();
-    for chunk in servers.chunks(10) {
-        b.pool(10).await;
-        for s in chunk {
-            let t = Instant::now();
-            b.take(s).await;
-            small.push(t.elapsed());
-        }
-    }
-    assert_eq!(b.free().await, 0, "every take reused a pooled license");
-    report("pool of 10", small.clone());
-    drop(b);
-
-    let b = Bench::start().await;
+    // Two daemons at once, so both pools see the same machine: the small
+    // pool is refilled to 10 (untimed) before each 10 takes.
+    let small = Bench::start().await;
+    let large = Bench::start().await;
     let t = Instant::now();
-    b.pool(100_000).await;
+    large.pool(100_000).await;
     println!(
         "(100,000 licenses put into the pool in {:.1} s)",
         t.elapsed().as_secs_f64()
     );
-    let servers = b.servers(TAKES).await;
-    let mut large = Vec::new();
-    for s in &servers {
-        let t = Instant::now();
-        b.take(s).await;
-        large.push(t.elapsed());
+    let (small_servers, large_servers) = (small.servers(TAKES).await, large.servers(TAKES).await);
+    let (mut small_takes, mut large_takes) = (Vec::new(), Vec::new());
+    for i in 0..TAKES {
+        if i % 10 == 0 {
+            small.pool(10).await;
+        }
+        let mut turn = [
+            (&small, &small_servers[i], &mut small_takes),
+            (&large, &large_servers[i], &mut large_takes),
+        ];
+        if i % 2 == 1 {
+            turn.reverse();
+        }
+        for (bench, server, takes) in turn {
+            let t = Instant::now();
+            bench.take(server).await;
+            takes.push(t.elapsed());
+        }
     }
-    report("pool of 100,000", large.clone());
-    small.sort();
-    large.sort();
+    assert_eq!(small.free().await, 0, "every take reused a pooled license");
+    // The control: a write that takes no license (a client created), in
+    // the same two stores, alternating too. What it costs more in the large
+    // store is the store's size, not the choice.
+    let (mut small_writes, mut large_writes) = (Vec::new(), Vec::new());
+    for i in 0..TAKES {
+        let mut turn = [(&small, &mut small_writes), (&large, &mut large_writes)];
+        if i % 2 == 1 {
+            turn.reverse();
+        }
+        for (bench, writes) in turn {
+            let t = Instant::now();
+            bench.write().await;
+            writes.push(t.elapsed());
+        }
+    }
+    let median = |d: &mut Vec<Duration>| {
+        d.sort();
+        percentile(d, 0.5).as_secs_f64()
+    };
+    report("pool of 10", small_takes.clone());
+    report("pool of 100,000", large_takes.clone());
+    report(
+        "control, a client created, store of the pool of 10",
+        small_writes.clone(),
+    );
+    report(
+        "control, a client created, store of the pool of 100,000",
+        large_writes.clone(),
+    );
+    let takes = median(&mut large_takes) / median(&mut small_takes);
+    let writes = median(&mut large_writes) / median(&mut small_writes);
     println!(
-        "median ratio (100,000 / 10): {:.2}",
-        percentile(&large, 0.5).as_secs_f64() / percentile(&small, 0.5).as_secs_f64()
+        "median ratio (100,000 / 10): takes {takes:.2}, control writes {writes:.2}; the choice alone: {:.2}",
+        takes / writes
     );
 }
 

@@ -62,7 +62,10 @@ macro_rules! license_reader {
                 today: NaiveDate,
                 limit: usize,
             ) -> Result<Vec<License>, ApiError> {
-                let Some(index) = store::existing(self.open_table(LICENSES_FREE))? else {
+                let (Some(index), Some(licenses)) = (
+                    store::existing(self.open_table(LICENSES_FREE))?,
+                    store::existing(self.open_table(LICENSES))?,
+                ) else {
                     return Ok(vec![]);
                 };
                 let mut out = Vec::new();
@@ -71,9 +74,10 @@ macro_rules! license_reader {
                 {
                     let (key, _) = entry?;
                     let id = LicenseId(key.value().2);
-                    let license = self.license(id)?.ok_or_else(|| {
-                        ApiError::Internal(format!("free license {id} is missing"))
-                    })?;
+                    let license: License =
+                        store::get_json(&licenses, LICENSES, id)?.ok_or_else(|| {
+                            ApiError::Internal(format!("free license {id} is missing"))
+                        })?;
                     // An expired one leaves the index with the day's job;
                     // until then it is skipped.
                     if license.is_free(today) {
