@@ -30,6 +30,7 @@ pub struct OrderRequest {
     pub domain: Option<String>,
     /// How many services to order at once (the tariff's simultaneous order limit applies).
     #[serde(default = "one")]
+    #[schema(minimum = 1)]
     pub count: u32,
 }
 

@@ -7,6 +7,7 @@ mod extract;
 mod idempotency;
 mod ipam;
 mod ledger;
+mod links;
 mod metrics;
 mod openapi;
 mod ops;

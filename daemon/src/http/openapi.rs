@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types.
 
+use super::links::Links;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -41,7 +42,7 @@ use utoipa::{Modify, OpenApi};
         super::ipam::release_allocation, super::ipam::service_addresses, super::ipam::ip_usage,
     ),
     components(schemas(super::problem::Problem)),
-    modifiers(&BearerAuth, &Problems, &Flattened)
+    modifiers(&BearerAuth, &Problems, &Flattened, &Links)
 )]
 pub struct ApiDoc;
 
@@ -108,14 +109,16 @@ fn problems(op: &mut Operation) {
     for p in op.parameters.iter_mut().flatten() {
         if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key" {
             idempotent = true;
-            // What `http::idempotency` accepts, given once here.
+            // What `http::idempotency` accepts, given once here. No
+            // example: a key is new for each request, and one value shown
+            // for every operation is what generated clients and fuzzers
+            // send with every request (each after the first answered 422).
             p.schema = Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .min_length(Some(1))
                     .max_length(Some(super::idempotency::MAX_KEY_LEN))
                     .pattern(Some("^[!-~]+$"))
-                    .examples(["order-2026-01-15-0001"])
                     .into(),
             );
         }

@@ -650,3 +650,127 @@ async fn openapi_document_states_the_bounds_the_daemon_enforces() {
         assert!(s["properties"]["currency"].is_object(), "{name}: {s:#}");
     }
 }
+
+/// The document's request examples are requests the daemon accepts, and its
+/// links lead somewhere: in a store seeded as .ci/fuzz-api seeds it (a
+/// reseller, then as each role a client and two tariffs), every example is
+/// sent as written and succeeds, and every link's expression finds an id in
+/// the real answer of its operation and names a parameter or body field its
+/// target takes. This is what lets the fuzzer (and a generated client)
+/// chain a client and a tariff into an order and what follows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_examples_are_accepted_and_links_resolve() {
+    for as_reseller in [false, true] {
+        let server = TestServer::start(None).await;
+        let doc = server.get("/v1/openapi.json").await.1;
+        let mut ops = std::collections::HashMap::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op["operationId"].as_str() {
+                    ops.insert(id.to_string(), (method.clone(), path.clone(), op.clone()));
+                }
+            }
+        }
+        let example =
+            |id: &str| ops[id].2["requestBody"]["content"]["application/json"]["example"].clone();
+        let (reseller_id, reseller) = server.reseller("Reseller").await;
+        assert_eq!(reseller_id, 2);
+        let client = if as_reseller {
+            reseller
+        } else {
+            server.client.clone()
+        };
+        let mut answers = std::collections::HashMap::new();
+        let mut send = async |id: &str, body: Value, service: Option<u64>| {
+            let (method, path, _) = &ops[id];
+            let path = path.replace("{id}", &service.map_or(String::new(), |s| s.to_string()));
+            let r = client
+                .request(method.to_uppercase().parse().unwrap(), server.url(&path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let answer: Value = r.json().await.unwrap();
+            assert!(
+                (200..300).contains(&status),
+                "{id} {body} -> {status} {answer:#}"
+            );
+            answers.insert(id.to_string(), answer.clone());
+            answer
+        };
+        assert_eq!(
+            send("create_client", example("create_client"), None).await["id"],
+            3
+        );
+        assert_eq!(
+            send("create_tariff", example("create_tariff"), None).await["id"],
+            1
+        );
+        let mut second = example("create_tariff");
+        second["name"] = json!("Shared hosting M");
+        assert_eq!(send("create_tariff", second, None).await["id"], 2);
+        send("adjust", example("adjust"), None).await;
+        let ordered = send("order", example("order"), None).await;
+        assert_eq!(ordered["services"][0]["status"], "active", "{ordered:#}");
+        let service = ordered["services"][0]["id"].as_u64();
+        for id in ["renew", "set_addon", "change_tariff", "suspend", "resume"] {
+            send(id, example(id), service).await;
+        }
+        assert_eq!(answers["change_tariff"]["service"]["tariff_id"], 2);
+
+        let mut links = 0;
+        for (producer, (_, _, op)) in &ops {
+            for response in op["responses"].as_object().unwrap().values() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let (_, path, target) = &ops[link["operationId"].as_str().unwrap()];
+                    let (field, expression) = match link["requestBody"].as_object() {
+                        Some(body) => {
+                            let (field, expression) = body.iter().next().unwrap();
+                            let schema = target["requestBody"]["content"]["application/json"]
+                                ["schema"]["$ref"]
+                                .as_str()
+                                .unwrap()
+                                .rsplit('/')
+                                .next()
+                                .unwrap();
+                            let properties = &doc["components"]["schemas"][schema]["properties"];
+                            assert!(
+                                properties[field].is_object(),
+                                "{name}: {schema} has no {field}"
+                            );
+                            (field, expression)
+                        }
+                        None => {
+                            let (param, expression) = link["parameters"]
+                                .as_object()
+                                .unwrap()
+                                .iter()
+                                .next()
+                                .unwrap();
+                            let params = target["parameters"].as_array().unwrap();
+                            assert!(
+                                params.iter().any(|p| p["name"] == *param),
+                                "{name}: {path} takes no {param}"
+                            );
+                            (param, expression)
+                        }
+                    };
+                    let pointer = expression
+                        .as_str()
+                        .unwrap()
+                        .strip_prefix("$response.body#")
+                        .unwrap();
+                    let value = answers[producer].pointer(pointer);
+                    assert!(
+                        value.is_some_and(Value::is_u64),
+                        "{producer} -> {name} ({field}): {pointer} in {:#}",
+                        answers[producer]
+                    );
+                }
+            }
+        }
+        assert!(links > 40, "{links} links");
+    }
+}

@@ -259,6 +259,12 @@ pub struct TariffSpec {
     pub currency: String,
     /// Product type, used by the domain template's @TYPE@.
     #[serde(default = "default_product_type")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "shared-hosting"
+    )]
     pub product_type: String,
     /// Order price per period length; a length that is missing is not sold.
     /// At least one (`check_prices`), at most one per period length.
@@ -304,10 +310,12 @@ pub struct TariffSpec {
     pub minimum_period: Option<MinimumPeriod>,
     /// Services of this tariff one client may have (not counting deleted ones).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub services_per_client: Option<u32>,
     /// "Simultaneous services order": how many services one order may create
     /// (absent: one).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub simultaneous_orders: Option<u32>,
     /// No orders or renewals after this day.
     #[serde(default)]
@@ -317,9 +325,24 @@ pub struct TariffSpec {
     /// Macros: @USERNAME@ (the client's name), @DOMAIN@, @ID@ (service id),
     /// @ACCOUNT_ID@ (client id). The result is at most 16 characters.
     #[serde(default = "default_username_template")]
+    // validate.rs: not blank (one atom that is not a space), no control
+    // characters, and an @ only around one of USERNAME_MACROS.
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)*([^@\s\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)*$",
+        example = "user@ID@"
+    )]
     pub username_template: String,
     /// Macros: @USERNAME@ (the generated username), @TYPE@, @ID@.
     #[serde(default = "default_domain_template")]
+    // As the username template, with DOMAIN_MACROS.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)*([^@\s\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)*$",
+        example = "@USERNAME@.example.com"
+    )]
     pub domain_template: String,
     /// "Activate after creation": a disabled tariff cannot be ordered.
     #[serde(default = "enabled_by_default")]
