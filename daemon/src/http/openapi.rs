@@ -2,7 +2,7 @@
 
 use super::links::Links;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
@@ -107,6 +107,17 @@ fn problems(op: &mut Operation) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let mut idempotent = false;
     for p in op.parameters.iter_mut().flatten() {
+        // Every path parameter is an id: bounded as `extract::Id` bounds it.
+        if p.parameter_in == ParameterIn::Path {
+            p.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(0))
+                    .maximum(Some(super::extract::MAX_ID))
+                    .into(),
+            );
+        }
         if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key" {
             idempotent = true;
             // What `http::idempotency` accepts, given once here. No

@@ -531,6 +531,61 @@ async fn money_text_is_strict_and_kept_in_the_currencys_places() {
             "{extra}: {p:#}"
         );
     }
+    // "-0" is zero written with a sign that an unsigned amount does not
+    // have: refused where the document's pattern refuses it, with the field
+    // named; an adjustment of zero is refused in either sign.
+    for (extra, field) in [
+        (json!({"setup_fee": "-0"}), "setup_fee"),
+        (
+            json!({"prices": [{"months": 1, "price": "-0.00"}]}),
+            "prices[0].price",
+        ),
+        (
+            json!({"addons": [{"resource": "traffic", "unit": "GiB", "maximum": 100, "price_per_unit": "-0"}]}),
+            "addons[0].price_per_unit",
+        ),
+    ] {
+        let (status, p) = s
+            .post_as(&s.client, "/v1/tariffs", &tariff(extra.clone()), None)
+            .await;
+        assert_eq!(status, 422, "{extra}: {p:#}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(field) && detail.contains("negative zero"),
+            "{extra}: {p:#}"
+        );
+    }
+    let r = s
+        .client
+        .patch(s.url(&format!("/v1/clients/{client}")))
+        .json(&json!({"credit_limit": "-0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"].as_str().unwrap().contains("negative zero"),
+        "{p:#}"
+    );
+    for amount in ["-0", "-0.00", "0"] {
+        let (status, p) = s
+            .post_as(
+                &s.client,
+                "/v1/ledger/adjustments",
+                &adjust("EUR", amount),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{amount}: {p:#}");
+        assert!(p["detail"].as_str().unwrap().contains("zero"), "{p:#}");
+    }
+    let (_, b) = s
+        .get(&format!("/v1/ledger/balances?account_id={client}"))
+        .await;
+    assert_eq!(b.as_array().unwrap().len(), 2, "nothing new: {b:#}");
+    let (_, c) = s.get(&format!("/v1/clients/{client}")).await;
+    assert!(c["credit_limit"].is_null(), "unchanged: {c:#}");
     // Per-unit addon prices may be finer than a cent.
     let fine = tariff(
         json!({"addons": [{"resource": "traffic", "unit": "GiB", "maximum": 100, "price_per_unit": "0.0125"}]}),
@@ -623,6 +678,39 @@ async fn openapi_document_states_the_bounds_the_daemon_enforces() {
     };
     assert_eq!(param("limit")["maximum"], 1000);
     assert_eq!(param("after")["maximum"], i64::MAX);
+    // Every id in a path is bounded as `extract::Id` bounds it.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let bounds = (&p["schema"]["minimum"], &p["schema"]["maximum"]);
+                    assert_eq!(bounds, (&json!(0), &json!(i64::MAX)), "{method} {path}");
+                }
+            }
+        }
+    }
+    // An amount that has no sign in the document refuses "-0"; an
+    // adjustment's, which has one, refuses zero in any sign, as the daemon.
+    let pattern = |schema_name: &str, field: &str| {
+        let p = schema(schema_name)["properties"][field]["pattern"].clone();
+        regex_automata::meta::Regex::new(p.as_str().unwrap()).unwrap()
+    };
+    let fee = pattern("TariffSpec", "setup_fee");
+    assert!(fee.is_match("0") && fee.is_match("5.00") && !fee.is_match("-0"));
+    let adjustment = pattern("NewAdjustment", "amount");
+    for ok in [
+        "-50.00",
+        "1",
+        "0.5",
+        "00.0010",
+        "-0.0001",
+        "999999999999.9999",
+    ] {
+        assert!(adjustment.is_match(ok), "{ok}");
+    }
+    for refused in ["0", "-0", "0.00", "-0.0000", "5.", ".5", "0.00001", "+1"] {
+        assert!(!adjustment.is_match(refused), "{refused}");
+    }
     let statuses = |method: &str, path: &str| {
         doc["paths"][path][method]["responses"]
             .as_object()
@@ -772,5 +860,29 @@ async fn openapi_examples_are_accepted_and_links_resolve() {
             }
         }
         assert!(links > 40, "{links} links");
+    }
+}
+
+/// A path id is int64, as the document bounds it: 2^63 fits the store's
+/// u64 keys but is no id, answered like "abc" or -1, while i64::MAX is an
+/// id that does not exist.
+#[tokio::test]
+async fn path_ids_above_i64_max_are_not_ids() {
+    let s = TestServer::start(None).await;
+    for (id, detail) in [
+        (
+            "9223372036854775807",
+            "service 9223372036854775807 does not exist",
+        ),
+        ("9223372036854775808", "no object has this id"),
+        ("18446744073709551615", "no object has this id"),
+        ("-1", "no object has this id"),
+    ] {
+        let (status, p) = s.get(&format!("/v1/services/{id}")).await;
+        assert_eq!(
+            (status, p["detail"].as_str()),
+            (404, Some(detail)),
+            "{id}: {p:#}"
+        );
     }
 }

@@ -81,7 +81,7 @@ pub struct PeriodPrice {
     #[schema(schema_with = months_schema)]
     pub months: u32,
     /// Price of the whole period, a decimal string.
-    #[serde(with = "crate::domain::money::plain")]
+    #[serde(with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "10.00")]
     pub price: Decimal,
 }
@@ -94,13 +94,13 @@ pub enum LateFee {
     None,
     /// A fixed amount added to the renewal.
     Fixed {
-        #[serde(with = "crate::domain::money::plain")]
+        #[serde(with = "crate::domain::money::unsigned")]
         #[schema(value_type = String)]
         amount: Decimal,
     },
     /// A percentage of the cost of the late days.
     Percent {
-        #[serde(with = "crate::domain::money::plain")]
+        #[serde(with = "crate::domain::money::unsigned")]
         #[schema(value_type = String)]
         percent: Decimal,
     },
@@ -115,7 +115,7 @@ pub struct DailyCharging {
     /// Price of one day; required unless `cost_from_period`.
     #[serde(
         default,
-        with = "crate::domain::money::plain_option",
+        with = "crate::domain::money::unsigned_option",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.35")]
@@ -231,7 +231,7 @@ pub struct Addon {
     pub minimum: u32,
     pub maximum: u32,
     /// Price of one unit above `included` for one month.
-    #[serde(with = "crate::domain::money::plain")]
+    #[serde(with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.50")]
     pub price_per_unit: Decimal,
 }
@@ -277,7 +277,7 @@ pub struct TariffSpec {
     /// "Disable the Yearly period": 12-month orders and renewals are refused.
     #[serde(default)]
     pub yearly_disabled: bool,
-    #[serde(default, with = "crate::domain::money::plain")]
+    #[serde(default, with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "5.00")]
     pub setup_fee: Decimal,
     /// Special renewal prices; a missing length renews at its order price.
