@@ -8,7 +8,6 @@
 use serde_json::{Value, json};
 use utoipa::Modify;
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{OpenApi, RefOr};
 
@@ -151,28 +150,28 @@ impl Modify for Links {
             content.example = Some(example);
         }
         for &(producer, status, expression, consumers) in PRODUCERS {
-            let mut links = Vec::new();
+            let mut links = serde_json::Map::new();
             for &(consumer, target) in consumers {
                 let to = match target.strip_prefix("body.") {
                     Some(field) => ("requestBody", json!({ field: expression })),
                     None => ("parameters", json!({ target: expression })),
                 };
-                // utoipa 5.5 writes `Link`'s own fields in snake case
-                // (`operation_id`, juhaku/utoipa#1326), which no reader of
-                // the document knows; its extensions are written as named.
-                let fields = [("operationId", json!(consumer)), to];
-                let link = LinkBuilder::new()
-                    .extensions(Some(Extensions::from_iter(fields)))
-                    .build();
-                links.push((format!("{consumer}.{target}"), link));
+                links.insert(
+                    format!("{consumer}.{target}"),
+                    json!({"operationId": consumer, to.0: to.1}),
+                );
             }
             let op = operation(openapi, producer);
             let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) else {
                 panic!("{producer} has no {status} response");
             };
-            for (name, link) in links {
-                response.links.insert(name, RefOr::T(link));
-            }
+            // Written as the response's one extension, named "links": utoipa
+            // 5.5 writes its `Link`'s fields in snake case (`operation_id`,
+            // juhaku/utoipa#1326), which no reader of the document knows, and
+            // an extension map with more than one key is written in a random
+            // order (a `HashMap`), which would make the committed document
+            // differ from run to run.
+            response.extensions = Some(Extensions::from_iter([("links", Value::Object(links))]));
         }
     }
 }
