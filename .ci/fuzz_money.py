@@ -30,13 +30,10 @@ MONEY = [
     ("GET", "/v1/ledger"),
     ("GET", "/v1/ledger/balances"),
 ]
-# What every run must have done at least once, as either role.
-REQUIRED = [
-    ("POST", "/v1/services"),
-    ("POST", "/v1/services/{id}/renew"),
-    ("POST", "/v1/ledger/adjustments"),
-    ("GET", "/v1/ledger"),
-]
+# What every run must have done at least once, as either role: all of them.
+# In the runs this was tuned on (seed 20) the rarest, a tariff change and an
+# addon, succeeded 2 to 4 times per run.
+REQUIRED = MONEY
 
 
 def operation(method, url):
