@@ -30,6 +30,7 @@ pub struct OrderRequest {
     pub domain: Option<String>,
     /// How many services to order at once (the tariff's simultaneous order limit applies).
     #[serde(default = "one")]
+    #[schema(minimum = 1)]
     pub count: u32,
     /// The control panel chosen (a value key of the tariff's control-panel
     /// add-on); a value mapped to a license tariff gets the server a license

@@ -87,6 +87,7 @@ impl std::str::FromStr for CreditLimit {
         }
         let amount = money::parse(s)
             .map_err(|m| format!("a credit limit is \"unlimited\" or an amount: {m}"))?;
+        money::refuse_negative_zero(s, amount)?;
         money::check(amount, false)?;
         // Compared with balances in every currency the account pays in: no
         // finer than the finest minor unit (3 places, as KWD).

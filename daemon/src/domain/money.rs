@@ -109,10 +109,13 @@ pub mod plain {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        d.deserialize_str(Plain)
+        d.deserialize_str(Plain { unsigned: false })
     }
 
-    struct Plain;
+    /// `unsigned`: "-0" is refused ([`super::unsigned`]).
+    pub(super) struct Plain {
+        pub(super) unsigned: bool,
+    }
 
     impl de::Visitor<'_> for Plain {
         type Value = Decimal;
@@ -122,8 +125,39 @@ pub mod plain {
         }
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-            super::parse(v).map_err(E::custom)
+            let amount = super::parse(v).map_err(E::custom)?;
+            if self.unsigned {
+                super::refuse_negative_zero(v, amount).map_err(E::custom)?;
+            }
+            Ok(amount)
         }
+    }
+}
+
+/// "-0" (or "-0.00") where an amount has no sign: a price, a fee, a credit
+/// limit. `parse` reads it as 0 (the sign of a zero is dropped), so only its
+/// text shows it; the document's patterns for these amounts have no minus,
+/// and a minus on a price is a mistake, not a price. A negative amount that
+/// is not zero parses, and the field's check refuses it, naming the field.
+pub fn refuse_negative_zero(text: &str, amount: Decimal) -> Result<(), String> {
+    if text.starts_with('-') && amount.is_zero() {
+        return Err(format!(
+            "{text:?} is a negative zero; this amount has no sign: write 0"
+        ));
+    }
+    Ok(())
+}
+
+/// [`plain`] for an amount without a sign: "-0" is refused
+/// ([`refuse_negative_zero`]).
+pub mod unsigned {
+    use rust_decimal::Decimal;
+    use serde::Deserializer;
+
+    pub use super::plain::serialize;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_str(super::plain::Plain { unsigned: true })
     }
 }
 
@@ -139,6 +173,20 @@ pub mod plain_option {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
         #[derive(Deserialize)]
         struct Amount(#[serde(with = "super::plain")] Decimal);
+        Ok(Option::<Amount>::deserialize(d)?.map(|a| a.0))
+    }
+}
+
+/// [`unsigned`] for an optional amount.
+pub mod unsigned_option {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer};
+
+    pub use super::plain_option::serialize;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct Amount(#[serde(with = "super::unsigned")] Decimal);
         Ok(Option::<Amount>::deserialize(d)?.map(|a| a.0))
     }
 }

@@ -123,16 +123,21 @@ impl Mutation {
 }
 
 /// A numeric id in the path, typed (`Id<ServiceId>`); anything else is a
-/// 404 like an unknown id.
+/// 404 like an unknown id. Ids are int64 on the wire (the document says so,
+/// [`MAX_ID`]), so one above `i64::MAX` is not an id either, though it fits
+/// the `u64` the store keys by.
 pub struct Id<T>(pub T);
+
+/// The largest id in a path, as the OpenAPI document bounds it.
+pub const MAX_ID: u64 = i64::MAX as u64;
 
 impl<S: Send + Sync, T: From<u64>> FromRequestParts<S> for Id<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         match Path::<u64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Id(T::from(id))),
-            Err(_) => Err(ApiError::NotFound("no object has this id".into()).into_response()),
+            Ok(Path(id)) if id <= MAX_ID => Ok(Id(T::from(id))),
+            _ => Err(ApiError::NotFound("no object has this id".into()).into_response()),
         }
     }
 }

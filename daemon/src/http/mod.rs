@@ -8,6 +8,7 @@ mod idempotency;
 mod ipam;
 mod ledger;
 mod licenses;
+mod links;
 mod metrics;
 mod openapi;
 mod ops;

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types.
 
+use super::links::Links;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
@@ -46,7 +47,7 @@ use utoipa::{Modify, OpenApi};
         super::licenses::report_license_event, super::licenses::set_vendor_faults,
     ),
     components(schemas(super::problem::Problem)),
-    modifiers(&BearerAuth, &Problems, &Flattened)
+    modifiers(&BearerAuth, &Problems, &Flattened, &Links)
 )]
 pub struct ApiDoc;
 
@@ -111,16 +112,29 @@ fn problems(op: &mut Operation) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let mut idempotent = false;
     for p in op.parameters.iter_mut().flatten() {
+        // Every path parameter is an id: bounded as `extract::Id` bounds it.
+        if p.parameter_in == ParameterIn::Path {
+            p.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(0))
+                    .maximum(Some(super::extract::MAX_ID))
+                    .into(),
+            );
+        }
         if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key" {
             idempotent = true;
-            // What `http::idempotency` accepts, given once here.
+            // What `http::idempotency` accepts, given once here. No
+            // example: a key is new for each request, and one value shown
+            // for every operation is what generated clients and fuzzers
+            // send with every request (each after the first answered 422).
             p.schema = Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .min_length(Some(1))
                     .max_length(Some(super::idempotency::MAX_KEY_LEN))
                     .pattern(Some("^[!-~]+$"))
-                    .examples(["order-2026-01-15-0001"])
                     .into(),
             );
         }

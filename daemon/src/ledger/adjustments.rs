@@ -21,9 +21,10 @@ pub struct NewAdjustment {
     #[schema(pattern = "^(?!XXX)[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// Negative credits the account (e.g. "-50.00" for a payment received);
-    /// positive charges it.
+    /// positive charges it; never zero (with or without a sign), which
+    /// would change nothing.
     #[serde(with = "crate::domain::money::plain")]
-    #[schema(value_type = String, pattern = r"^-?0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "-50.00")]
+    #[schema(value_type = String, pattern = r"^-?0*([1-9][0-9]{0,11}(\.[0-9]{1,4})?|0\.(0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-9][0-9]{2}|[1-9][0-9]{3}))0*$", example = "-50.00")]
     pub amount: Decimal,
     #[schema(min_length = 1, max_length = 500, example = "Bank transfer 2026-01-15")]
     pub description: String,

@@ -20,7 +20,7 @@ pub struct ResourcePrice {
     pub unit: String,
     /// Price of one unit for one month (finer than a cent is allowed: it is
     /// multiplied before it is rounded).
-    #[serde(with = "crate::domain::money::plain")]
+    #[serde(with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.0125")]
     pub price: Decimal,
 }
@@ -40,7 +40,7 @@ pub struct PriceListSpec {
     /// What one service of a reseller's tariff costs for a month before its
     /// resources (H-Sphere's base price of a plan built on the provider's
     /// resources).
-    #[serde(default, with = "crate::domain::money::plain")]
+    #[serde(default, with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "1.00")]
     pub service_base: Decimal,
     #[serde(default)]

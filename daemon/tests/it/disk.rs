@@ -2,6 +2,12 @@
 //! so, loses nothing acknowledged before, and writes work again once space
 //! returns, without a restart. The data directory is a small tmpfs (the test
 //! runs as root; without permission to mount it says so and skips).
+//!
+//! A disk that turns read-only under the daemon (EROFS): the same answer and
+//! nothing lost. The data directory is an ext4 image on a loop device that
+//! the kernel remounts read-only on an error, as it does for a failing disk;
+//! such a file system stays read-only until it is checked and mounted again,
+//! so recovery here is that, and a restart.
 
 use crate::support::{Binary, PROVIDER_KEY, client_with_key};
 use serde_json::{Value, json};
@@ -167,5 +173,146 @@ async fn a_full_disk_answers_503_loses_nothing_and_recovers_when_space_returns()
     daemon = Running(Binary::spawn(&disk.0, None));
     let base = daemon.0.base_url();
     all_there(&base, &p, &acked).await;
+    drop(daemon);
+}
+
+/// An ext4 image on a loop device, mounted with `errors=remount-ro`;
+/// unmounted (and the loop device freed) on drop.
+struct Ext4 {
+    dir: PathBuf,
+    image: PathBuf,
+}
+
+impl Ext4 {
+    fn mount(dir: &Path, image: &Path) -> Option<Ext4> {
+        std::fs::File::create(image)
+            .and_then(|f| f.set_len(64 << 20))
+            .unwrap();
+        let made = Command::new("mkfs.ext4")
+            .args(["-q", "-F"])
+            .arg(image)
+            .status();
+        let disk = Ext4 {
+            dir: dir.to_path_buf(),
+            image: image.to_path_buf(),
+        };
+        match made.map(|s| s.success()).and_then(|_| disk.attach()) {
+            Ok(true) => Some(disk),
+            other => {
+                eprintln!(
+                    "SKIPPED: cannot make and loop-mount an ext4 image ({other:?}); the read-only \
+                     disk test needs root, mkfs.ext4 and a loop device"
+                );
+                None
+            }
+        }
+    }
+
+    fn attach(&self) -> std::io::Result<bool> {
+        let status = Command::new("mount")
+            .args(["-o", "loop,errors=remount-ro"])
+            .arg(&self.image)
+            .arg(&self.dir)
+            .status()?;
+        Ok(status.success())
+    }
+
+    /// What a failing disk makes the kernel do: ext4 records an error and,
+    /// with `errors=remount-ro`, turns read-only at once, under the open
+    /// store (ext4's own hook for testing its error path).
+    fn fail(&self) {
+        let out = Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE"])
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        let device = String::from_utf8(out.stdout).unwrap();
+        let name = Path::new(device.trim()).file_name().unwrap().to_owned();
+        let hook = Path::new("/sys/fs/ext4")
+            .join(name)
+            .join("trigger_fs_error");
+        std::fs::write(&hook, "rulesd read-only disk test").unwrap();
+    }
+
+    /// Unmount, check and repair, mount again: writable once more.
+    fn repair(&self) {
+        assert!(
+            Command::new("umount")
+                .arg(&self.dir)
+                .status()
+                .unwrap()
+                .success()
+        );
+        // 0: clean; 1: errors corrected (the one recorded by `fail`).
+        let fsck = Command::new("e2fsck")
+            .args(["-f", "-y"])
+            .arg(&self.image)
+            .status()
+            .unwrap();
+        assert!(matches!(fsck.code(), Some(0 | 1)), "e2fsck: {fsck:?}");
+        assert!(self.attach().unwrap(), "mount again");
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_disk_answers_503_and_loses_nothing() {
+    let keep = tempfile::tempdir().unwrap();
+    let dir = keep.path().join("mnt");
+    std::fs::create_dir(&dir).unwrap();
+    let Some(disk) = Ext4::mount(&dir, &keep.path().join("disk.img")) else {
+        return;
+    };
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let p = client_with_key(PROVIDER_KEY);
+    let mut daemon = Running(Binary::spawn(&data, Some(PROVIDER_KEY)));
+    let base = daemon.0.base_url();
+
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        let (status, _, _, body) = create_client(&base, &p, &format!("before-{i}")).await;
+        assert_eq!(status, 201, "{body}");
+        acked.push(body);
+    }
+
+    disk.fail();
+    let (status, retry, ctype, problem) = create_client(&base, &p, "read-only").await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(
+        problem["type"], "urn:rulesd:problem:storage-unavailable",
+        "{problem}"
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("read-only") && detail.contains("nothing was written"),
+        "{detail}"
+    );
+    assert!(retry.is_some_and(|s| s.parse::<u64>().unwrap() > 0));
+    assert_eq!(ctype.as_deref(), Some("application/problem+json"));
+    // Every later write is refused the same way, and none is half-done.
+    for i in 0..3 {
+        let (status, _, _, problem) = create_client(&base, &p, &format!("ro-{i}")).await;
+        assert_eq!(status, 503, "{problem}");
+    }
+
+    // Checked and mounted again, the daemon restarted: everything
+    // acknowledged is there, nothing refused is, and the refused request
+    // (same key) now succeeds.
+    drop(daemon);
+    disk.repair();
+    daemon = Running(Binary::spawn(&data, None));
+    let base = daemon.0.base_url();
+    all_there(&base, &p, &acked).await;
+    let r = p.get(format!("{base}/v1/clients")).send().await.unwrap();
+    let listed: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(listed.len(), acked.len(), "{listed:#?}");
+    let (status, _, _, body) = create_client(&base, &p, "read-only").await;
+    assert_eq!(status, 201, "{body}");
     drop(daemon);
 }

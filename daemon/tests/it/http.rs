@@ -531,6 +531,61 @@ async fn money_text_is_strict_and_kept_in_the_currencys_places() {
             "{extra}: {p:#}"
         );
     }
+    // "-0" is zero written with a sign that an unsigned amount does not
+    // have: refused where the document's pattern refuses it, with the field
+    // named; an adjustment of zero is refused in either sign.
+    for (extra, field) in [
+        (json!({"setup_fee": "-0"}), "setup_fee"),
+        (
+            json!({"prices": [{"months": 1, "price": "-0.00"}]}),
+            "prices[0].price",
+        ),
+        (
+            json!({"addons": [{"resource": "traffic", "unit": "GiB", "maximum": 100, "price_per_unit": "-0"}]}),
+            "addons[0].price_per_unit",
+        ),
+    ] {
+        let (status, p) = s
+            .post_as(&s.client, "/v1/tariffs", &tariff(extra.clone()), None)
+            .await;
+        assert_eq!(status, 422, "{extra}: {p:#}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(field) && detail.contains("negative zero"),
+            "{extra}: {p:#}"
+        );
+    }
+    let r = s
+        .client
+        .patch(s.url(&format!("/v1/clients/{client}")))
+        .json(&json!({"credit_limit": "-0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"].as_str().unwrap().contains("negative zero"),
+        "{p:#}"
+    );
+    for amount in ["-0", "-0.00", "0"] {
+        let (status, p) = s
+            .post_as(
+                &s.client,
+                "/v1/ledger/adjustments",
+                &adjust("EUR", amount),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{amount}: {p:#}");
+        assert!(p["detail"].as_str().unwrap().contains("zero"), "{p:#}");
+    }
+    let (_, b) = s
+        .get(&format!("/v1/ledger/balances?account_id={client}"))
+        .await;
+    assert_eq!(b.as_array().unwrap().len(), 2, "nothing new: {b:#}");
+    let (_, c) = s.get(&format!("/v1/clients/{client}")).await;
+    assert!(c["credit_limit"].is_null(), "unchanged: {c:#}");
     // Per-unit addon prices may be finer than a cent.
     let fine = tariff(
         json!({"addons": [{"resource": "traffic", "unit": "GiB", "maximum": 100, "price_per_unit": "0.0125"}]}),
@@ -623,6 +678,39 @@ async fn openapi_document_states_the_bounds_the_daemon_enforces() {
     };
     assert_eq!(param("limit")["maximum"], 1000);
     assert_eq!(param("after")["maximum"], i64::MAX);
+    // Every id in a path is bounded as `extract::Id` bounds it.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let bounds = (&p["schema"]["minimum"], &p["schema"]["maximum"]);
+                    assert_eq!(bounds, (&json!(0), &json!(i64::MAX)), "{method} {path}");
+                }
+            }
+        }
+    }
+    // An amount that has no sign in the document refuses "-0"; an
+    // adjustment's, which has one, refuses zero in any sign, as the daemon.
+    let pattern = |schema_name: &str, field: &str| {
+        let p = schema(schema_name)["properties"][field]["pattern"].clone();
+        regex_automata::meta::Regex::new(p.as_str().unwrap()).unwrap()
+    };
+    let fee = pattern("TariffSpec", "setup_fee");
+    assert!(fee.is_match("0") && fee.is_match("5.00") && !fee.is_match("-0"));
+    let adjustment = pattern("NewAdjustment", "amount");
+    for ok in [
+        "-50.00",
+        "1",
+        "0.5",
+        "00.0010",
+        "-0.0001",
+        "999999999999.9999",
+    ] {
+        assert!(adjustment.is_match(ok), "{ok}");
+    }
+    for refused in ["0", "-0", "0.00", "-0.0000", "5.", ".5", "0.00001", "+1"] {
+        assert!(!adjustment.is_match(refused), "{refused}");
+    }
     let statuses = |method: &str, path: &str| {
         doc["paths"][path][method]["responses"]
             .as_object()
@@ -648,5 +736,153 @@ async fn openapi_document_states_the_bounds_the_daemon_enforces() {
         let s = schema(name);
         assert!(s["properties"][field].is_object(), "{name}: {s:#}");
         assert!(s["properties"]["currency"].is_object(), "{name}: {s:#}");
+    }
+}
+
+/// The document's request examples are requests the daemon accepts, and its
+/// links lead somewhere: in a store seeded as .ci/fuzz-api seeds it (a
+/// reseller, then as each role a client and two tariffs), every example is
+/// sent as written and succeeds, and every link's expression finds an id in
+/// the real answer of its operation and names a parameter or body field its
+/// target takes. This is what lets the fuzzer (and a generated client)
+/// chain a client and a tariff into an order and what follows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_examples_are_accepted_and_links_resolve() {
+    for as_reseller in [false, true] {
+        let server = TestServer::start(None).await;
+        let doc = server.get("/v1/openapi.json").await.1;
+        let mut ops = std::collections::HashMap::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op["operationId"].as_str() {
+                    ops.insert(id.to_string(), (method.clone(), path.clone(), op.clone()));
+                }
+            }
+        }
+        let example =
+            |id: &str| ops[id].2["requestBody"]["content"]["application/json"]["example"].clone();
+        let (reseller_id, reseller) = server.reseller("Reseller").await;
+        assert_eq!(reseller_id, 2);
+        let client = if as_reseller {
+            reseller
+        } else {
+            server.client.clone()
+        };
+        let mut answers = std::collections::HashMap::new();
+        let mut send = async |id: &str, body: Value, service: Option<u64>| {
+            let (method, path, _) = &ops[id];
+            let path = path.replace("{id}", &service.map_or(String::new(), |s| s.to_string()));
+            let r = client
+                .request(method.to_uppercase().parse().unwrap(), server.url(&path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let answer: Value = r.json().await.unwrap();
+            assert!(
+                (200..300).contains(&status),
+                "{id} {body} -> {status} {answer:#}"
+            );
+            answers.insert(id.to_string(), answer.clone());
+            answer
+        };
+        assert_eq!(
+            send("create_client", example("create_client"), None).await["id"],
+            3
+        );
+        assert_eq!(
+            send("create_tariff", example("create_tariff"), None).await["id"],
+            1
+        );
+        let mut second = example("create_tariff");
+        second["name"] = json!("Shared hosting M");
+        assert_eq!(send("create_tariff", second, None).await["id"], 2);
+        send("adjust", example("adjust"), None).await;
+        let ordered = send("order", example("order"), None).await;
+        assert_eq!(ordered["services"][0]["status"], "active", "{ordered:#}");
+        let service = ordered["services"][0]["id"].as_u64();
+        for id in ["renew", "set_addon", "change_tariff", "suspend", "resume"] {
+            send(id, example(id), service).await;
+        }
+        assert_eq!(answers["change_tariff"]["service"]["tariff_id"], 2);
+
+        let mut links = 0;
+        for (producer, (_, _, op)) in &ops {
+            for response in op["responses"].as_object().unwrap().values() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let (_, path, target) = &ops[link["operationId"].as_str().unwrap()];
+                    let (field, expression) = match link["requestBody"].as_object() {
+                        Some(body) => {
+                            let (field, expression) = body.iter().next().unwrap();
+                            let schema = target["requestBody"]["content"]["application/json"]
+                                ["schema"]["$ref"]
+                                .as_str()
+                                .unwrap()
+                                .rsplit('/')
+                                .next()
+                                .unwrap();
+                            let properties = &doc["components"]["schemas"][schema]["properties"];
+                            assert!(
+                                properties[field].is_object(),
+                                "{name}: {schema} has no {field}"
+                            );
+                            (field, expression)
+                        }
+                        None => {
+                            let (param, expression) = link["parameters"]
+                                .as_object()
+                                .unwrap()
+                                .iter()
+                                .next()
+                                .unwrap();
+                            let params = target["parameters"].as_array().unwrap();
+                            assert!(
+                                params.iter().any(|p| p["name"] == *param),
+                                "{name}: {path} takes no {param}"
+                            );
+                            (param, expression)
+                        }
+                    };
+                    let pointer = expression
+                        .as_str()
+                        .unwrap()
+                        .strip_prefix("$response.body#")
+                        .unwrap();
+                    let value = answers[producer].pointer(pointer);
+                    assert!(
+                        value.is_some_and(Value::is_u64),
+                        "{producer} -> {name} ({field}): {pointer} in {:#}",
+                        answers[producer]
+                    );
+                }
+            }
+        }
+        assert!(links > 40, "{links} links");
+    }
+}
+
+/// A path id is int64, as the document bounds it: 2^63 fits the store's
+/// u64 keys but is no id, answered like "abc" or -1, while i64::MAX is an
+/// id that does not exist.
+#[tokio::test]
+async fn path_ids_above_i64_max_are_not_ids() {
+    let s = TestServer::start(None).await;
+    for (id, detail) in [
+        (
+            "9223372036854775807",
+            "service 9223372036854775807 does not exist",
+        ),
+        ("9223372036854775808", "no object has this id"),
+        ("18446744073709551615", "no object has this id"),
+        ("-1", "no object has this id"),
+    ] {
+        let (status, p) = s.get(&format!("/v1/services/{id}")).await;
+        assert_eq!(
+            (status, p["detail"].as_str()),
+            (404, Some(detail)),
+            "{id}: {p:#}"
+        );
     }
 }

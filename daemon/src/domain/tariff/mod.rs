@@ -87,7 +87,7 @@ pub struct PeriodPrice {
     #[schema(schema_with = months_schema)]
     pub months: u32,
     /// Price of the whole period, a decimal string.
-    #[serde(with = "crate::domain::money::plain")]
+    #[serde(with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "10.00")]
     pub price: Decimal,
 }
@@ -100,13 +100,13 @@ pub enum LateFee {
     None,
     /// A fixed amount added to the renewal.
     Fixed {
-        #[serde(with = "crate::domain::money::plain")]
+        #[serde(with = "crate::domain::money::unsigned")]
         #[schema(value_type = String)]
         amount: Decimal,
     },
     /// A percentage of the cost of the late days.
     Percent {
-        #[serde(with = "crate::domain::money::plain")]
+        #[serde(with = "crate::domain::money::unsigned")]
         #[schema(value_type = String)]
         percent: Decimal,
     },
@@ -121,7 +121,7 @@ pub struct DailyCharging {
     /// Price of one day; required unless `cost_from_period`.
     #[serde(
         default,
-        with = "crate::domain::money::plain_option",
+        with = "crate::domain::money::unsigned_option",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.35")]
@@ -237,7 +237,7 @@ pub struct Addon {
     pub minimum: u32,
     pub maximum: u32,
     /// Price of one unit above `included` for one month.
-    #[serde(with = "crate::domain::money::plain")]
+    #[serde(with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "0.50")]
     pub price_per_unit: Decimal,
 }
@@ -265,6 +265,12 @@ pub struct TariffSpec {
     pub currency: String,
     /// Product type, used by the domain template's @TYPE@.
     #[serde(default = "default_product_type")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "shared-hosting"
+    )]
     pub product_type: String,
     /// Order price per period length; a length that is missing is not sold.
     /// At least one (`check_prices`), at most one per period length.
@@ -277,7 +283,7 @@ pub struct TariffSpec {
     /// "Disable the Yearly period": 12-month orders and renewals are refused.
     #[serde(default)]
     pub yearly_disabled: bool,
-    #[serde(default, with = "crate::domain::money::plain")]
+    #[serde(default, with = "crate::domain::money::unsigned")]
     #[schema(value_type = String, pattern = r"^0*[0-9]{1,12}(\.[0-9]{1,4}0*)?$", example = "5.00")]
     pub setup_fee: Decimal,
     /// Special renewal prices; a missing length renews at its order price.
@@ -310,10 +316,12 @@ pub struct TariffSpec {
     pub minimum_period: Option<MinimumPeriod>,
     /// Services of this tariff one client may have (not counting deleted ones).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub services_per_client: Option<u32>,
     /// "Simultaneous services order": how many services one order may create
     /// (absent: one).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub simultaneous_orders: Option<u32>,
     /// No orders or renewals after this day.
     #[serde(default)]
@@ -323,9 +331,24 @@ pub struct TariffSpec {
     /// Macros: @USERNAME@ (the client's name), @DOMAIN@, @ID@ (service id),
     /// @ACCOUNT_ID@ (client id). The result is at most 16 characters.
     #[serde(default = "default_username_template")]
+    // validate.rs: not blank (one atom that is not a space), no control
+    // characters, and an @ only around one of USERNAME_MACROS.
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)*([^@\s\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|DOMAIN|ID|ACCOUNT_ID)@)*$",
+        example = "user@ID@"
+    )]
     pub username_template: String,
     /// Macros: @USERNAME@ (the generated username), @TYPE@, @ID@.
     #[serde(default = "default_domain_template")]
+    // As the username template, with DOMAIN_MACROS.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)*([^@\s\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)([^@\u0000-\u001f\u007f-\u009f]|@(USERNAME|TYPE|ID)@)*$",
+        example = "@USERNAME@.example.com"
+    )]
     pub domain_template: String,
     /// "Activate after creation": a disabled tariff cannot be ordered.
     #[serde(default = "enabled_by_default")]
