@@ -26,8 +26,11 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
+#[path = "common/served.rs"]
+mod served;
 use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, post_json, print_load, send};
 use memory::{mib, proc_status_kib};
+use served::{KEY, serve};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rulesd::app::{App, Caller};
@@ -36,7 +39,7 @@ use rulesd::domain::ids::{AccountId, TariffId};
 use rulesd::domain::tariff::{Tariff, TariffSpec};
 use rulesd::ledger::NewAdjustment;
 use rulesd::ops::clock::ClockState;
-use rulesd::server::{self, Config, Daemon};
+use rulesd::server::{Config, Daemon};
 use rulesd::tenancy::accounts::NewClient;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -45,7 +48,6 @@ use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
-const KEY: &str = "rk_bench_provider_key";
 /// Set in the re-executed child that runs the daily job on the store in this directory.
 const CHILD_ENV: &str = "RULESD_BENCH_DAILY_JOB_DIR";
 
@@ -83,47 +85,6 @@ fn main() {
 
 fn tariff_spec(value: Value) -> TariffSpec {
     serde_json::from_value(value).unwrap()
-}
-
-/// A durable daemon serving HTTP on an ephemeral port.
-struct Served {
-    daemon: Arc<Daemon>,
-    base: String,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    _data: tempfile::TempDir,
-}
-
-async fn serve() -> Served {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
-    config.provider_key = Some(KEY.into());
-    let daemon = Arc::new(Daemon::build(&config).unwrap());
-    let listener = server::bind(config.listen).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let d = daemon.clone();
-    let task = tokio::spawn(async move {
-        server::serve(&d, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
-    Served {
-        daemon,
-        base,
-        shutdown,
-        task,
-        _data: data,
-    }
-}
-
-impl Served {
-    async fn stop(self) {
-        let _ = self.shutdown.send(());
-        self.task.await.unwrap().unwrap();
-        drop(self.daemon);
-    }
 }
 
 async fn post(client: &reqwest::Client, url: String, body: &Value) -> Value {

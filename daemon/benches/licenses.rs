@@ -19,17 +19,18 @@ mod common;
 #[allow(dead_code)]
 #[path = "common/load.rs"]
 mod load;
+#[path = "common/served.rs"]
+mod served;
 use common::percentile;
 use load::post_json;
+use served::{KEY, Served, serve};
 
 use rulesd::app::{App, Caller};
-use rulesd::server::{self, Config, Daemon};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "rk_bench_provider_key";
 const CLIENTS: usize = 32;
 const TAKES: usize = 100;
 
@@ -51,34 +52,22 @@ fn main() {
     }
 }
 
-/// A daemon on a durable store in a temporary directory, serving HTTP.
+/// A daemon on a durable store serving HTTP, with a VPS tariff selling a
+/// panel, an address pool and a funded client.
 struct Bench {
+    served: Served,
     app: Arc<App>,
     base: String,
     http: reqwest::Client,
     caller: Caller,
     tariff: Value,
     client: Value,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _data: tempfile::TempDir,
 }
 
 impl Bench {
     async fn start() -> Bench {
-        let data = tempfile::tempdir().unwrap();
-        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
-        config.provider_key = Some(KEY.into());
-        let daemon = Arc::new(Daemon::build(&config).unwrap());
-        let listener = server::bind(config.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let d = daemon.clone();
-        tokio::spawn(async move {
-            server::serve(&d, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-        });
+        let served = serve().await;
+        let base = served.base.clone();
         let http = reqwest::Client::new();
         let post = async |path: &str, body: Value| {
             post_json(&http, KEY, format!("{base}{path}"), &body).await
@@ -106,16 +95,16 @@ impl Bench {
             "amount": "-100000000.00", "description": "funds"}),
         )
         .await;
-        let caller = daemon.app.authenticate(Some(KEY)).unwrap();
+        let app = served.daemon.app.clone();
+        let caller = app.authenticate(Some(KEY)).unwrap();
         Bench {
-            app: daemon.app.clone(),
+            served,
+            app,
             base,
             http,
             caller,
             tariff,
             client,
-            stop: Some(stop),
-            _data: data,
         }
     }
 
@@ -233,11 +222,10 @@ impl Bench {
     }
 }
 
-impl Drop for Bench {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+impl Bench {
+    async fn stop(self) {
+        drop(self.app);
+        self.served.stop().await;
     }
 }
 
@@ -320,6 +308,8 @@ async fn choose() {
         "median ratio (100,000 / 10): takes {takes:.2}, control writes {writes:.2}; the choice alone: {:.2}",
         takes / writes
     );
+    small.stop().await;
+    large.stop().await;
 }
 
 async fn orders_per_second(b: &Bench, servers: Vec<(u64, String)>) -> f64 {
@@ -369,4 +359,5 @@ async fn throughput() {
     let servers = b.servers(N).await;
     let new = orders_per_second(&b, servers).await;
     println!("pool empty (new from the vendor simulator): {new:.0} licenses/s");
+    b.stop().await;
 }

@@ -163,10 +163,20 @@ pub struct LicenseView {
 #[serde(deny_unknown_fields)]
 pub struct NewLicense {
     /// The vendor's license tariff, as enumeration values map to it.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$", example = "ispmanager-lite")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "ispmanager-lite"
+    )]
     pub tariff: String,
     /// The activation key (shown whole only in this request).
-    #[schema(min_length = 8, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$", example = "3f9a1c0e5b7d2a48")]
+    #[schema(
+        min_length = 8,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "3f9a1c0e5b7d2a48"
+    )]
     pub key: String,
     /// Exclusive: valid through the day before.
     #[schema(example = "2027-01-01")]
@@ -234,7 +244,11 @@ pub struct EventReport {
     pub done: bool,
     /// What happened, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub detail: Option<String>,
     /// Set by the daemon.
     #[serde(default, skip_deserializing)]

@@ -39,12 +39,22 @@ pub struct EnumValue {
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,63}$", example = "ispmanager-lite")]
     pub key: String,
     /// For people, e.g. "ISPmanager Lite".
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$", example = "ISPmanager Lite")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "ISPmanager Lite"
+    )]
     pub name: String,
     /// The vendor's license tariff this value orders (the seed's "Internal
     /// name"); absent for a value that orders no license ("no panel").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$", example = "ispmanager-lite")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "ispmanager-lite"
+    )]
     pub license_tariff: Option<String>,
 }
 
@@ -52,7 +62,12 @@ pub struct EnumValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnumeration {
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$", example = "Control panel")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Control panel"
+    )]
     pub name: String,
     #[schema(min_items = 1, max_items = 64)]
     pub values: Vec<EnumValue>,
