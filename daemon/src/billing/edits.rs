@@ -38,14 +38,15 @@ fn primary_ip(ip: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The addon events of changing the panel from `from` to `to`: the old
-/// value cancelled, then the new one ordered.
-fn panel_events(
+/// The addon events of changing the panel from `from` to `to` (the old
+/// value cancelled, then the new one ordered), each with the addons the
+/// service holds after it.
+fn panel_steps(
     tariff: &Tariff,
     service: &Service,
     from: Option<&str>,
     to: Option<&str>,
-) -> Result<Vec<proration::Event>, ApiError> {
+) -> Result<Vec<(proration::Event, Vec<AddonQuantity>)>, ApiError> {
     if from == to {
         return Ok(vec![]);
     }
@@ -76,17 +77,23 @@ fn panel_events(
         from,
         to,
     };
-    let mut events = Vec::new();
+    let mut steps = Vec::new();
     if let Some(old) = from {
-        events.push(proration::Event::AddonCancel(proration::AddonCancel {
-            change: change(old, 1, 0),
-            refund: spec.addon_cancellation == AddonCancellation::Refund,
-        }));
+        steps.push((
+            proration::Event::AddonCancel(proration::AddonCancel {
+                change: change(old, 1, 0),
+                refund: spec.addon_cancellation == AddonCancellation::Refund,
+            }),
+            with_panel(&service.addons, from, None),
+        ));
     }
     if let Some(new) = to {
-        events.push(proration::Event::AddonOrder(change(new, 0, 1)));
+        steps.push((
+            proration::Event::AddonOrder(change(new, 0, 1)),
+            with_panel(&service.addons, from, Some(new)),
+        ));
     }
-    Ok(events)
+    Ok(steps)
 }
 
 /// `addons` with the panel `from` replaced by `to`.
@@ -145,14 +152,15 @@ impl App {
             Some(to) => to.clone(),
             None => from.clone(),
         };
-        let mut decisions: Vec<Decision> = Vec::new();
-        for event in panel_events(&tariff, &seen, from.as_deref(), to.as_deref())? {
+        let mut decisions: Vec<(Decision, Vec<AddonQuantity>)> = Vec::new();
+        for (event, after) in panel_steps(&tariff, &seen, from.as_deref(), to.as_deref())? {
             let request = proration_request(&tariff, &seen, event, now);
-            decisions.push(self.decide_proration(tariff.reseller_id, request).await?);
+            let decision = self.decide_proration(tariff.reseller_id, request).await?;
+            decisions.push((decision, after));
         }
         let total: Decimal = decisions
             .iter()
-            .flat_map(|d| d.output.lines())
+            .flat_map(|(d, _)| d.output.lines())
             .map(|l| l.amount)
             .sum();
         let (limit, client, gives_back) = (
@@ -166,31 +174,25 @@ impl App {
             .mutate(idem, move |txn, now| {
                 let mut service = current(txn, &seen)?;
                 check_funds(txn, &service, total, limit)?;
-                // The holdings after each decision: without the old panel,
-                // then with the new one.
-                let steps: Vec<Vec<AddonQuantity>> = match decisions.len() {
-                    2 => vec![
-                        with_panel(&service.addons, from.as_deref(), None),
-                        with_panel(&service.addons, from.as_deref(), to.as_deref()),
-                    ],
-                    _ => vec![with_panel(&service.addons, from.as_deref(), to.as_deref())],
-                };
+                // Each decision pays for the step from what the service
+                // held to what it holds after it (the version check above
+                // makes the service the one the steps were made from).
                 let mut lines = Vec::new();
-                let mut before = service.addons.clone();
-                for (decision, after) in decisions.iter().zip(&steps) {
+                let mut before = &service.addons;
+                for (decision, after) in &decisions {
                     let holding = |addons| Holding {
                         tariff: service.tariff_id,
                         addons,
                     };
                     let target = Target {
-                        before: Some(holding(&before)),
+                        before: Some(holding(before)),
                         after: holding(after),
                         ..target(&service, Cause::AddonChange, &listeners)
                     };
                     lines.extend(record(txn, decision, target, now)?);
-                    before = after.clone();
+                    before = after;
                 }
-                if let Some(last) = steps.last() {
+                if let Some((_, last)) = decisions.last() {
                     service.addons = last.clone();
                 }
                 if let Some(ip) = &ip {
