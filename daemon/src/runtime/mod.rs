@@ -11,6 +11,7 @@ mod limits;
 mod module;
 
 pub use error::{CallError, LoadError};
+pub use imports::is_provided as import_is_provided;
 pub use limits::{EPOCH_TICK, Limits, LimitsError, MemoryLimitExceeded};
 pub use module::{Called, ModuleSource, RuleModule};
 

@@ -97,4 +97,5 @@ impl Wholesale for DefaultRules {
     }
 }
 
+#[cfg(feature = "export")]
 export_rules!(DefaultRules);
