@@ -37,6 +37,18 @@ enum Command {
     /// (changed or not), 1 when it failed or refused on any of them, 2 when
     /// the diff could not run (unreadable module, store, arguments).
     Diff(DiffArgs),
+    /// Load a rule module exactly as `rulesd serve` would (with the same
+    /// --rule-* limits) and report its contract version, hooks, imports,
+    /// memory, compile time, and one call of each hook on a sample request.
+    ///
+    /// Exit status: 0 when the daemon would load it and every hook answered
+    /// its sample (a refusal is an answer), 1 otherwise, 2 when the file
+    /// cannot be read.
+    Check(CheckArgs),
+    /// Write a new rule project: the chosen hooks in Rust, Python or
+    /// JavaScript, starting from the default rule's decisions, with the
+    /// daemon's WIT, a build script, a scenario and a README.
+    NewRule(NewRuleArgs),
 }
 
 #[derive(clap::Args)]
@@ -81,6 +93,63 @@ struct DiffArgs {
     json: bool,
 }
 
+/// The sandbox's limits per rule call: `serve` runs with them, `check`
+/// checks against them.
+#[derive(clap::Args)]
+struct RuleLimitArgs {
+    /// Fuel (instruction budget) per rule call, 1000000 to 1000000000000.
+    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel,
+          value_parser = clap::value_parser!(u64).range(*Limits::FUEL.start()..=*Limits::FUEL.end()))]
+    rule_fuel: u64,
+    /// Wall-clock limit per rule call, in milliseconds, 10 to 60000.
+    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::TIMEOUT_MS.start()..=*Limits::TIMEOUT_MS.end()))]
+    rule_timeout_ms: u64,
+    /// Memory limit per rule instance, in MiB, 1 to 4096.
+    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(*Limits::MEMORY_MIB.start() as u64..=*Limits::MEMORY_MIB.end() as u64))]
+    rule_memory_mib: u64,
+}
+
+impl RuleLimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            fuel: self.rule_fuel,
+            timeout: Duration::from_millis(self.rule_timeout_ms),
+            // In range (the parser checked), so the shift cannot overflow.
+            memory_bytes: (self.rule_memory_mib as usize) << 20,
+            ..Limits::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The rule module (a component) to check.
+    module: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    rule_limits: RuleLimitArgs,
+}
+
+#[derive(clap::Args)]
+struct NewRuleArgs {
+    /// The language: rust (any hooks), python or js (pricing).
+    #[arg(long)]
+    lang: rulesd::ops::new_rule::Lang,
+    /// The hooks the rule exports (repeat or separate with commas).
+    #[arg(long = "hook", value_delimiter = ',', required = true)]
+    hooks: Vec<rulesd::contract::hook::Hook>,
+    /// The rulesd source tree a Rust project depends on (rules-sdk and the
+    /// default rule); default: the tree this binary was built from.
+    #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
+    rulesd_src: PathBuf,
+    /// The directory to write the project into (new, or empty).
+    dir: PathBuf,
+}
+
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
@@ -94,18 +163,8 @@ struct ServeArgs {
     /// Without it the embedded default rules serve every hook.
     #[arg(long, env = "RULESD_RULES_DIR")]
     rules_dir: Option<PathBuf>,
-    /// Fuel (instruction budget) per rule call, 1000000 to 1000000000000.
-    #[arg(long, env = "RULESD_RULE_FUEL", default_value_t = Limits::default().fuel,
-          value_parser = clap::value_parser!(u64).range(*Limits::FUEL.start()..=*Limits::FUEL.end()))]
-    rule_fuel: u64,
-    /// Wall-clock limit per rule call, in milliseconds, 10 to 60000.
-    #[arg(long, env = "RULESD_RULE_TIMEOUT_MS", default_value_t = Limits::default().timeout.as_millis() as u64,
-          value_parser = clap::value_parser!(u64).range(*Limits::TIMEOUT_MS.start()..=*Limits::TIMEOUT_MS.end()))]
-    rule_timeout_ms: u64,
-    /// Memory limit per rule instance, in MiB, 1 to 4096.
-    #[arg(long, env = "RULESD_RULE_MEMORY_MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64,
-          value_parser = clap::value_parser!(u64).range(*Limits::MEMORY_MIB.start() as u64..=*Limits::MEMORY_MIB.end() as u64))]
-    rule_memory_mib: u64,
+    #[command(flatten)]
+    rule_limits: RuleLimitArgs,
     /// The store's page cache, in MiB, 16 to 65536: pages read stay cached up
     /// to this size, so it bounds how much a job that reads much (the
     /// daily bill job) grows the process.
@@ -214,7 +273,7 @@ fn main() -> ExitCode {
     // The daemon logs its work; the tools only what goes wrong.
     let default_filter = match cli.command {
         Command::Serve(_) => "info",
-        Command::Replay(_) | Command::Diff(_) => "warn",
+        Command::Replay(_) | Command::Diff(_) | Command::Check(_) | Command::NewRule(_) => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -232,6 +291,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Check(args) => return check(args),
+        Command::NewRule(args) => return new_rule(args),
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Replay(args) => return runtime.block_on(replay(args)),
         Command::Diff(args) => {
@@ -253,13 +314,7 @@ fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config::new(args.listen, args.data_dir);
     config.rules_dir = args.rules_dir;
-    config.limits = Limits {
-        fuel: args.rule_fuel,
-        timeout: Duration::from_millis(args.rule_timeout_ms),
-        // In range (the parser checked), so the shift cannot overflow.
-        memory_bytes: (args.rule_memory_mib as usize) << 20,
-        ..Limits::default()
-    };
+    config.limits = args.rule_limits.limits();
     config.test_clock = args
         .test_clock
         .map(|start| start.unwrap_or_else(chrono::Utc::now));
@@ -505,6 +560,62 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
     Ok(status)
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let bytes = match std::fs::read(&args.module) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("rulesd: cannot read {}: {e}", args.module.display());
+            return ExitCode::from(2);
+        }
+    };
+    // No compile cache: the compile time reported is the first load's.
+    let runtime = match rulesd::runtime::Runtime::new(args.rule_limits.limits(), None) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("rulesd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = rulesd::ops::check::check(&runtime, &args.module, &bytes);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        for line in report.describe() {
+            println!("{line}");
+        }
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn new_rule(args: NewRuleArgs) -> ExitCode {
+    // An absolute path: Cargo.toml names it, and the project may move.
+    let src = std::fs::canonicalize(&args.rulesd_src).unwrap_or(args.rulesd_src);
+    match rulesd::ops::new_rule::generate(args.lang, &args.hooks, &args.dir, &src) {
+        Ok(files) => {
+            for file in files {
+                println!("wrote {}", file.display());
+            }
+            println!(
+                "next: cd {} && ./build.sh && rulesd check build/rules/rule.wasm \
+                 && rulesd replay --rules build/rules scenarios/ (see README.md)",
+                args.dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rulesd: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// SIGTERM or ctrl-c.

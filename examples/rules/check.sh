@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the example rules in Python and JavaScript and check that they price
-# scenario.toml exactly as the embedded default rule does.
+# scenario.toml exactly as the embedded default rule does: `rulesd check`
+# each module, replay the scenario with it, diff it against the default's
+# decisions.
 #
 # NEEDS NETWORK ACCESS to PyPI (componentize-py) and the npm registry
 # (componentize-js, jco) for the first build, plus python3 with venv, Node.js
@@ -47,9 +49,23 @@ diff_unchanged() { # diff_unchanged MODULE
     echo "$out" | tr -d ' \n' | grep -o '"examined":[0-9]*'
 }
 
+# `rulesd check` must accept the module and its pricing must answer the
+# sample order (the lines it prints are the evidence in the log).
+check_module() { # check_module MODULE
+    out=$("$RULESD" check "$1") || { echo "$out"; return 1; }
+    echo "$out" | grep -v '^           '
+    echo "$out" | grep -q '^smoke      pricing: answered'
+}
+
 rm -f "$WORK/python/rules/pricing.wasm" "$WORK/javascript/rules/pricing.wasm"
 check build-python env WORK="$WORK/python" "$HERE/python/build.sh" "$WORK/python/rules/pricing.wasm"
 check build-javascript env WORK="$WORK/javascript" "$HERE/javascript/build.sh" "$WORK/javascript/rules/pricing.wasm"
+
+for lang in python javascript; do
+    if [ -f "$WORK/$lang/rules/pricing.wasm" ]; then
+        check "check-$lang" check_module "$WORK/$lang/rules/pricing.wasm"
+    fi
+done
 
 rm -rf "$WORK/default-data"
 check replay-default "$RULESD" replay --keep-data "$WORK/default-data" "$SCENARIO"

@@ -93,9 +93,8 @@ pub(super) fn link(
     // exactly, so it would shadow a `wasi:clocks/wall-clock@0.2.6` import
     // with traps although the 0.2.12 definition above satisfies it.
     let ty = component.component_type();
-    let (defined, others): (Vec<_>, Vec<_>) = ty
-        .imports(engine)
-        .partition(|(name, _)| DEFINED.iter().any(|package| name.starts_with(package)));
+    let (defined, others): (Vec<_>, Vec<_>) =
+        ty.imports(engine).partition(|(name, _)| is_provided(name));
     // Resources of WASI that other imports use (`wasi:http/types` has
     // `input-stream` of `wasi:io/streams`) must stay WASI's.
     let wasi_resources: Vec<ResourceType> = defined
@@ -128,6 +127,12 @@ const DEFINED: [&str; 6] = [
     "wasi:filesystem/",
     "wasi:sockets/",
 ];
+
+/// Whether the sandbox defines `import` (a component import's name): the
+/// frozen WASI. Any other import is defined too, but traps when called.
+pub fn is_provided(import: &str) -> bool {
+    DEFINED.iter().any(|package| import.starts_with(package))
+}
 
 /// The host type of every resource of an import the sandbox does not provide:
 /// no value of it ever exists, since every function that would make one traps.

@@ -117,6 +117,9 @@ pub struct MemoryLimitExceeded {
 /// error names the cause instead of surfacing as an allocator abort.
 pub(crate) struct Limiter {
     pub memory_bytes: usize,
+    /// The largest size any memory of the instance asked for, allowed or
+    /// not: what `rulesd check` reports as the memory a module needs.
+    pub peak: usize,
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
@@ -126,6 +129,8 @@ impl wasmtime::ResourceLimiter for Limiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // Also called when a memory is created (from 0 to its minimum).
+        self.peak = self.peak.max(desired);
         if desired > self.memory_bytes {
             return Err(wasmtime::Error::new(MemoryLimitExceeded {
                 desired,

@@ -250,6 +250,7 @@ impl RuleModule {
             Sandbox {
                 limiter: Limiter {
                     memory_bytes: self.limits.memory_bytes,
+                    peak: 0,
                 },
                 wasi: None,
             },
@@ -344,6 +345,16 @@ impl RuleModule {
         super::block_on(self.pre.instantiate_async(&mut store))
             .map(drop)
             .map_err(|e| self.classify(Hook::Pricing, e, None))
+    }
+
+    /// The memory a fresh instance starts with, in bytes (its largest linear
+    /// memory, which `--rule-memory-mib` bounds): what a call needs before
+    /// the rule allocates anything, for `rulesd check`.
+    pub fn initial_memory(&self) -> Result<usize, CallError> {
+        let mut store = self.store();
+        super::block_on(self.pre.instantiate_async(&mut store))
+            .map_err(|e| self.classify(Hook::Pricing, e, None))?;
+        Ok(store.data().limiter.peak)
     }
 
     fn indices<'a, T>(&self, hook: Hook, i: &'a Option<T>) -> Result<&'a T, CallError> {

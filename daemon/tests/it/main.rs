@@ -3,6 +3,7 @@
 mod billing;
 mod cache;
 mod changes;
+mod check;
 mod cli;
 mod crash;
 mod decisions;

@@ -238,6 +238,22 @@ fn fuel_used_is_reported_and_deterministic() {
     assert_eq!(a.value, b.value);
 }
 
+/// A pool slot keeps the pages of its last instance mapped (runtime/mod.rs,
+/// `keep_resident`), but every call still starts from the module's image:
+/// 3 MiB a call dirties, a page in every two, are back to zero in the next.
+#[test]
+fn nothing_a_call_writes_to_memory_is_seen_by_the_next() {
+    let rt = runtime(limits());
+    let module = rt
+        .load("ballast.wasm", &fixture("ballast"), ModuleSource::Embedded)
+        .unwrap();
+    for _ in 0..5 {
+        let called = block_on(module.price(&price_request())).unwrap();
+        let decision = called.value.unwrap();
+        assert_eq!(decision.lines[0].description, "left by earlier calls: 0");
+    }
+}
+
 /// A module built for an older contract names both versions, so its author
 /// knows to rebuild it (the default module with its contract version
 /// rewritten stands in for one built against rulesd:rules@0.1.0).

@@ -101,4 +101,5 @@ impl Wholesale for DefaultRules {
     }
 }
 
+#[cfg(feature = "export")]
 export_rules!(DefaultRules);

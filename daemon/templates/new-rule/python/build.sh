@@ -1,0 +1,25 @@
+#!/bin/sh
+# Build app.py into build/rules/rule.wasm (a component of the world
+# `{{WORLD}}`) and put rules.toml, which binds its hook, next to it:
+# build/rules is then a rules directory for `rulesd replay --rules` and
+# `rulesd serve --rules-dir`.
+#
+# Needs python3 (3.10+) with venv, and PyPI for componentize-py (pinned
+# below). The venv goes under $WORK (default ./.toolchain).
+set -eu
+COMPONENTIZE_PY=0.25.1
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=${WORK:-$HERE/.toolchain}
+VENV="$WORK/venv"
+if ! "$VENV/bin/pip" show componentize-py 2>/dev/null | grep -qx "Version: $COMPONENTIZE_PY"; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "componentize-py==$COMPONENTIZE_PY"
+fi
+# Build from a copy, so no __pycache__ lands next to the source.
+mkdir -p "$WORK/src" "$HERE/build/rules"
+cp "$HERE/app.py" "$WORK/src/app.py"
+cd "$WORK/src"
+"$VENV/bin/componentize-py" -d "$HERE/wit" -w {{WORLD}} componentize app -p "$WORK/src" \
+    -o "$HERE/build/rules/rule.wasm"
+cp "$HERE/rules.toml" "$HERE/build/rules/rules.toml"
+echo "built $HERE/build/rules/rule.wasm"
