@@ -3,7 +3,7 @@
 //! 1. Choosing a license from a pool of 10 and from a pool of 100,000 free
 //!    licenses: the latency of one take (`PATCH /v1/services/{id}` setting
 //!    the primary IP of a server that chose a panel: the daemon reads the
-//!    16 longest-free licenses from the start of the free index, the rule
+//!    8 longest-free licenses from the start of the free index, the rule
 //!    picks, the vendor simulator renames one), one at a time over HTTP on
 //!    a durable store; median and p99 of 100 takes each, alternating between the
 //!    two daemons so both see the same machine.

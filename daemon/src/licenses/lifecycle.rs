@@ -27,8 +27,10 @@ use chrono::{DateTime, Utc};
 use redb::WriteTransaction;
 use std::sync::Arc;
 
-/// How many free licenses a rule is shown at most: the longest free first.
-pub const FREE_SHOWN: usize = 16;
+/// How many free licenses a rule is shown at most, the longest free first:
+/// enough to get past a few vendor failures before a new one is ordered;
+/// each one shown is read, handed to the rule and kept in the receipt.
+pub const FREE_SHOWN: usize = 8;
 
 /// Decides and applies what happens to servers' licenses.
 pub struct FollowServers {
