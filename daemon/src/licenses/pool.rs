@@ -9,7 +9,7 @@ use super::model::{
 };
 use super::tables::{LicenseReader, next_license_id, put, put_event, put_faults};
 use crate::app::{ApiError, App, Caller, Idempotency, Written};
-use crate::domain::ids::{LicenseEventId, LicenseId, ServiceId};
+use crate::domain::ids::{AccountId, LicenseEventId, LicenseId, ServiceId};
 use crate::domain::invalid::{check_text, invalid};
 use crate::ledger::page;
 use serde::Deserialize;
@@ -26,6 +26,10 @@ pub struct LicenseQuery {
     pub tariff: Option<String>,
     /// Only licenses in the pool (`true`) or in use (`false`).
     pub free: Option<bool>,
+    /// Only the licenses of this client's servers (what a client portal
+    /// shows its client: clients have no API keys of their own).
+    #[param(maximum = 9223372036854775807_u64)]
+    pub client_id: Option<u64>,
     /// Licenses with an id greater than this (for paging).
     #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
@@ -68,6 +72,8 @@ impl App {
                 && q.status.is_none_or(|s| s == l.status)
                 && q.tariff.as_ref().is_none_or(|t| t == &l.tariff)
                 && q.free.is_none_or(|f| f == l.pooled())
+                && q.client_id
+                    .is_none_or(|c| l.client_id.map(AccountId::get) == Some(c))
         };
         let read = self.store.read()?;
         Ok(read

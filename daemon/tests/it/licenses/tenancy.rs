@@ -55,6 +55,19 @@ async fn every_license_endpoint_keeps_tenants_apart() {
         shop.s.get("/v1/licenses").await.1.as_array().unwrap().len(),
         3
     );
+    // A client's own licenses, as a portal shows them.
+    let (_, l) = shop.s.get(&format!("/v1/licenses/{acme_license}")).await;
+    let client = l["client_id"].as_u64().unwrap();
+    let (_, own) = shop
+        .s
+        .get_as(acme, &format!("/v1/licenses?client_id={client}"))
+        .await;
+    assert_eq!(own.as_array().unwrap().len(), 1, "{own:#}");
+    let (_, none) = shop
+        .s
+        .get_as(acme, &format!("/v1/licenses?client_id={}", client + 1000))
+        .await;
+    assert_eq!(none, json!([]));
 
     for (path, status) in [
         (format!("/v1/licenses/{acme_license}"), 200),
