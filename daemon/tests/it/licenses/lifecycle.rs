@@ -214,3 +214,55 @@ async fn a_rule_answering_a_license_it_was_not_offered_is_refused_and_nothing_ch
     );
     assert!(shop.events().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tariff_change_keeps_the_license_if_the_new_tariff_sells_the_panel() {
+    let shop = Shop::open("2026-03-01T09:00:00Z").await;
+    // Another VPS with the same panels, and a plan without any.
+    let same = shop.s.ok("/v1/tariffs", super::vps(shop.enumeration)).await["id"].clone();
+    let bare = shop
+        .s
+        .ok(
+            "/v1/tariffs",
+            json!({"name": "Bare", "currency": "EUR", "prices": [{"months": 1, "price": "7.00"}]}),
+        )
+        .await["id"]
+        .clone();
+    let (service, license) = shop.licensed("lite").await;
+    let id = license["id"].as_u64().unwrap();
+    let change = |tariff: serde_json::Value| {
+        let s = &shop.s;
+        async move {
+            s.post_as(
+                &s.client,
+                &format!("/v1/services/{service}/change-tariff"),
+                &json!({"tariff_id": tariff}),
+                None,
+            )
+            .await
+        }
+    };
+    let (status, v) = change(same).await;
+    assert_eq!(status, 200, "{v:#}");
+    let l = shop.license(id).await;
+    assert_eq!(
+        (l["service_id"].as_u64(), l["status"].as_str()),
+        (Some(service), Some("active")),
+        "kept: {l:#}"
+    );
+    let (status, v) = change(bare).await;
+    assert_eq!(status, 200, "{v:#}");
+    let l = shop.license(id).await;
+    assert_eq!(
+        (l["name"].as_str(), l["free"].as_bool()),
+        (Some("free.lic"), Some(true)),
+        "{l:#}"
+    );
+    assert_eq!(
+        shop.s
+            .get(&format!("/v1/services/{service}/license"))
+            .await
+            .0,
+        404
+    );
+}
