@@ -732,3 +732,45 @@ async fn diff_re_runs_wholesale_decisions() {
     // Acme's month: 2.25 and 0.00 for the setup; half of 5.00 and of 2.00.
     assert!(report.contains("stored 2.25 -> candidate 3.50"), "{report}");
 }
+
+#[tokio::test]
+async fn diff_re_runs_license_pool_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seed =
+        Scenario::load(&workspace().join("tests/scenarios/seed-003-license-pool.toml")).unwrap();
+    let outcome = replay::run(
+        &seed,
+        &RunOptions {
+            rules_dir: None,
+            data_dir: Some(data.clone()),
+            cache_dir: None,
+            progress: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(outcome.failure.is_none(), "{outcome:?}");
+
+    std::fs::write(dir.path().join("hostile.wasm"), fixture("license-hostile")).unwrap();
+    let out = rulesd(&[
+        "diff",
+        "--candidate",
+        dir.path().join("hostile.wasm").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--hook",
+        "license-pool",
+    ]);
+    let report = text(&out);
+    assert!(!out.status.success(), "the candidate fails: {report}");
+    // Three servers took a license; each stored decision is shown as the
+    // action it took, and the candidate's refusal is the daemon's check.
+    assert!(report.contains("3 decision(s) re-run"), "{report}");
+    assert!(report.contains("3 failed"), "{report}");
+    assert!(
+        report.contains(r#"stored {"action":"take","candidates":[1,3]"#),
+        "{report}"
+    );
+    assert!(report.contains("not offered as free"), "{report}");
+}
