@@ -30,7 +30,7 @@ mod memory;
 mod served;
 use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, post_json, print_load, send};
 use memory::{mib, proc_status_kib};
-use served::{KEY, serve};
+use served::{KEY, runtime, serve_with};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rulesd::app::{App, Caller};
@@ -50,13 +50,6 @@ use std::time::{Duration, Instant};
 
 /// Set in the re-executed child that runs the daily job on the store in this directory.
 const CHILD_ENV: &str = "RULESD_BENCH_DAILY_JOB_DIR";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn main() {
     if let Some(dir) = std::env::var_os(CHILD_ENV) {
@@ -100,7 +93,7 @@ fn order_tariff() -> Value {
 /// Orders over HTTP with `clients` client accounts, the connections taking
 /// them in turn.
 async fn http_orders(clients: usize) -> Load {
-    let served = serve().await;
+    let served = serve_with(|_| {}).await;
     let setup = reqwest::Client::new();
     let tariff = post(
         &setup,
@@ -138,7 +131,7 @@ async fn http_orders(clients: usize) -> Load {
 
 /// The same orders through the in-process API (no HTTP, no client).
 async fn inprocess_orders(clients: usize) -> Load {
-    let served = serve().await;
+    let served = serve_with(|_| {}).await;
     let app = served.daemon.app.clone();
     let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let tariff = created::<Tariff, _>(
@@ -172,7 +165,7 @@ async fn inprocess_orders(clients: usize) -> Load {
 /// Raw acknowledged writes at 64 writers, as `benches/writes.rs` measures
 /// them: each creates a client account through the in-process API.
 async fn raw_writes() -> Load {
-    let served = serve().await;
+    let served = serve_with(|_| {}).await;
     let app = served.daemon.app.clone();
     let caller = app.authenticate(Some("rk_bench_provider_key")).unwrap();
     let a = app.clone();
@@ -279,7 +272,7 @@ async fn changes() {
         "== tariff changes vs renewals over HTTP: {CONNECTIONS} concurrent, {} s warm-up, {SECONDS} s measured, durable store",
         WARMUP.as_secs()
     );
-    let served = serve().await;
+    let served = serve_with(|_| {}).await;
     let setup = reqwest::Client::new();
     let base = served.base.clone();
     let tariff = |name: &str, price: &str| {

@@ -23,7 +23,7 @@ mod load;
 mod served;
 use common::percentile;
 use load::post_json;
-use served::{KEY, Served, serve};
+use served::{KEY, Served, runtime, serve_with};
 
 use rulesd::app::{App, Caller};
 use serde_json::{Value, json};
@@ -40,10 +40,7 @@ fn main() {
     let only = |part: &str| {
         !args.iter().any(|a| parts.contains(&a.as_str())) || args.iter().any(|a| a == part)
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     if only("choose") {
         rt.block_on(choose());
     }
@@ -66,7 +63,7 @@ struct Bench {
 
 impl Bench {
     async fn start() -> Bench {
-        let served = serve().await;
+        let served = serve_with(|_| {}).await;
         let base = served.base.clone();
         let http = reqwest::Client::new();
         let post = async |path: &str, body: Value| {

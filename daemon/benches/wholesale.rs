@@ -20,31 +20,26 @@ mod common;
 mod load;
 #[path = "common/memory.rs"]
 mod memory;
+#[path = "common/served.rs"]
+mod served;
 use load::{CONNECTIONS, Load, SECONDS, WARMUP, connections, drive, post_json, print_load, send};
 use memory::{mib, proc_status_kib};
+use served::{KEY, runtime, serve_with};
 
 use chrono::NaiveDate;
 use rulesd::app::ratelimit::RateLimit;
-use rulesd::server::{self, Config, Daemon};
+use rulesd::server::{Config, Daemon};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const KEY: &str = "rk_bench_provider_key";
 const ROUNDS: usize = 4;
 /// Set in the re-executed child: the store's directory and its line count.
 const CHILD_ENV: &str = "RULESD_BENCH_BILLS_DIR";
 const LINES_ENV: &str = "RULESD_BENCH_BILLS_LINES";
 const CACHE_ENV: &str = "RULESD_BENCH_BILLS_CACHE_MIB";
 const RESELLERS: u64 = 10;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn main() {
     if let Some(dir) = std::env::var_os(CHILD_ENV) {
@@ -122,23 +117,13 @@ async fn orders() {
         "== orders: a provider's client vs a reseller's client, {CONNECTIONS} connections, {} s warm-up, {SECONDS} s measured, durable store, {ROUNDS} rounds alternating",
         WARMUP.as_secs()
     );
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
-    config.provider_key = Some(KEY.into());
     // A reseller's key is held to 2,000 requests/s by default: the bench
     // measures the work, not the limit.
-    config.options.reseller_rate = RateLimit::provider_default();
-    let daemon = Arc::new(Daemon::build(&config).unwrap());
-    let listener = server::bind(config.listen).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let d = daemon.clone();
-    let task = tokio::spawn(async move {
-        server::serve(&d, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let served = serve_with(|config| {
+        config.options.reseller_rate = RateLimit::provider_default();
+    })
+    .await;
+    let base = served.base.clone();
     let http = reqwest::Client::new();
     let prices = json!({"currency": "EUR", "service_base": "1.00", "resources": [
         {"resource": "disk-space", "unit": "GiB", "price": "0.10"},
@@ -183,8 +168,7 @@ async fn orders() {
         mean(&resold),
         mean(&resold) / mean(&provider)
     );
-    let _ = stop.send(());
-    task.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 // ---------------------------------------------------------------------------

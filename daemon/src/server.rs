@@ -181,7 +181,7 @@ impl Daemon {
         let writer = Writer::for_store(&store, config.max_batch);
         let shadows = Arc::new(ShadowLines::new(registry.clone()));
         let vendor: Arc<dyn LicenseVendor> = Arc::new(Simulator);
-        let licenses = Arc::new(FollowServers::new(registry.clone(), vendor.clone()));
+        let licenses = Arc::new(FollowServers::new(registry.clone(), vendor));
         let app = Arc::new(App::new(
             registry,
             test_clock,
@@ -194,7 +194,9 @@ impl Daemon {
                 // before, whose lines are all recorded by then.
                 daily_steps: vec![
                     Box::new(BillingDay),
-                    Box::new(LicenseDay { vendor }),
+                    Box::new(LicenseDay {
+                        follow: licenses.clone(),
+                    }),
                     Box::new(WholesaleDay),
                 ],
                 on_service_deleted: vec![Arc::new(ReleaseOnDelete), licenses.clone()],

@@ -15,11 +15,21 @@ pub struct Served {
     _data: tempfile::TempDir,
 }
 
-/// A daemon on a new store in a temporary directory, with [`KEY`].
-pub async fn serve() -> Served {
+/// The multi-threaded runtime the serving benches run on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A daemon on a new store in a temporary directory, with [`KEY`] and
+/// `configure` applied to its configuration.
+pub async fn serve_with(configure: impl FnOnce(&mut Config)) -> Served {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf());
     config.provider_key = Some(KEY.into());
+    configure(&mut config);
     let daemon = Arc::new(Daemon::build(&config).unwrap());
     let listener = server::bind(config.listen).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

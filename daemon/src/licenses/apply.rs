@@ -11,14 +11,16 @@
 //! new license is ordered. Releasing one (a deleted server, "no panel", a
 //! reorder) suspends it and returns it to the pool: free.lic, 0.0.0.0.
 
-use super::model::{FREE_IP, FREE_NAME, License, LicenseEvent, LicenseOperation, LicenseStatus};
+use super::model::{
+    FREE_IP, FREE_NAME, License, LicenseEvent, LicenseOperation, LicenseStatus, add_months,
+};
 use super::tables::{LicenseReader, append_event, next_license_id, put};
 use super::vendor::{LicenseVendor, VendorError};
 use crate::app::ApiError;
 use crate::decide::license::LicenseAction;
 use crate::domain::ids::{LicenseEventId, LicenseId};
 use crate::domain::service::Service;
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use redb::WriteTransaction;
 
 /// The server a decision is about.
@@ -35,11 +37,6 @@ pub(crate) struct Applier<'a> {
     pub txn: &'a WriteTransaction,
     pub vendor: &'a dyn LicenseVendor,
     pub now: DateTime<Utc>,
-}
-
-fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
-    day.checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX)
 }
 
 impl Applier<'_> {
@@ -135,6 +132,18 @@ impl Applier<'_> {
             };
             self.save(Some(&license), changed)?;
         }
+        Ok(())
+    }
+
+    /// Expired unrenewed: it leaves the pool, if it was there, and the
+    /// daily job's renewals.
+    pub fn expire(&self, license: License) -> Result<(), ApiError> {
+        self.event(LicenseOperation::Expire, &license, None, &Ok(()))?;
+        let expired = License {
+            status: LicenseStatus::Expired,
+            ..license.clone()
+        };
+        self.save(Some(&license), expired)?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! transaction; it works out what happened (suspended, activated, another
 //! panel, a new primary IP, deleted), asks the license-pool rule what to do
 //! and applies the answer with a receipt, in the same transaction. The daily
-//! job's renewals (daily.rs) decide through [`decide_for`] too.
+//! job's renewals (daily.rs) decide through [`FollowServers::decide`] too.
 
 use super::apply::{Applier, Server};
 use super::model::{License, LicenseStatus};
@@ -44,25 +44,44 @@ impl FollowServers {
     }
 }
 
-/// The license tariff a service's panel maps to, and the license period
-/// its period matches.
-fn wanted(txn: &WriteTransaction, service: &Service) -> Result<(Option<String>, u32), ApiError> {
-    let Some(value) = service.panel() else {
-        return Ok((None, 1));
-    };
-    let tariff = txn
-        .tariff(service.tariff_id)?
-        .ok_or_else(|| ApiError::Internal(format!("tariff {} is missing", service.tariff_id)))?;
-    let Some(panel) = &tariff.spec.control_panel else {
-        return Ok((None, 1));
-    };
-    let enumeration = txn.enumeration(panel.enumeration_id)?.ok_or_else(|| {
-        ApiError::Internal(format!("enumeration {} is missing", panel.enumeration_id))
-    })?;
-    let mapped = enumeration
-        .value(value)
-        .and_then(|v| v.license_tariff.clone());
-    Ok((mapped, panel.license_months(service.months)))
+/// What a license decision about a server starts from, read once.
+pub(crate) struct Facts {
+    /// The license the server holds.
+    pub current: Option<License>,
+    /// The license tariff its panel maps to.
+    pub wanted: Option<String>,
+    /// The license period its period matches.
+    pub months: u32,
+}
+
+impl Facts {
+    pub fn read(txn: &WriteTransaction, service: &Service) -> Result<Facts, ApiError> {
+        let current = txn.license_of(service.id)?;
+        let none = |current| Facts {
+            current,
+            wanted: None,
+            months: 1,
+        };
+        let Some(value) = service.panel() else {
+            return Ok(none(current));
+        };
+        let tariff = txn.tariff(service.tariff_id)?.ok_or_else(|| {
+            ApiError::Internal(format!("tariff {} is missing", service.tariff_id))
+        })?;
+        let Some(panel) = &tariff.spec.control_panel else {
+            return Ok(none(current));
+        };
+        let enumeration = txn.enumeration(panel.enumeration_id)?.ok_or_else(|| {
+            ApiError::Internal(format!("enumeration {} is missing", panel.enumeration_id))
+        })?;
+        Ok(Facts {
+            current,
+            wanted: enumeration
+                .value(value)
+                .and_then(|v| v.license_tariff.clone()),
+            months: panel.license_months(service.months),
+        })
+    }
 }
 
 fn wit_status(s: LicenseStatus) -> wit::LicenseStatus {
@@ -100,75 +119,97 @@ fn may_take(event: ServiceEvent) -> bool {
     )
 }
 
-/// Ask the rule what `event` does to `service`'s license and apply the
-/// answer with its receipt, in `txn`.
-pub(crate) fn decide_for(
-    txn: &WriteTransaction,
-    registry: &Registry,
-    vendor: &dyn LicenseVendor,
-    metrics: &Metrics,
-    event: ServiceEvent,
-    service: &Service,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let current = txn.license_of(service.id)?;
-    let (wanted, months) = wanted(txn, service)?;
-    let today = now.date_naive();
-    let has_ip = service.primary_ip.is_some();
-    let free = match &wanted {
-        Some(tariff) if has_ip && may_take(event) => txn.free(tariff, today, FREE_SHOWN)?,
-        _ => vec![],
-    };
-    let request = LicenseRequest {
-        event,
-        service_id: service.id.to_string(),
-        service_name: service.domain.clone(),
-        service_active: service.status == ServiceStatus::Active,
-        primary_ip: service
-            .primary_ip
-            .clone()
-            .unwrap_or_else(|| "0.0.0.0".into()),
-        // A license needs an IP: without one the server does not want one yet.
-        wanted_tariff: wanted.clone().filter(|_| has_ip),
-        license_months: months,
-        current: current.as_ref().map(wit_license),
-        free: free.iter().map(wit_license).collect(),
-        at: instant(now),
-    };
-    let module = registry.resolve(Hook::LicensePool, binding(service.reseller_id).as_deref());
-    let decided = block_on(decide::run(&module, RuleInput::LicensePool(request)));
-    metrics.rule_call(Hook::LicensePool, &module.name, Outcome::of(&decided));
-    let decision = decided?;
-    let RuleOutput::LicensePool(action) = &decision.output else {
-        return Err(ApiError::Internal(
-            "a license decision without an action".into(),
-        ));
-    };
-    receipt::store(
-        txn,
-        &Receipt::new(
-            receipt::next_id(txn)?,
-            &decision,
-            Subject::Service(service.id),
-            None,
-        )?,
-    )?;
-    let faults = txn.faults()?;
-    let vendor = Faulty {
-        inner: vendor,
-        faults: &faults.faults,
-    };
-    let applier = Applier {
-        txn,
-        vendor: &vendor,
-        now,
-    };
-    let server = Server {
-        service,
-        wanted: wanted.as_deref(),
-        months,
-    };
-    applier.apply(action, &server, current)
+impl FollowServers {
+    /// Ask the rule what `event` does to `service`'s license and apply the
+    /// answer with its receipt, in `txn`.
+    pub(crate) fn decide(
+        &self,
+        txn: &WriteTransaction,
+        metrics: &Metrics,
+        event: ServiceEvent,
+        service: &Service,
+        facts: Facts,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let Facts {
+            current,
+            wanted,
+            months,
+        } = facts;
+        let today = now.date_naive();
+        let has_ip = service.primary_ip.is_some();
+        let free = match &wanted {
+            Some(tariff) if has_ip && may_take(event) => txn.free(tariff, today, FREE_SHOWN)?,
+            _ => vec![],
+        };
+        let request = LicenseRequest {
+            event,
+            service_id: service.id.to_string(),
+            service_name: service.domain.clone(),
+            service_active: service.status == ServiceStatus::Active,
+            primary_ip: service
+                .primary_ip
+                .clone()
+                .unwrap_or_else(|| "0.0.0.0".into()),
+            // A license needs an IP: without one the server does not want one yet.
+            wanted_tariff: wanted.clone().filter(|_| has_ip),
+            license_months: months,
+            current: current.as_ref().map(wit_license),
+            free: free.iter().map(wit_license).collect(),
+            at: instant(now),
+        };
+        let module = self
+            .registry
+            .resolve(Hook::LicensePool, binding(service.reseller_id).as_deref());
+        let decided = block_on(decide::run(&module, RuleInput::LicensePool(request)));
+        metrics.rule_call(Hook::LicensePool, &module.name, Outcome::of(&decided));
+        let decision = decided?;
+        let RuleOutput::LicensePool(action) = &decision.output else {
+            return Err(ApiError::Internal(
+                "a license decision without an action".into(),
+            ));
+        };
+        receipt::store(
+            txn,
+            &Receipt::new(
+                receipt::next_id(txn)?,
+                &decision,
+                Subject::Service(service.id),
+                None,
+            )?,
+        )?;
+        let faults = txn.faults()?;
+        let vendor = Faulty {
+            inner: &*self.vendor,
+            faults: &faults.faults,
+        };
+        let applier = Applier {
+            txn,
+            vendor: &vendor,
+            now,
+        };
+        let server = Server {
+            service,
+            wanted: wanted.as_deref(),
+            months,
+        };
+        applier.apply(action, &server, current)
+    }
+
+    /// A license left unrenewed expires, in `txn`.
+    pub(crate) fn expire(
+        &self,
+        txn: &WriteTransaction,
+        license: License,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let applier = Applier {
+            txn,
+            vendor: &*self.vendor,
+            now,
+        };
+        applier.expire(license)
+    }
 }
 
 /// What happened to a server in a save, as the rule hears it; None when
@@ -271,21 +312,12 @@ impl OnServiceSaved for FollowServers {
         if after.panel().is_none() && !had_panel && !ip_changed {
             return Ok(());
         }
-        let current = txn.license_of(after.id)?;
-        check_primary_ip(txn, saved, current.as_ref())?;
-        let (wanted, _) = wanted(txn, after)?;
-        let Some(event) = event_of(saved, current.as_ref(), wanted.as_deref()) else {
+        let facts = Facts::read(txn, after)?;
+        check_primary_ip(txn, saved, facts.current.as_ref())?;
+        let Some(event) = event_of(saved, facts.current.as_ref(), facts.wanted.as_deref()) else {
             return Ok(());
         };
-        decide_for(
-            txn,
-            &self.registry,
-            &*self.vendor,
-            metrics,
-            event,
-            after,
-            now,
-        )
+        self.decide(txn, metrics, event, after, facts, now)
     }
 }
 
@@ -303,13 +335,13 @@ impl OnServiceDeleted for FollowServers {
         let service = txn
             .service(service)?
             .ok_or_else(|| ApiError::Internal(format!("service {service} is missing")))?;
-        decide_for(
+        let facts = Facts::read(txn, &service)?;
+        self.decide(
             txn,
-            &self.registry,
-            &*self.vendor,
             metrics,
             ServiceEvent::ServiceDeleted,
             &service,
+            facts,
             now,
         )
     }

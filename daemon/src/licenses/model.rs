@@ -50,9 +50,9 @@ pub struct License {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One calendar month after `day` (clamped to a shorter month's end).
-fn month_after(day: NaiveDate) -> NaiveDate {
-    day.checked_add_months(Months::new(1))
+/// `months` calendar months after `day` (clamped to a shorter month's end).
+pub(crate) fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
+    day.checked_add_months(Months::new(months))
         .unwrap_or(NaiveDate::MAX)
 }
 
@@ -73,7 +73,7 @@ impl License {
     /// changed more than one calendar month before.
     pub fn free_from(&self) -> NaiveDate {
         let last = self.ip_changed.max(self.key_changed);
-        month_after(last).succ_opt().unwrap_or(NaiveDate::MAX)
+        add_months(last, 1).succ_opt().unwrap_or(NaiveDate::MAX)
     }
 
     /// Free on `today`, exactly as seed 003 says: Active or Suspended, named

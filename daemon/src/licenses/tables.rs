@@ -206,8 +206,7 @@ pub(crate) fn append_event(
     mut event: LicenseEvent,
 ) -> Result<LicenseEventId, ApiError> {
     event.id = LicenseEventId(store::next_id(txn, LICENSE_EVENTS)?);
-    txn.open_table(LICENSE_EVENTS)?
-        .insert(event.id.get(), store::encode(&event).as_slice())?;
+    put_event(txn, &event)?;
     Ok(event.id)
 }
 

@@ -655,19 +655,7 @@ async fn a_running_daemon_streams_the_diff_of_a_candidate() {
 async fn diff_re_runs_ip_allocation_decisions() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let seed = Scenario::load(&workspace().join("tests/scenarios/seed-000-ip-pools.toml")).unwrap();
-    let outcome = replay::run(
-        &seed,
-        &RunOptions {
-            rules_dir: None,
-            data_dir: Some(data.clone()),
-            cache_dir: None,
-            progress: None,
-        },
-    )
-    .await
-    .unwrap();
-    assert!(outcome.failure.is_none(), "{outcome:?}");
+    seed_store("seed-000-ip-pools.toml", &data).await;
 
     std::fs::write(dir.path().join("last.wasm"), fixture("ip-last")).unwrap();
     let out = rulesd(&[
@@ -704,16 +692,7 @@ async fn diff_re_runs_ip_allocation_decisions() {
 async fn diff_re_runs_wholesale_decisions() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let seed =
-        Scenario::load(&workspace().join("tests/scenarios/seed-001-wholesale.toml")).unwrap();
-    let options = RunOptions {
-        rules_dir: None,
-        data_dir: Some(data.clone()),
-        cache_dir: None,
-        progress: None,
-    };
-    let outcome = replay::run(&seed, &options).await.unwrap();
-    assert!(outcome.failure.is_none(), "{outcome:?}");
+    seed_store("seed-001-wholesale.toml", &data).await;
     std::fs::write(dir.path().join("half.wasm"), fixture("wholesale-half")).unwrap();
     let out = rulesd(&[
         "diff",
@@ -737,20 +716,7 @@ async fn diff_re_runs_wholesale_decisions() {
 async fn diff_re_runs_license_pool_decisions() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let seed =
-        Scenario::load(&workspace().join("tests/scenarios/seed-003-license-pool.toml")).unwrap();
-    let outcome = replay::run(
-        &seed,
-        &RunOptions {
-            rules_dir: None,
-            data_dir: Some(data.clone()),
-            cache_dir: None,
-            progress: None,
-        },
-    )
-    .await
-    .unwrap();
-    assert!(outcome.failure.is_none(), "{outcome:?}");
+    seed_store("seed-003-license-pool.toml", &data).await;
 
     std::fs::write(dir.path().join("hostile.wasm"), fixture("license-hostile")).unwrap();
     let out = rulesd(&[
@@ -773,4 +739,18 @@ async fn diff_re_runs_license_pool_decisions() {
         "{report}"
     );
     assert!(report.contains("not offered as free"), "{report}");
+}
+
+/// Replay the seed scenario `file` (tests/scenarios) with the default rules
+/// into a store kept in `data`, for `rulesd diff` to re-run.
+async fn seed_store(file: &str, data: &std::path::Path) {
+    let seed = Scenario::load(&workspace().join("tests/scenarios").join(file)).unwrap();
+    let options = RunOptions {
+        rules_dir: None,
+        data_dir: Some(data.to_path_buf()),
+        cache_dir: None,
+        progress: None,
+    };
+    let outcome = replay::run(&seed, &options).await.unwrap();
+    assert!(outcome.failure.is_none(), "{outcome:?}");
 }

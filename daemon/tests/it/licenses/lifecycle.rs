@@ -266,3 +266,34 @@ async fn a_tariff_change_keeps_the_license_if_the_new_tariff_sells_the_panel() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn period_matching_gives_a_yearly_server_a_yearly_license() {
+    let shop = Shop::open("2026-03-01T09:00:00Z").await;
+    let mut spec = super::vps(shop.enumeration);
+    spec["control_panel"]["periods"] = json!([{"server_months": 12, "license_months": 12}]);
+    let tariff = shop.s.ok("/v1/tariffs", spec).await["id"].as_u64().unwrap();
+    let mut expiries = Vec::new();
+    for months in [12, 1] {
+        let o = shop
+            .s
+            .ok(
+                "/v1/services",
+                json!({"client_id": shop.client, "tariff_id": tariff, "months": months, "control_panel": "lite"}),
+            )
+            .await;
+        let id = o["services"][0]["id"].as_u64().unwrap();
+        let a = shop
+            .s
+            .ok("/v1/ip-allocations", json!({"service_id": id}))
+            .await;
+        assert_eq!(
+            shop.patch(id, json!({"primary_ip": a["address"]})).await.0,
+            200
+        );
+        let (_, l) = shop.s.get(&format!("/v1/services/{id}/license")).await;
+        expiries.push(l["expires"].as_str().unwrap().to_string());
+    }
+    // 12 months matched to 12; a period not in the table gets one month.
+    assert_eq!(expiries, ["2027-03-01", "2026-04-01"]);
+}
