@@ -58,11 +58,11 @@ fn main() {
         .unwrap();
     langs.push(("Rust (default)", default, 3_000));
     for (name, var, cached) in [
-        ("Python", "RULESD_BENCH_PYTHON", "python/rules/pricing.wasm"),
+        ("Python", "RULESD_BENCH_PYTHON", "python/rules/rule.wasm"),
         (
             "JavaScript",
             "RULESD_BENCH_JS",
-            "javascript/rules/pricing.wasm",
+            "javascript/rules/rule.wasm",
         ),
     ] {
         let path = module_path(var, cached);

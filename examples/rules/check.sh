@@ -1,8 +1,8 @@
 #!/bin/sh
-# Build the example rules in Python and JavaScript and check that they price
-# scenario.toml exactly as the embedded default rule does: `rulesd check`
-# each module, replay the scenario with it, diff it against the default's
-# decisions.
+# Build the example rules in Python and JavaScript and check that each hook
+# they export decides its scenario (scenarios/HOOK.toml) exactly as the
+# embedded default rule does: `rulesd check` each module, replay every
+# scenario with it, and diff it against the default's stored decisions.
 #
 # NEEDS NETWORK ACCESS to PyPI (componentize-py) and the npm registry
 # (componentize-js, jco) for the first build, plus python3 with venv, Node.js
@@ -12,13 +12,12 @@
 #
 # RULESD defaults to target/release/rulesd of this repository, else `rulesd`
 # on PATH. WORK (default: a new temporary directory) holds the venv,
-# node_modules, the built modules and the replayed store; reuse one to skip
+# node_modules, the built modules and the replayed stores; reuse one to skip
 # the installs. Exit status 0 when every check passed, 1 otherwise.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-SCENARIO="$HERE/scenario.toml"
 if [ -z "${RULESD:-}" ]; then
     if [ -x "$ROOT/target/release/rulesd" ]; then
         RULESD="$ROOT/target/release/rulesd"
@@ -41,41 +40,55 @@ check() { # check NAME COMMAND...: run it, remember a failure, go on
     if "$@"; then echo "--- $name: ok"; else echo "--- $name: FAILED"; failed="$failed $name"; fi
 }
 
+# `rulesd check` must accept the module and every hook must answer its
+# sample request (the lines it prints are the evidence in the log). The
+# hooks it exports are bound to it in rules.toml next to it.
+check_module() { # check_module RULES_DIR
+    out=$("$RULESD" check "$1/rule.wasm") || { echo "$out"; return 1; }
+    echo "$out" | grep -v '^           '
+    "$RULESD" check --json "$1/rule.wasm" | python3 -c '
+import json, sys
+hooks = json.load(sys.stdin)["hooks"]
+print("[hooks]")
+for hook in hooks:
+    print(f"{hook} = \"rule.wasm\"")
+' >"$1/rules.toml"
+}
+
 # A candidate must re-decide every stored decision of the default's replay
-# identically: lines (amounts, periods, descriptions) and expiry.
-diff_unchanged() { # diff_unchanged MODULE
-    out=$("$RULESD" diff --json --candidate "$1" --data "$WORK/default-data") || { echo "$out"; return 1; }
+# of its hook's scenario identically.
+diff_unchanged() { # diff_unchanged MODULE HOOK DATA
+    out=$("$RULESD" diff --json --candidate "$1" --hook "$2" --data "$3") || { echo "$out"; return 1; }
     echo "$out" | tr -d ' \n' | grep -q '"changed":0,"failed":0' || { echo "$out"; return 1; }
     echo "$out" | tr -d ' \n' | grep -o '"examined":[0-9]*'
 }
 
-# `rulesd check` must accept the module and its pricing must answer the
-# sample order (the lines it prints are the evidence in the log).
-check_module() { # check_module MODULE
-    out=$("$RULESD" check "$1") || { echo "$out"; return 1; }
-    echo "$out" | grep -v '^           '
-    echo "$out" | grep -q '^smoke      pricing: answered'
-}
-
-rm -f "$WORK/python/rules/pricing.wasm" "$WORK/javascript/rules/pricing.wasm"
-check build-python env WORK="$WORK/python" "$HERE/python/build.sh" "$WORK/python/rules/pricing.wasm"
-check build-javascript env WORK="$WORK/javascript" "$HERE/javascript/build.sh" "$WORK/javascript/rules/pricing.wasm"
-
+rm -f "$WORK/python/rules/rule.wasm" "$WORK/javascript/rules/rule.wasm"
+check build-python env WORK="$WORK/python" "$HERE/python/build.sh" "$WORK/python/rules/rule.wasm"
+check build-javascript env WORK="$WORK/javascript" "$HERE/javascript/build.sh" "$WORK/javascript/rules/rule.wasm"
 for lang in python javascript; do
-    if [ -f "$WORK/$lang/rules/pricing.wasm" ]; then
-        check "check-$lang" check_module "$WORK/$lang/rules/pricing.wasm"
+    if [ -f "$WORK/$lang/rules/rule.wasm" ]; then
+        check "check-$lang" check_module "$WORK/$lang/rules"
     fi
 done
 
+# The default's decisions, one store per scenario (a diff reads one store).
 rm -rf "$WORK/default-data"
-check replay-default "$RULESD" replay --keep-data "$WORK/default-data" "$SCENARIO"
+for scenario in "$HERE"/scenarios/*.toml; do
+    hook=$(basename "$scenario" .toml)
+    check "replay-default-$hook" "$RULESD" replay --keep-data "$WORK/default-data/$hook" "$scenario"
+done
 for lang in python javascript; do
-    if [ -f "$WORK/$lang/rules/pricing.wasm" ]; then
-        check "replay-$lang" "$RULESD" replay --rules "$WORK/$lang/rules" "$SCENARIO"
-        if [ -d "$WORK/default-data" ]; then
-            check "diff-$lang" diff_unchanged "$WORK/$lang/rules/pricing.wasm"
+    [ -f "$WORK/$lang/rules/rules.toml" ] || continue
+    check "replay-$lang" "$RULESD" replay --rules "$WORK/$lang/rules" "$HERE/scenarios"
+    for hook in $(sed -n 's/^\([a-z-]*\) = "rule.wasm"$/\1/p' "$WORK/$lang/rules/rules.toml"); do
+        if [ -d "$WORK/default-data/$hook" ]; then
+            check "diff-$lang-$hook" diff_unchanged "$WORK/$lang/rules/rule.wasm" "$hook" "$WORK/default-data/$hook"
+        else
+            echo "--- diff-$lang-$hook: FAILED (no scenarios/$hook.toml)"
+            failed="$failed diff-$lang-$hook"
         fi
-    fi
+    done
 done
 
 if [ -n "$failed" ]; then

@@ -143,7 +143,7 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
 /// not implement).
 fn scenario(hook: Hook) -> Option<&'static str> {
     Some(match hook {
-        Hook::Pricing => include_str!("../../../examples/rules/scenario.toml"),
+        Hook::Pricing => include_str!("../../../examples/rules/scenarios/pricing.toml"),
         Hook::TariffChange => include_str!("../../../tests/scenarios/seed-002-tariff-change.toml"),
         Hook::Proration => include_str!("../../../tests/scenarios/seed-002-addons.toml"),
         Hook::IpAllocation => include_str!("../../../tests/scenarios/seed-000-ip-pools.toml"),

@@ -47,7 +47,7 @@ fn the_seed_scenarios_pass_through_rulesd_replay() {
 /// check would compare them with answers the daemon no longer gives.
 #[test]
 fn the_example_rules_scenario_passes_on_the_default_rules() {
-    let file = workspace().join("examples/rules/scenario.toml");
+    let file = workspace().join("examples/rules/scenarios/pricing.toml");
     let out = rulesd(&["replay", file.to_str().unwrap()]);
     let report = text(&out);
     assert!(out.status.success(), "{report}");

@@ -1,9 +1,10 @@
-// Build rule.js into a component of the world `pricing-rule`.
+// Build rule.js (and the modules it imports) into a component of the world
+// `pricing-rule`.
 //
 //   node build.mjs [--wit PATH] [--out FILE] [--no-wasi]
 //
 // Defaults: the WIT of rules-sdk (../../../rules-sdk/wit from this file) and
-// pricing.wasm next to this file. --no-wasi leaves out the WASI features
+// rule.wasm next to this file. --no-wasi leaves out the WASI features
 // componentize-js can do without (stdio, random, clocks, http): the component
 // then imports less WASI (see docs/rules-in-other-languages.md).
 //
@@ -18,7 +19,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values } = parseArgs({
   options: {
     wit: { type: 'string', default: here('../../../rules-sdk/wit') },
-    out: { type: 'string', default: here('./pricing.wasm') },
+    out: { type: 'string', default: here('./rule.wasm') },
     'no-wasi': { type: 'boolean', default: false },
   },
 });

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build rule.js into pricing.wasm, a component of the world `pricing-rule`.
+# Build the rule (rule.js and the modules it imports) into rule.wasm, a
+# component of the world `pricing-rule`.
 #
 # Needs Node.js (tested with 20.20) and npm, and access to the npm registry for
 # @bytecodealliance/componentize-js and @bytecodealliance/jco (versions
@@ -12,7 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WIT="$HERE/../../../rules-sdk/wit"
 # The first argument, unless it is an option, is the output file.
 case "${1:-}" in
-    -*|"") OUT="$HERE/pricing.wasm" ;;
+    -*|"") OUT="$HERE/rule.wasm" ;;
     *) OUT=$1; shift ;;
 esac
 case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
@@ -20,7 +21,7 @@ WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/rulesd-js-rule.XXXXXX")}
 
 # Install and build in the work directory, from copies of the sources.
 mkdir -p "$WORK/js"
-cp "$HERE/package.json" "$HERE/build.mjs" "$HERE/rule.js" "$WORK/js/"
+cp "$HERE/package.json" "$HERE"/*.js "$HERE/build.mjs" "$WORK/js/"
 cd "$WORK/js"
 if [ ! -d node_modules/@bytecodealliance/componentize-js ]; then
     npm install --no-audit --no-fund --loglevel=error

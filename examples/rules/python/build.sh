@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build app.py into pricing.wasm, a component of the world `pricing-rule`.
+# Build the rule (app.py and the modules it imports) into rule.wasm, a
+# component of the world `pricing-rule`.
 #
 # Needs python3 (3.10+) with venv, and access to PyPI for componentize-py.
 # The venv goes under $WORK (default: a new temporary directory), never
@@ -15,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WIT="$HERE/../../../rules-sdk/wit"
 # The first argument, unless it is an option, is the output file.
 case "${1:-}" in
-    -*|"") OUT="$HERE/pricing.wasm" ;;
+    -*|"") OUT="$HERE/rule.wasm" ;;
     *) OUT=$1; shift ;;
 esac
 case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
@@ -28,8 +29,8 @@ if [ ! -x "$VENV/bin/componentize-py" ]; then
 fi
 
 # Build from a copy, so no __pycache__ lands next to the source.
-mkdir -p "$WORK/src"
-cp "$HERE/app.py" "$WORK/src/app.py"
+rm -rf "$WORK/src" && mkdir -p "$WORK/src"
+cp "$HERE"/*.py "$WORK/src/"
 
 # -d: the WIT package; -w: the world to build; `componentize app`: the module
 # app.py, found on the search path -p. The component imports WASI, which the

@@ -1,0 +1,110 @@
+// Helpers every hook of the example rule shares: refusals, money, dates.
+//
+// Nothing here touches the clock, randomness or the environment: a rule is a
+// pure function of its request (the decision time is request.at).
+//
+// How componentize-js maps the WIT:
+//   record       -> plain object; kebab-case fields become camelCase
+//                   (setup-fee -> setupFee, period-start -> periodStart)
+//   enum         -> its case as a kebab-case string: 'order', 'late-fee'
+//   option<T>    -> the value, or undefined for none
+//   variant      -> { tag: 'fixed', val: '2.00' }; a case without payload
+//                   is { tag: 'none' }
+//   u32          -> number
+//   result<T, E> -> return T for ok; for err, throw E itself (here a
+//                   rule-error variant) or an Error whose `payload` is E
+//
+// --- refusals ---------------------------------------------------------------
+// An Error with a `payload` keeps a stack trace for debugging. Anything else
+// thrown out of a hook (a plain Error, a string, a TypeError from a bug)
+// traps the instance: the daemon answers 502 rule-failed, which tells the
+// client nothing useful. So every expected failure is one of the three
+// rule-error cases:
+//   denied          -> 422 rule-denied         (a policy says no; shown to a person)
+//   invalid-input   -> 422 rule-rejected-input (the facts make no sense to this rule)
+//   not-implemented -> 422 rule-not-implemented
+export class RuleError extends Error {
+  constructor(tag, text) {
+    super(text);
+    this.payload = { tag, val: text };
+  }
+}
+export const denied = (text) => new RuleError('denied', text);
+export const invalid = (text) => new RuleError('invalid-input', text);
+export const notImplemented = (text) => new RuleError('not-implemented', text);
+
+// --- money ------------------------------------------------------------------
+// Money crosses the boundary as decimal strings ("10.00"). Never turn it
+// into a JS number: 0.1 + 0.2 !== 0.3. Here an amount is a BigInt of units
+// of 10^-scale: "10.315" is { units: 10315n, scale: 3 }.
+
+export function money(text, what) {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) throw invalid(`${what} must be a non-negative decimal amount: ${JSON.stringify(text)}`);
+  const frac = m[2] ?? '';
+  return { units: BigInt(m[1] + frac), scale: frac.length };
+}
+export const fromInt = (n) => ({ units: BigInt(n), scale: 0 });
+export const rescale = (a, scale) => ({ units: a.units * 10n ** BigInt(scale - a.scale), scale });
+export function add(a, b) {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: rescale(a, scale).units + rescale(b, scale).units, scale };
+}
+export const mul = (a, b) => ({ units: a.units * b.units, scale: a.scale + b.scale });
+export const isPositive = (a) => a.units > 0n;
+
+// Decimal places of each currency's minor unit (ISO 4217), the table the
+// daemon checks lines against: a line finer than this is refused (502).
+const NO_MINOR_UNIT = ['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG',
+  'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'];
+const THREE_PLACES = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
+const FOUR_PLACES = ['CLF', 'UYW'];
+export function minorUnits(currency) {
+  if (NO_MINOR_UNIT.includes(currency)) return 0;
+  if (THREE_PLACES.includes(currency)) return 3;
+  if (FOUR_PLACES.includes(currency)) return 4;
+  return 2;
+}
+
+// Tariff prices may have up to 4 places (0.0125 per GB); a ledger line may
+// not. Round once, on the line's final amount, half away from zero, and
+// write exactly the currency's places: "5.00" EUR, "334" JPY, like the
+// default rule. (Amounts here are never negative.)
+export function toLineAmount(a, currency) {
+  const places = minorUnits(currency);
+  let units;
+  if (a.scale <= places) {
+    units = rescale(a, places).units;
+  } else {
+    const div = 10n ** BigInt(a.scale - places);
+    units = a.units / div; // BigInt division truncates
+    if ((a.units % div) * 2n >= div) units += 1n; // the half goes up
+  }
+  const digits = units.toString().padStart(places + 1, '0');
+  return places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+}
+
+// --- dates --------------------------------------------------------------------
+// Dates are "YYYY-MM-DD" strings. Do not use Date: the clock inside the
+// sandbox is frozen at 1970-01-01 (new Date() is the epoch), and Date's
+// month arithmetic rolls Jan 31 + 1 month over into March. Strings of this
+// form compare correctly with < and >.
+
+export function parseDate(text, what) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text ?? '');
+  if (!m) throw invalid(`${what} is not a date: ${JSON.stringify(text)}`);
+  return { y: Number(m[1]), m: Number(m[2]), d: Number(m[3]) };
+}
+export const isLeap = (y) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+export const daysIn = (y, m) => [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+const pad = (n, width) => String(n).padStart(width, '0');
+export const formatDate = ({ y, m, d }) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+
+// Calendar months, clamped to the end of a shorter month:
+// Jan 31 + 1 month = Feb 28 (Feb 29 in a leap year).
+export function addMonths(date, months) {
+  const n = date.y * 12 + (date.m - 1) + months;
+  const y = Math.floor(n / 12);
+  const m = (n % 12) + 1;
+  return { y, m, d: Math.min(date.d, daysIn(y, m)) };
+}
