@@ -83,16 +83,84 @@ pub use hooks::{IpAllocation, LicensePool, Pricing, Proration, TariffChange, Who
 pub use model::*;
 pub use rust_decimal::{Decimal, RoundingStrategy};
 
-/// The generated bindings. Not part of the API; used by [`export_rules!`].
+/// The contract's shared types (`interface types`), generated once, with the
+/// pricing world (see [`worlds`]). Not part of the API.
 #[doc(hidden)]
 pub mod bindings {
-    wit_bindgen::generate!({
-        world: "rules",
-        path: "wit",
-        pub_export_macro: true,
-        export_macro_name: "__export_rules_world",
-        default_bindings_module: "rules_sdk::bindings",
-    });
+    pub use crate::worlds::pricing::rulesd;
+}
+
+/// One world per hook (`pricing-rule`, ...), each exporting one interface.
+/// Not part of the API; used by [`export_hooks!`].
+///
+/// A component's embedded world must name exactly the interfaces it exports
+/// (the componentizer refuses a world with an export the module lacks), and
+/// each world's description is only linked into a module that invokes its
+/// export macro. So a module exporting pricing and proration invokes two
+/// of these, and its world is the union of the two.
+#[doc(hidden)]
+pub mod worlds {
+    pub mod pricing {
+        wit_bindgen::generate!({
+            world: "pricing-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::pricing",
+            // Every world shares these types; this one generates them.
+            with: { "rulesd:rules/types@0.5.0": generate },
+        });
+    }
+    pub mod tariff_change {
+        wit_bindgen::generate!({
+            world: "tariff-change-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::tariff_change",
+            with: { "rulesd:rules/types@0.5.0": crate::bindings::rulesd::rules::types },
+        });
+    }
+    pub mod proration {
+        wit_bindgen::generate!({
+            world: "proration-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::proration",
+            with: { "rulesd:rules/types@0.5.0": crate::bindings::rulesd::rules::types },
+        });
+    }
+    pub mod ip_allocation {
+        wit_bindgen::generate!({
+            world: "ip-allocation-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::ip_allocation",
+            with: { "rulesd:rules/types@0.5.0": crate::bindings::rulesd::rules::types },
+        });
+    }
+    pub mod license_pool {
+        wit_bindgen::generate!({
+            world: "license-pool-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::license_pool",
+            with: { "rulesd:rules/types@0.5.0": crate::bindings::rulesd::rules::types },
+        });
+    }
+    pub mod wholesale {
+        wit_bindgen::generate!({
+            world: "wholesale-rule",
+            path: "wit",
+            pub_export_macro: true,
+            export_macro_name: "export",
+            default_bindings_module: "rules_sdk::worlds::wholesale",
+            with: { "rulesd:rules/types@0.5.0": crate::bindings::rulesd::rules::types },
+        });
+    }
 }
 
 #[doc(hidden)]
@@ -103,15 +171,43 @@ pub use hooks::Exports;
 /// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`.
 ///
 /// Implement the hooks you need and leave the others as empty `impl`s; their
-/// default methods answer "not implemented by this module".
+/// default methods answer "not implemented by this module". To export only
+/// some hooks, use [`export_hooks!`].
 #[macro_export]
 macro_rules! export_rules {
     ($rules:ty) => {
+        $crate::export_hooks!($rules: pricing, tariff_change, proration, ip_allocation, license_pool, wholesale);
+    };
+}
+
+/// Export the named hooks of a type, and only those: the component exports
+/// these interfaces and no others (`rulesd check` lists them), and the type
+/// implements just their traits.
+///
+/// Hooks are named in snake case: `pricing`, `tariff_change`, `proration`,
+/// `ip_allocation`, `license_pool`, `wholesale`.
+///
+/// ```no_run
+/// use rules_sdk::*;
+/// struct Free;
+/// impl Pricing for Free {
+///     fn price(req: PriceRequest) -> Result<PriceDecision, RuleError> {
+///         let start = req.at.date_naive();
+///         Ok(PriceDecision { lines: vec![], period_start: start, expires: add_months(start, req.months) })
+///     }
+/// }
+/// export_hooks!(Free: pricing);
+/// ```
+#[macro_export]
+macro_rules! export_hooks {
+    ($rules:ty: $($hook:ident),+ $(,)?) => {
         // Only a wasm build exports the component symbols; on the host the crate
         // stays an ordinary library so its rules can be unit tested natively.
         #[cfg(target_arch = "wasm32")]
         type __RulesdExports = $crate::Exports<$rules>;
-        #[cfg(target_arch = "wasm32")]
-        $crate::bindings::__export_rules_world!(__RulesdExports with_types_in $crate::bindings);
+        $(
+            #[cfg(target_arch = "wasm32")]
+            $crate::worlds::$hook::export!(__RulesdExports with_types_in $crate::worlds::$hook);
+        )+
     };
 }

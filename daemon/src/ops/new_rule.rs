@@ -53,15 +53,8 @@ pub enum NewRuleError {
     NotEmpty(PathBuf),
     #[error("name at least one hook (--hook pricing,proration)")]
     NoHooks,
-    #[error(
-        "there is no {lang} starting implementation of {hook} yet; {lang} projects can \
-         export {available} (Rust ones any hook)"
-    )]
-    NoTemplate {
-        lang: Lang,
-        hook: Hook,
-        available: &'static str,
-    },
+    #[error("there is no {lang} starting implementation of {hook}")]
+    NoTemplate { lang: Lang, hook: Hook },
     #[error(
         "a Rust rule builds on the rulesd source tree (rules-sdk and the default rule); \
          {0} is not one: pass --rulesd-src with the directory of a rulesd checkout"
@@ -89,16 +82,11 @@ pub fn generate(
     if hooks.is_empty() {
         return Err(NewRuleError::NoHooks);
     }
-    if lang != Lang::Rust {
-        // The examples are the Python and JavaScript starting points, and
-        // they implement pricing (one world per hook: a single hook only).
-        if let Some(&hook) = hooks.iter().find(|&&h| h != Hook::Pricing) {
-            return Err(NewRuleError::NoTemplate {
-                lang,
-                hook,
-                available: "pricing",
-            });
-        }
+    let missing = hooks
+        .iter()
+        .find(|&&h| lang != Lang::Rust && sources(lang, h).is_none());
+    if let Some(&hook) = missing {
+        return Err(NewRuleError::NoTemplate { lang, hook });
     }
     if lang == Lang::Rust && !rulesd_src.join("rules-sdk/Cargo.toml").is_file() {
         return Err(NewRuleError::NoSource(rulesd_src.to_path_buf()));
@@ -110,8 +98,8 @@ pub fn generate(
     let mut files = common_files(lang, &hooks, dir);
     files.extend(match lang {
         Lang::Rust => rust_files(&hooks, rulesd_src),
-        Lang::Python => python_files(),
-        Lang::Js => js_files(),
+        Lang::Python => python_files(&hooks),
+        Lang::Js => js_files(&hooks),
     });
     let mut written = Vec::with_capacity(files.len());
     for (name, text) in files {
@@ -138,18 +126,22 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The scenario that exercises a hook with the default rule's decisions as
-/// its expectations (none for license-pool, which the default rule does
-/// not implement).
-fn scenario(hook: Hook) -> Option<&'static str> {
-    Some(match hook {
+/// The scenario that exercises a hook, with the default rule's decisions as
+/// its expectations: the seed's for a Rust project (which starts as the whole
+/// default rule), the example's for Python and JavaScript (what their ports
+/// of the default implement).
+fn scenario(lang: Lang, hook: Hook) -> &'static str {
+    if lang != Lang::Rust {
+        return sources(lang, hook).expect("checked in generate()").scenario;
+    }
+    match hook {
         Hook::Pricing => include_str!("../../../examples/rules/scenarios/pricing.toml"),
         Hook::TariffChange => include_str!("../../../tests/scenarios/seed-002-tariff-change.toml"),
         Hook::Proration => include_str!("../../../tests/scenarios/seed-002-addons.toml"),
         Hook::IpAllocation => include_str!("../../../tests/scenarios/seed-000-ip-pools.toml"),
         Hook::Wholesale => include_str!("../../../tests/scenarios/seed-001-wholesale.toml"),
-        Hook::LicensePool => return None,
-    })
+        Hook::LicensePool => include_str!("../../../tests/scenarios/seed-003-license-pool.toml"),
+    }
 }
 
 /// What every project has: the WIT, the bindings, the scenarios, a README.
@@ -164,31 +156,36 @@ fn common_files(lang: Lang, hooks: &[Hook], dir: &Path) -> Vec<(String, String)>
         ("rules.toml".into(), manifest),
         (".gitignore".into(), GITIGNORE.into()),
     ];
-    let scenarios: Vec<(String, String)> = hooks
+    for &hook in hooks {
+        files.push((
+            format!("scenarios/{hook}.toml"),
+            scenario(lang, hook).into(),
+        ));
+    }
+    let first = format!("{}.toml", hooks[0]);
+    // What to edit: the hooks' modules (a Python or JavaScript project has one
+    // per hook) or src/lib.rs.
+    let modules: Vec<&str> = hooks
         .iter()
-        .filter_map(|&h| scenario(h).map(|s| (format!("scenarios/{h}.toml"), s.to_string())))
+        .filter_map(|&h| sources(lang, h).map(|s| s.file))
         .collect();
-    let first = scenarios.first().map_or("pricing.toml".into(), |(n, _)| {
-        n["scenarios/".len()..].to_string()
-    });
-    files.extend(scenarios);
+    let scope = " where each hook's module says it does (the rest it answers \
+                 \"not implemented\", never with a decision of its own)";
     let (edit, toolchain, scope) = match lang {
         Lang::Rust => (
-            "src/lib.rs",
+            "src/lib.rs".to_string(),
             "rustup's wasm32-wasip2 target and crates.io",
             "",
         ),
         Lang::Python => (
-            "app.py",
+            modules.join(", "),
             "componentize-py 0.25.1 from PyPI, in .toolchain/",
-            " for orders and renewals (daily charging, calendar-based periods and \
-             late fees answer \"not implemented\")",
+            scope,
         ),
         Lang::Js => (
-            "rule.js",
+            modules.join(", "),
             "componentize-js 0.23.0 and jco 1.35.0 from npm, in .toolchain/",
-            " for orders and renewals (daily charging, calendar-based periods and \
-             late fees answer \"not implemented\")",
+            scope,
         ),
     };
     let name = dir
@@ -200,7 +197,7 @@ fn common_files(lang: Lang, hooks: &[Hook], dir: &Path) -> Vec<(String, String)>
         .replace("{{CONTRACT}}", CONTRACT_VERSION)
         .replace("{{HOOKS}}", &names.join(", "))
         .replace("{{SCOPE}}", scope)
-        .replace("{{EDIT}}", edit)
+        .replace("{{EDIT}}", &edit)
         .replace("{{TOOLCHAIN}}", toolchain)
         .replace("{{FIRST_SCENARIO}}", &first);
     files.push(("README.md".into(), readme));
@@ -260,9 +257,8 @@ fn rust_names(hook: Hook) -> (&'static str, &'static str, &'static str, &'static
     }
 }
 
-/// src/lib.rs: each chosen hook answers what the default rule answers; the
-/// others are left to the SDK's "not implemented" (and unbound in
-/// rules.toml, so the daemon's default serves them).
+/// src/lib.rs: each chosen hook answers what the default rule answers, and
+/// the component exports those hooks only.
 fn rust_lib(hooks: &[Hook]) -> String {
     let names: Vec<&str> = hooks.iter().map(|h| h.name()).collect();
     let mut out = format!(
@@ -280,43 +276,104 @@ fn rust_lib(hooks: &[Hook]) -> String {
          pub struct Rule;\n",
         names.join(", ")
     );
-    for hook in Hook::ALL {
+    for &hook in hooks {
         let (tr, method, request, decision) = rust_names(hook);
-        if hooks.contains(&hook) {
-            out.push_str(&format!(
-                "\nimpl {tr} for Rule {{\n    \
-                 fn {method}(request: {request}) -> Result<{decision}, RuleError> {{\n        \
-                 <DefaultRules as {tr}>::{method}(request)\n    }}\n}}\n"
-            ));
-        } else {
-            out.push_str(&format!(
-                "\n// Not bound in rules.toml (the daemon's default serves it): answers \"not implemented\".\nimpl {tr} for Rule {{}}\n"
-            ));
-        }
+        out.push_str(&format!(
+            "\nimpl {tr} for Rule {{\n    \
+             fn {method}(request: {request}) -> Result<{decision}, RuleError> {{\n        \
+             <DefaultRules as {tr}>::{method}(request)\n    }}\n}}\n"
+        ));
     }
-    out.push_str("\nexport_rules!(Rule);\n");
+    let exported: Vec<String> = hooks.iter().map(|h| h.name().replace('-', "_")).collect();
+    out.push_str(&format!(
+        "\n// The component exports these hooks and no others.\nexport_hooks!(Rule: {});\n",
+        exported.join(", ")
+    ));
     out
 }
 
-fn python_files() -> Vec<(String, String)> {
-    vec![
+/// A hook's module in the Python or JavaScript example rule
+/// (examples/rules/LANG/): its file name and text, and how the rule's entry
+/// module names its export. (A Rust project's hooks call the default rule.)
+struct HookSource {
+    file: &'static str,
+    text: &'static str,
+    export: &'static str,
+    /// examples/rules/scenarios/HOOK.toml, which both languages pass.
+    scenario: &'static str,
+}
+
+fn sources(lang: Lang, hook: Hook) -> Option<HookSource> {
+    macro_rules! source {
+        ($hook:literal, $file:literal, $dir:literal, $export:literal) => {
+            Some(HookSource {
+                file: $file,
+                text: include_str!(concat!("../../../examples/rules/", $dir, "/", $file)),
+                export: $export,
+                scenario: include_str!(concat!(
+                    "../../../examples/rules/scenarios/",
+                    $hook,
+                    ".toml"
+                )),
+            })
+        };
+    }
+    match (lang, hook) {
+        (Lang::Python, Hook::Pricing) => source!("pricing", "pricing.py", "python", "Pricing"),
+        (Lang::Js, Hook::Pricing) => source!("pricing", "pricing.js", "javascript", "pricing"),
+        _ => None,
+    }
+}
+
+/// wit/world.wit: the world a Python or JavaScript project builds, which
+/// exports exactly its hooks (the interfaces are in wit/rules.wit, the same
+/// package).
+fn world(hooks: &[Hook]) -> String {
+    let mut out = format!(
+        "package rulesd:rules@{CONTRACT_VERSION};\n\n\
+         /// What this rule exports: its hooks, and no others (the interfaces are in rules.wit).\n\
+         world rule {{\n"
+    );
+    for hook in hooks {
+        out.push_str(&format!("    export {};\n", hook.name()));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn python_files(hooks: &[Hook]) -> Vec<(String, String)> {
+    let mut app = String::from(include_str!("../../templates/new-rule/python/app.py"));
+    let mut exported = Vec::new();
+    let mut files = vec![
+        ("wit/world.wit".to_string(), world(hooks)),
         (
-            "app.py".into(),
-            include_str!("../../../examples/rules/python/app.py").into(),
+            "common.py".into(),
+            include_str!("../../../examples/rules/python/common.py").into(),
         ),
         (
             "build.sh".into(),
-            include_str!("../../templates/new-rule/python/build.sh")
-                .replace("{{WORLD}}", "pricing-rule"),
+            include_str!("../../templates/new-rule/python/build.sh").into(),
         ),
-    ]
+    ];
+    for &hook in hooks {
+        let source = sources(Lang::Python, hook).expect("checked in generate()");
+        let module = source.file.trim_end_matches(".py");
+        app.push_str(&format!("from {module} import {}\n", source.export));
+        exported.push(format!("{:?}", source.export));
+        files.push((source.file.into(), source.text.into()));
+    }
+    app.push_str(&format!("\n__all__ = [{}]\n", exported.join(", ")));
+    files.push(("app.py".into(), app));
+    files
 }
 
-fn js_files() -> Vec<(String, String)> {
-    vec![
+fn js_files(hooks: &[Hook]) -> Vec<(String, String)> {
+    let mut rule = String::from(include_str!("../../templates/new-rule/js/rule.js"));
+    let mut files = vec![
+        ("wit/world.wit".to_string(), world(hooks)),
         (
-            "rule.js".into(),
-            include_str!("../../../examples/rules/javascript/rule.js").into(),
+            "common.js".into(),
+            include_str!("../../../examples/rules/javascript/common.js").into(),
         ),
         (
             "build.mjs".into(),
@@ -328,10 +385,19 @@ fn js_files() -> Vec<(String, String)> {
         ),
         (
             "build.sh".into(),
-            include_str!("../../templates/new-rule/js/build.sh")
-                .replace("{{WORLD}}", "pricing-rule"),
+            include_str!("../../templates/new-rule/js/build.sh").into(),
         ),
-    ]
+    ];
+    for &hook in hooks {
+        let source = sources(Lang::Js, hook).expect("checked in generate()");
+        rule.push_str(&format!(
+            "export {{ {} }} from './{}';\n",
+            source.export, source.file
+        ));
+        files.push((source.file.into(), source.text.into()));
+    }
+    files.push(("rule.js".into(), rule));
+    files
 }
 
 #[cfg(test)]
@@ -361,7 +427,11 @@ mod tests {
             lib.contains("<DefaultRules as Proration>::prorate(request)"),
             "{lib}"
         );
-        assert!(lib.contains("impl Wholesale for Rule {}"), "{lib}");
+        assert!(
+            lib.contains("export_hooks!(Rule: pricing, proration);"),
+            "{lib}"
+        );
+        assert!(!lib.contains("Wholesale"), "{lib}");
         let manifest = std::fs::read_to_string(out.join("rules.toml")).unwrap();
         assert!(manifest.contains("pricing = \"rule.wasm\"\nproration = \"rule.wasm\"\n"));
         assert!(!manifest.contains("wholesale"));
@@ -374,42 +444,51 @@ mod tests {
     }
 
     #[test]
-    fn python_and_js_projects_are_pricing_only_and_say_so() {
+    fn python_and_js_projects_hold_a_module_per_hook_and_a_world_exporting_them() {
         let dir = tempfile::tempdir().unwrap();
-        let err = generate(
-            Lang::Python,
-            &[Hook::Wholesale],
-            &dir.path().join("p"),
-            &src(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "there is no Python starting implementation of wholesale yet; Python projects \
-             can export pricing (Rust ones any hook)"
+        let py = dir.path().join("p");
+        generate(Lang::Python, &[Hook::Pricing], &py, &src()).unwrap();
+        let app = std::fs::read_to_string(py.join("app.py")).unwrap();
+        assert!(app.contains("from pricing import Pricing\n"), "{app}");
+        let world = std::fs::read_to_string(py.join("wit/world.wit")).unwrap();
+        assert!(
+            world.contains("world rule {\n    export pricing;\n}"),
+            "{world}"
         );
-        let files = generate(Lang::Js, &[Hook::Pricing], &dir.path().join("j"), &src()).unwrap();
+        for file in [
+            "common.py",
+            "pricing.py",
+            "build.sh",
+            "scenarios/pricing.toml",
+        ] {
+            assert!(py.join(file).is_file(), "{file}");
+        }
+        let js = dir.path().join("j");
+        let files = generate(Lang::Js, &[Hook::Pricing], &js, &src()).unwrap();
         let names: Vec<String> = files
             .iter()
-            .map(|p| {
-                p.strip_prefix(dir.path().join("j"))
-                    .unwrap()
-                    .display()
-                    .to_string()
-            })
+            .map(|p| p.strip_prefix(&js).unwrap().display().to_string())
             .collect();
         for want in [
             "rule.js",
+            "common.js",
+            "pricing.js",
             "build.mjs",
             "package.json",
             "build.sh",
             "README.md",
+            "wit/world.wit",
         ] {
             assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
         }
-        let readme = std::fs::read_to_string(dir.path().join("j/README.md")).unwrap();
+        let rule = std::fs::read_to_string(js.join("rule.js")).unwrap();
+        assert!(
+            rule.contains("export { pricing } from './pricing.js';"),
+            "{rule}"
+        );
+        let readme = std::fs::read_to_string(js.join("README.md")).unwrap();
         assert!(!readme.contains("{{"), "{readme}");
+        assert!(readme.contains("change pricing.js from there"), "{readme}");
     }
 
     #[test]

@@ -178,6 +178,13 @@ impl Sandbox {
             .get_or_insert_with(|| Box::new(Wasi::locked_down()))
     }
 
+    /// Forget what earlier calls on this store wrote (a reused instance).
+    pub(super) fn clear_output(&self) {
+        if let Some(wasi) = &self.wasi {
+            wasi.output.clear();
+        }
+    }
+
     /// What the call wrote to stdout and stderr (the end of it), if anything.
     pub(super) fn output(&self) -> Option<String> {
         let tail = self.wasi.as_ref()?.output.tail();
@@ -291,6 +298,10 @@ const OUTPUT_TAIL: usize = 2048;
 pub(super) struct Output(Arc<Mutex<Vec<u8>>>);
 
 impl Output {
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     fn push(&self, bytes: &[u8]) {
         let mut buffer = self.0.lock().unwrap_or_else(|e| e.into_inner());
         buffer.extend_from_slice(bytes);

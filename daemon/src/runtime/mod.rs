@@ -9,6 +9,7 @@ mod error;
 mod imports;
 mod limits;
 mod module;
+mod warm;
 
 pub use error::{CallError, LoadError};
 pub use imports::is_provided as import_is_provided;
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
@@ -35,6 +36,8 @@ pub struct Runtime {
     /// Whether [`Runtime::prune_cache`] may delete (see [`Runtime::pruning_cache`]).
     prune: bool,
     stop_ticker: Arc<AtomicBool>,
+    /// Idle instances kept by modules with reuse on (see `warm`).
+    idle_instances: Arc<AtomicUsize>,
 }
 
 impl Runtime {
@@ -61,6 +64,7 @@ impl Runtime {
             engine_tag,
             prune: false,
             stop_ticker,
+            idle_instances: Arc::default(),
         })
     }
 
@@ -87,7 +91,15 @@ impl Runtime {
     ) -> Result<RuleModule, LoadError> {
         let sha256 = sha256_hex(bytes);
         let component = self.compile_cached(name, &sha256, bytes)?;
-        RuleModule::new(&self.engine, self.limits, name, sha256, source, component)
+        RuleModule::new(
+            &self.engine,
+            self.limits,
+            name,
+            sha256,
+            source,
+            component,
+            self.idle_instances.clone(),
+        )
     }
 
     fn compile_cached(
@@ -311,8 +323,9 @@ fn engine_config(limits: &Limits) -> Config {
     // are reserved once and reused, and pages stay resident between uses.
     let mut pool = PoolingAllocationConfig::default();
     // + probes at load time, + the one call the writer makes inside its
-    // transaction without a permit (a reseller's shadow lines).
-    let slots = limits.max_concurrent.max(1) + 9;
+    // transaction without a permit (a reseller's shadow lines), + the idle
+    // instances of modules that reuse them.
+    let slots = limits.max_concurrent.max(1) + 9 + warm::IDLE_SLOTS;
     // Per component: a componentize-py rule built with `--stub-wasi` has 38
     // core instances (one per stubbed WASI interface), a plain one 14; a
     // Rust rule a handful.

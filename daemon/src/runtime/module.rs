@@ -2,6 +2,7 @@
 
 use super::error::{CallError, LoadError};
 use super::limits::{Limiter, Limits, MemoryLimitExceeded};
+use super::warm::{Warm, WarmInstance};
 use crate::contract::bindings::{
     ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
 };
@@ -9,6 +10,8 @@ use crate::contract::hook::{CONTRACT_PACKAGE, CONTRACT_VERSION, Hook};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
@@ -68,6 +71,8 @@ pub struct RuleModule {
     limits: Limits,
     pre: InstancePre<Sandbox>,
     hooks: HookIndices,
+    /// Idle instances kept between calls, when rules.toml asks for reuse.
+    warm: Warm,
 }
 
 impl std::fmt::Debug for RuleModule {
@@ -122,6 +127,7 @@ impl RuleModule {
         sha256: String,
         source: ModuleSource,
         component: Component,
+        shared_idle: Arc<AtomicUsize>,
     ) -> Result<Self, LoadError> {
         check_contract_version(engine, name, &component)?;
         let mut linker = Linker::<Sandbox>::new(engine);
@@ -156,6 +162,7 @@ impl RuleModule {
             limits,
             pre,
             hooks,
+            warm: Warm::new(shared_idle),
         };
         if module.exports().is_empty() {
             let found: Vec<String> = component
@@ -244,6 +251,17 @@ impl RuleModule {
         self.limits.fuel
     }
 
+    /// Keep instances between calls (rules.toml `reuse`, `rulesd diff
+    /// --reuse-instances`), or stop: see `super::warm` for what that
+    /// changes and what it never does.
+    pub fn set_reuse(&self, on: bool) {
+        self.warm.set_enabled(on);
+    }
+
+    pub fn reuses_instances(&self) -> bool {
+        self.warm.enabled()
+    }
+
     fn store(&self) -> Store<Sandbox> {
         let mut store = Store::new(
             self.pre.engine(),
@@ -256,16 +274,24 @@ impl RuleModule {
             },
         );
         store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_trap();
+        self.arm(&mut store);
+        store
+    }
+
+    /// Give a store the budget of one call: the whole fuel budget and time
+    /// limit, and an empty output buffer (a reused store gets them anew).
+    fn arm(&self, store: &mut Store<Sandbox>) {
         // Fuel is only settable to a value, which cannot fail when fuel
         // consumption is enabled (it always is, see `engine_config`).
         let _ = store.set_fuel(self.limits.fuel);
         store.set_epoch_deadline(self.limits.epoch_ticks());
-        store.epoch_deadline_trap();
-        store
+        store.data().clear_output();
     }
 
     /// Run `f` against a fresh instance (fuel budget and epoch deadline armed by
-    /// [`Self::store`]) and classify whatever goes wrong.
+    /// [`Self::store`]), or a kept one when reuse is on, and classify whatever
+    /// goes wrong.
     ///
     /// The call runs on a wasmtime fiber on the caller's thread: a decision
     /// costs no thread hand-off, and a long rule yields to the async reactor
@@ -273,8 +299,20 @@ impl RuleModule {
     async fn run<R>(
         &self,
         hook: Hook,
-        f: impl AsyncFnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
+        // Clone: a call that fails on a reused instance is made again.
+        f: impl AsyncFnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R> + Clone,
     ) -> Result<Called<R>, CallError> {
+        if let Some(mut warm) = self.warm.take() {
+            self.arm(&mut warm.store);
+            if let Ok(value) = f.clone()(&mut warm.store, &warm.instance).await {
+                let called = self.answered(&warm.store, value);
+                warm.calls += 1;
+                self.warm.put(warm);
+                return Ok(called);
+            }
+            // A failure on a reused instance is never the answer: the call
+            // is made again on a fresh one, whose answer stands.
+        }
         let mut store = self.store();
         // Fuel is enabled (see `engine_config`) and the interval is non-zero,
         // so this cannot fail.
@@ -288,14 +326,27 @@ impl RuleModule {
             Ok(value) => value,
             Err(e) => return Err(self.classify(hook, e, store.data().output())),
         };
+        let called = self.answered(&store, value);
+        if self.warm.enabled() {
+            self.warm.put(WarmInstance {
+                store,
+                instance,
+                calls: 1,
+            });
+        }
+        Ok(called)
+    }
+
+    /// A call's answer and the fuel it used; what it printed goes to the log.
+    fn answered<R>(&self, store: &Store<Sandbox>, value: R) -> Called<R> {
         if let Some(output) = store.data().output() {
-            tracing::debug!(module = %self.name, %hook, ?output, "rule output");
+            tracing::debug!(module = %self.name, ?output, "rule output");
         }
         let left = store.get_fuel().unwrap_or(0);
-        Ok(Called {
+        Called {
             value,
             fuel_used: self.limits.fuel - left,
-        })
+        }
     }
 
     /// Turn a failed call into its typed error; a trap carries the end of

@@ -1,7 +1,7 @@
 // Build rule.js (and the modules it imports) into a component of the world
 // `pricing-rule`.
 //
-//   node build.mjs [--wit PATH] [--out FILE] [--no-wasi]
+//   node build.mjs [--wit PATH] [--world NAME] [--out FILE] [--no-wasi]
 //
 // Defaults: the WIT of rules-sdk (../../../rules-sdk/wit from this file) and
 // rule.wasm next to this file. --no-wasi leaves out the WASI features
@@ -19,6 +19,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values } = parseArgs({
   options: {
     wit: { type: 'string', default: here('../../../rules-sdk/wit') },
+    world: { type: 'string', default: 'pricing-rule' },
     out: { type: 'string', default: here('./rule.wasm') },
     'no-wasi': { type: 'boolean', default: false },
   },
@@ -28,7 +29,7 @@ const started = performance.now();
 const { component } = await componentize({
   sourcePath: here('./rule.js'),
   witPath: values.wit,
-  worldName: 'pricing-rule',
+  worldName: values.world,
   disableFeatures: values['no-wasi'] ? ['stdio', 'random', 'clocks', 'http', 'fetch-event'] : [],
 });
 await writeFile(values.out, component);

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build app.py into build/rules/rule.wasm (a component of the world
-# `{{WORLD}}`) and put rules.toml, which binds its hook, next to it:
+# Build app.py and the hook modules it imports into build/rules/rule.wasm (a
+# component of the world `rule` in wit/world.wit, which exports this
+# project's hooks) and put rules.toml, which binds them, next to it:
 # build/rules is then a rules directory for `rulesd replay --rules` and
 # `rulesd serve --rules-dir`.
 #
@@ -16,10 +17,11 @@ if ! "$VENV/bin/pip" show componentize-py 2>/dev/null | grep -qx "Version: $COMP
     "$VENV/bin/pip" install --quiet "componentize-py==$COMPONENTIZE_PY"
 fi
 # Build from a copy, so no __pycache__ lands next to the source.
+rm -rf "$WORK/src"
 mkdir -p "$WORK/src" "$HERE/build/rules"
-cp "$HERE/app.py" "$WORK/src/app.py"
+cp "$HERE"/*.py "$WORK/src/"
 cd "$WORK/src"
-"$VENV/bin/componentize-py" -d "$HERE/wit" -w {{WORLD}} componentize app -p "$WORK/src" \
+"$VENV/bin/componentize-py" -d "$HERE/wit" -w rule componentize app -p "$WORK/src" \
     -o "$HERE/build/rules/rule.wasm"
 cp "$HERE/rules.toml" "$HERE/build/rules/rules.toml"
 echo "built $HERE/build/rules/rule.wasm"
