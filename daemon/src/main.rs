@@ -88,6 +88,11 @@ struct DiffArgs {
     /// several; default: every hook the candidate exports).
     #[arg(long = "hook", value_delimiter = ',')]
     hooks: Vec<rulesd::contract::hook::Hook>,
+    /// Keep the candidate's instances between calls, as rules.toml's
+    /// `reuse` would: every decision but the first runs on a reused
+    /// instance, so a difference is one reuse causes.
+    #[arg(long)]
+    reuse_instances: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -136,7 +141,7 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct NewRuleArgs {
-    /// The language: rust (any hooks), python or js (pricing).
+    /// The language: rust, python or js.
     #[arg(long)]
     lang: rulesd::ops::new_rule::Lang,
     /// The hooks the rule exports (repeat or separate with commas).
@@ -520,6 +525,7 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let runtime = Runtime::new(Limits::default(), None)?;
     let name = args.candidate.display().to_string();
     let candidate = runtime.load(&name, &bytes, ModuleSource::File(args.candidate.clone()))?;
+    candidate.set_reuse(args.reuse_instances);
     let store = rulesd::store::Store::open_existing(&args.data)?;
     let options = rulesd::ops::diff::DiffOptions {
         since: args.since,

@@ -3,7 +3,9 @@
 //! configuration, limits and import wiring as `rulesd serve`), so "accepted"
 //! here means accepted there, with the same words when it is not; then every
 //! hook it exports is called once through `decide::run` (the daemon's checks
-//! of the answer included) on a sample request built into the binary.
+//! of the answer included) on a sample request built into the binary, on a
+//! fresh instance and then on reused ones (whether the module may be listed
+//! in rules.toml's `reuse`).
 
 use crate::app::ApiError;
 use crate::contract::hook::{CONTRACT_VERSION, Hook};
@@ -35,6 +37,9 @@ pub struct CheckReport {
     pub memory: Option<Memory>,
     pub compile_ms: u64,
     pub smoke: Vec<Smoke>,
+    /// The hooks' sample calls again on a kept instance (rules.toml
+    /// `reuse`): whether each answers as the fresh instance did.
+    pub reuse: Vec<Reuse>,
     /// Whether the daemon would load the module and serve every hook it
     /// exports (a refusal of the sample request is an answer; a trap, a
     /// limit or a decision the daemon refuses is not). The exit status.
@@ -82,6 +87,21 @@ pub struct Smoke {
     pub answer: String,
 }
 
+/// A hook's sample call made again on reused instances.
+#[derive(Debug, Serialize)]
+pub struct Reuse {
+    pub hook: Hook,
+    /// Whether every reused call answered exactly as the fresh one.
+    pub same: bool,
+    /// The last reused call's fuel and time.
+    pub fuel: Option<u64>,
+    pub micros: u64,
+}
+
+/// Calls of each sample with reuse on: the first leaves its instance kept,
+/// the others reuse it.
+const REUSE_CALLS: usize = 3;
+
 /// Load `bytes` as the daemon would with `runtime`'s limits, and smoke-call
 /// every exported hook.
 pub fn check(runtime: &Runtime, path: &Path, bytes: &[u8]) -> CheckReport {
@@ -99,6 +119,7 @@ pub fn check(runtime: &Runtime, path: &Path, bytes: &[u8]) -> CheckReport {
         memory: None,
         compile_ms: 0,
         smoke: Vec::new(),
+        reuse: Vec::new(),
         ok: false,
     };
     let limit_mib = runtime.limits().memory_bytes >> 20;
@@ -142,7 +163,39 @@ pub fn check(runtime: &Runtime, path: &Path, bytes: &[u8]) -> CheckReport {
         .map(|&hook| smoke(&module, hook))
         .collect();
     report.ok = report.smoke.iter().all(|s| s.outcome != "failed");
+    if report.ok {
+        report.reuse = reuse(&module, &report.smoke);
+    }
     report
+}
+
+/// Make every sample call again with reuse on, and compare the answers with
+/// the fresh instance's.
+fn reuse(module: &runtime::RuleModule, smoke: &[Smoke]) -> Vec<Reuse> {
+    module.set_reuse(true);
+    let reuse = smoke
+        .iter()
+        .filter_map(|fresh| {
+            let input = sample(fresh.hook)?;
+            let mut same = true;
+            let mut last = (None, 0);
+            for _ in 0..REUSE_CALLS {
+                let started = Instant::now();
+                let (_, fuel, answer) =
+                    outcome(runtime::block_on(decide::run(module, input.clone())));
+                last = (fuel, started.elapsed().as_micros() as u64);
+                same &= answer == fresh.answer;
+            }
+            Some(Reuse {
+                hook: fresh.hook,
+                same,
+                fuel: last.0,
+                micros: last.1,
+            })
+        })
+        .collect();
+    module.set_reuse(false);
+    reuse
 }
 
 fn import_kind(name: &str) -> ImportKind {
@@ -192,26 +245,36 @@ fn smoke(module: &runtime::RuleModule, hook: Hook) -> Smoke {
     let started = Instant::now();
     let result = runtime::block_on(decide::run(module, input));
     let micros = Some(started.elapsed().as_micros() as u64);
+    let (outcome, fuel, answer) = outcome(result);
+    Smoke {
+        hook,
+        outcome,
+        fuel,
+        micros,
+        answer,
+    }
+}
+
+/// A call's outcome (see [`Smoke::outcome`]), fuel and answer.
+fn outcome(
+    result: Result<decide::Decision, ApiError>,
+) -> (&'static str, Option<u64>, String) {
     match result {
-        Ok(decision) => Smoke {
-            hook,
-            outcome: "answered",
-            fuel: Some(decision.fuel_used),
-            micros,
-            answer: serde_json::to_string(&decision.output).unwrap_or_default(),
-        },
-        Err(e) => Smoke {
-            hook,
-            outcome: match e {
+        Ok(decision) => (
+            "answered",
+            Some(decision.fuel_used),
+            serde_json::to_string(&decision.output).unwrap_or_default(),
+        ),
+        Err(e) => (
+            match e {
                 ApiError::Denied(_)
                 | ApiError::NotImplemented(_)
                 | ApiError::RuleRejectedInput(_) => "refused",
                 _ => "failed",
             },
-            fuel: None,
-            micros,
-            answer: e.to_string(),
-        },
+            None,
+            e.to_string(),
+        ),
     }
 }
 
@@ -284,6 +347,22 @@ impl CheckReport {
                 s.outcome,
                 cut(&runtime::one_line(&s.answer), 400)
             ));
+        }
+        for r in &self.reuse {
+            let fuel = r.fuel.map_or(String::new(), |f| format!("{f} fuel, "));
+            out.push(if r.same {
+                format!(
+                    "reuse      {}: the same answer on a reused instance ({fuel}{} us): \
+                     rules.toml may list it in `reuse`",
+                    r.hook, r.micros
+                )
+            } else {
+                format!(
+                    "reuse      {}: a DIFFERENT answer on a reused instance: the rule keeps \
+                     state between calls; do not list it in rules.toml's `reuse`",
+                    r.hook
+                )
+            });
         }
         out.push(match (&self.load_error, self.ok) {
             (Some(e), _) => format!("REFUSED    {e}"),

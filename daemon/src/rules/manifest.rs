@@ -9,6 +9,14 @@
 //! pricing = "reseller-42.wasm"
 //! ```
 //!
+//! A module whose rule keeps no state between calls may have its instances
+//! kept warm instead of made fresh for every call (docs/rules-in-other-languages.md,
+//! "Reusing instances"); it is worth it for Python and JavaScript rules:
+//!
+//! ```toml
+//! reuse = ["my-pricing.wasm"]
+//! ```
+//!
 //! A reseller is named by its id (`[resellers.42]` binds reseller 42's
 //! requests); any other key is an error, since it could never match.
 //!
@@ -34,6 +42,9 @@ pub struct Manifest {
     /// requests look them up, see `app::binding`).
     #[serde(default)]
     pub resellers: BTreeMap<String, BTreeMap<Hook, String>>,
+    /// Module files whose instances are kept between calls.
+    #[serde(default)]
+    pub reuse: Vec<String>,
 }
 
 impl Manifest {
@@ -50,7 +61,7 @@ impl Manifest {
         }
         Manifest {
             hooks,
-            resellers: BTreeMap::new(),
+            ..Manifest::default()
         }
     }
 
@@ -73,6 +84,7 @@ impl Manifest {
             .hooks
             .values()
             .chain(manifest.resellers.values().flat_map(|m| m.values()))
+            .chain(&manifest.reuse)
         {
             if file.contains('/') || file.contains('\\') || !file.ends_with(".wasm") {
                 return Err(format!(
@@ -133,6 +145,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("must be the name of a .wasm file"), "{e}");
+    }
+
+    #[test]
+    fn reuse_names_module_files() {
+        let m = Manifest::parse(
+            Path::new("rules.toml"),
+            "reuse = [\"a.wasm\"]\n[hooks]\npricing = \"a.wasm\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.reuse, ["a.wasm"]);
+        let e = Manifest::parse(Path::new("rules.toml"), "reuse = [\"a.py\"]\n").unwrap_err();
+        assert!(e.contains("\"a.py\" must be the name of a .wasm file"), "{e}");
+        let e = Manifest::parse(Path::new("rules.toml"), "reuse = true\n").unwrap_err();
+        assert!(e.contains("reuse"), "{e}");
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct ModuleInfo {
     pub loaded_at: DateTime<Utc>,
     pub exports: Vec<Hook>,
     pub fuel_budget: u64,
+    /// Whether its instances are kept between calls (rules.toml `reuse`).
+    pub reuse_instances: bool,
 }
 
 impl From<&RuleModule> for ModuleInfo {
@@ -95,6 +97,7 @@ impl From<&RuleModule> for ModuleInfo {
             loaded_at: m.loaded_at,
             exports: m.exports(),
             fuel_budget: m.fuel_budget(),
+            reuse_instances: m.reuses_instances(),
         }
     }
 }
@@ -246,6 +249,11 @@ impl Registry {
             .clone()
             .unwrap_or_else(|| Manifest::by_convention(next.files.keys().cloned()));
         next.manifest = manifest;
+        for (name, file) in &next.files {
+            if let Some(module) = &file.module {
+                module.set_reuse(effective.reuse.contains(name));
+            }
+        }
 
         let mut failures = Vec::new();
         next.global = bind(&effective.hooks, &next.files, &old.global, &mut failures);
@@ -253,6 +261,15 @@ impl Registry {
             let previous = old.resellers.get(reseller).cloned().unwrap_or_default();
             let bound = bind(hooks, &next.files, &previous, &mut failures);
             next.resellers.insert(reseller.clone(), bound);
+        }
+        for name in effective.reuse.iter().filter(|n| !next.files.contains_key(*n)) {
+            failures.push(LoadFailure {
+                file: name.clone(),
+                error: format!(
+                    "{name} is listed in rules.toml's reuse but is not in the rules directory"
+                ),
+                at: Utc::now(),
+            });
         }
         for failure in &mut failures {
             // A problem that persists across rescans is the same problem: keep
