@@ -256,9 +256,7 @@ fn smoke(module: &runtime::RuleModule, hook: Hook) -> Smoke {
 }
 
 /// A call's outcome (see [`Smoke::outcome`]), fuel and answer.
-fn outcome(
-    result: Result<decide::Decision, ApiError>,
-) -> (&'static str, Option<u64>, String) {
+fn outcome(result: Result<decide::Decision, ApiError>) -> (&'static str, Option<u64>, String) {
     match result {
         Ok(decision) => (
             "answered",

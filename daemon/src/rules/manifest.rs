@@ -156,7 +156,10 @@ mod tests {
         .unwrap();
         assert_eq!(m.reuse, ["a.wasm"]);
         let e = Manifest::parse(Path::new("rules.toml"), "reuse = [\"a.py\"]\n").unwrap_err();
-        assert!(e.contains("\"a.py\" must be the name of a .wasm file"), "{e}");
+        assert!(
+            e.contains("\"a.py\" must be the name of a .wasm file"),
+            "{e}"
+        );
         let e = Manifest::parse(Path::new("rules.toml"), "reuse = true\n").unwrap_err();
         assert!(e.contains("reuse"), "{e}");
     }

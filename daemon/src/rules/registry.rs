@@ -262,7 +262,11 @@ impl Registry {
             let bound = bind(hooks, &next.files, &previous, &mut failures);
             next.resellers.insert(reseller.clone(), bound);
         }
-        for name in effective.reuse.iter().filter(|n| !next.files.contains_key(*n)) {
+        for name in effective
+            .reuse
+            .iter()
+            .filter(|n| !next.files.contains_key(*n))
+        {
             failures.push(LoadFailure {
                 file: name.clone(),
                 error: format!(

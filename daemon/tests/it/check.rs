@@ -125,6 +125,17 @@ fn the_default_module_is_accepted_and_answers_every_sample_it_has() {
         price["answer"].as_str().unwrap().contains("\"amount\""),
         "{price:#}"
     );
+    // It keeps no state: every hook answers the same on a reused instance.
+    let reuse = j["reuse"].as_array().unwrap();
+    assert_eq!(reuse.len(), 6, "{j:#}");
+    assert!(reuse.iter().all(|r| r["same"] == true), "{j:#}");
+    assert!(
+        c.text
+            .contains("reuse      pricing: the same answer on a reused instance (")
+            && c.text.contains("rules.toml may list it in `reuse`"),
+        "{}",
+        c.text
+    );
 }
 
 #[test]
@@ -206,9 +217,19 @@ fn a_module_over_the_memory_limit_is_refused_naming_the_setting_that_fits() {
     );
     assert_eq!(c.json["memory"]["rule_memory_mib"], 4, "{:#}", c.json);
     assert_eq!(c.json["memory"]["limit_mib"], 2);
-    // With what it needs, it is served.
+    // With what it needs, it is served; but it sees what its previous
+    // call left in memory, so it must not be kept between calls.
     let c = check(&bytes, &["--rule-memory-mib", "4"]);
     assert_eq!(c.status, 0, "{}", c.text);
+    assert_eq!(c.json["reuse"][0]["same"], false, "{:#}", c.json);
+    assert!(
+        c.text.contains(
+            "reuse      pricing: a DIFFERENT answer on a reused instance: the rule keeps \
+             state between calls; do not list it in rules.toml's `reuse`"
+        ),
+        "{}",
+        c.text
+    );
 }
 
 #[test]

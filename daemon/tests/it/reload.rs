@@ -147,6 +147,53 @@ async fn manifest_binds_hooks_per_reseller() {
     assert_eq!(server.quote(&order(Some(1))).await.1["total"], "1.00");
 }
 
+/// rules.toml's `reuse` switches a module's instance reuse on and off
+/// without a reload of the module, and a name not in the directory is
+/// reported. The ballast fixture shows which: a kept instance sees what the
+/// previous call left.
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_reuse_keeps_instances_of_the_listed_modules() {
+    let rules = tempfile::tempdir().unwrap();
+    write_atomically(rules.path(), "ballast.wasm", &fixture("ballast"));
+    let manifest = |reuse: &str| {
+        format!("reuse = [{reuse}]\n[hooks]\npricing = \"ballast.wasm\"\n").into_bytes()
+    };
+    write_atomically(rules.path(), "rules.toml", &manifest("\"ballast.wasm\""));
+    let server = TestServer::start(Some(rules.path())).await;
+    let seen = async || {
+        let (_, quote) = server.quote(&order(None)).await;
+        quote["lines"][0]["description"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let module = |r: &serde_json::Value| {
+        r["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "ballast.wasm")
+            .cloned()
+            .unwrap()
+    };
+    let (_, report) = server.get("/v1/rules").await;
+    assert_eq!(module(&report)["reuse_instances"], true, "{report:#}");
+    seen().await;
+    assert_eq!(seen().await, "left by earlier calls: 384");
+
+    write_atomically(rules.path(), "rules.toml", &manifest("\"missing.wasm\""));
+    let report = server
+        .wait_for_rules("reuse off", |r| module(r)["reuse_instances"] == false)
+        .await;
+    assert_eq!(
+        errors_of(&report, "missing.wasm"),
+        ["missing.wasm is listed in rules.toml's reuse but is not in the rules directory"]
+    );
+    for _ in 0..3 {
+        assert_eq!(seen().await, "left by earlier calls: 0");
+    }
+}
+
 /// The load errors listed for `file` in a `/v1/rules` report.
 fn errors_of(report: &serde_json::Value, file: &str) -> Vec<String> {
     report["errors"]

@@ -254,6 +254,67 @@ fn nothing_a_call_writes_to_memory_is_seen_by_the_next() {
     }
 }
 
+/// With reuse on (rules.toml `reuse`) an instance that answered serves the
+/// next call, and only then: the ballast fixture sees what the previous call
+/// left, which a fresh instance never does. Off again, instances are fresh.
+#[test]
+fn reuse_keeps_an_instance_between_calls_only_while_it_is_on() {
+    let rt = runtime(limits());
+    let module = rt
+        .load("ballast.wasm", &fixture("ballast"), ModuleSource::Embedded)
+        .unwrap();
+    let left = |module: &rulesd::runtime::RuleModule| {
+        let called = block_on(module.price(&price_request())).unwrap();
+        (
+            called.value.unwrap().lines[0].description.clone(),
+            called.fuel_used,
+        )
+    };
+    let (fresh, fresh_fuel) = left(&module);
+    assert_eq!(fresh, "left by earlier calls: 0");
+    module.set_reuse(true);
+    assert!(module.reuses_instances());
+    // The first call with reuse on is fresh and keeps its instance; the
+    // next ones run on it, each with the whole fuel budget again.
+    assert_eq!(left(&module).0, "left by earlier calls: 0");
+    for _ in 0..3 {
+        let (reused, fuel) = left(&module);
+        assert_eq!(
+            reused, "left by earlier calls: 384",
+            "a page in every two of 3 MiB"
+        );
+        assert!(fuel > 0 && fuel < module.fuel_budget(), "{fuel}");
+        assert!(
+            fuel <= fresh_fuel + fresh_fuel / 2,
+            "{fuel} vs {fresh_fuel}"
+        );
+    }
+    module.set_reuse(false);
+    assert_eq!(left(&module).0, "left by earlier calls: 0");
+}
+
+/// A reused instance is never the cause of a failure: a call that fails on
+/// one is made again on a fresh instance, whose answer stands. The fixture
+/// traps on any second call of an instance.
+#[test]
+fn a_call_that_fails_on_a_reused_instance_is_made_again_on_a_fresh_one() {
+    let rt = runtime(limits());
+    let module = rt
+        .load("warm.wasm", &fixture("warm-fails"), ModuleSource::Embedded)
+        .unwrap();
+    module.set_reuse(true);
+    for _ in 0..4 {
+        let called = block_on(module.price(&price_request())).unwrap();
+        assert_eq!(
+            called.value.unwrap().lines[0].description,
+            "first call of its instance"
+        );
+    }
+    // Without reuse every call is a first call anyway.
+    module.set_reuse(false);
+    assert!(block_on(module.price(&price_request())).is_ok());
+}
+
 /// A module built for an older contract names both versions, so its author
 /// knows to rebuild it (the default module with its contract version
 /// rewritten stands in for one built against rulesd:rules@0.1.0).
