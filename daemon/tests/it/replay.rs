@@ -41,20 +41,79 @@ fn the_seed_scenarios_pass_through_rulesd_replay() {
     );
 }
 
-/// The scenario the Python and JavaScript example rules are checked against
-/// (`examples/rules/check.sh`, which needs PyPI and npm) states the default
-/// rule's answers: it must keep passing on the default rule, or the examples'
-/// check would compare them with answers the daemon no longer gives.
+/// The scenarios the Python and JavaScript example rules are checked against
+/// (`examples/rules/check.sh`, which needs PyPI and npm) state the default
+/// rule's answers: they must keep passing on the default rule, or the
+/// examples' check would compare them with answers the daemon no longer gives.
 #[test]
-fn the_example_rules_scenario_passes_on_the_default_rules() {
-    let file = workspace().join("examples/rules/scenarios/pricing.toml");
-    let out = rulesd(&["replay", file.to_str().unwrap()]);
+fn the_example_rules_scenarios_pass_on_the_default_rules() {
+    let dir = workspace().join("examples/rules/scenarios");
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    let out = rulesd(&["replay", dir.to_str().unwrap()]);
     let report = text(&out);
     assert!(out.status.success(), "{report}");
     assert!(
-        report.contains("1 scenario(s): 1 passed, 0 failed"),
+        report.contains(&format!("{files} scenario(s): {files} passed, 0 failed")),
         "{report}"
     );
+}
+
+/// Opt-in instance reuse (rules.toml `reuse`) changes no decision: every
+/// scenario, the seeds' and the examples', is replayed on fresh instances
+/// of the default rule, and every decision it stored is made again on
+/// reused instances of it (all but the first call of each hook reuse one).
+#[tokio::test(flavor = "multi_thread")]
+async fn reused_instances_decide_every_scenario_exactly_as_fresh_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(Limits::default(), None).unwrap();
+    let default = runtime
+        .load(
+            "default",
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    default.set_reuse(true);
+    let mut files: Vec<_> = ["tests/scenarios", "examples/rules/scenarios"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(workspace().join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut examined = 0;
+    for (i, file) in files.iter().enumerate() {
+        let data = dir.path().join(i.to_string());
+        let outcome = replay::run(
+            &Scenario::load(file).unwrap(),
+            &RunOptions {
+                rules_dir: None,
+                data_dir: Some(data.clone()),
+                cache_dir: None,
+                progress: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(outcome.failure.is_none(), "{}: {outcome:?}", file.display());
+        drop(outcome);
+        let store = Store::open_existing(&data).unwrap();
+        let options = DiffOptions {
+            since: None,
+            show: 10,
+            hooks: vec![],
+        };
+        let report = diff(&store, &default, &options, |_| {}).unwrap();
+        assert_eq!(
+            (report.changed, report.failed),
+            (0, 0),
+            "{}: {report:#?}",
+            file.display()
+        );
+        examined += report.examined;
+    }
+    assert!(files.len() >= 12, "{files:?}");
+    assert!(examined >= 100, "{examined} decisions");
+    assert!(default.reuses_instances());
 }
 
 const FAILING: &str = r#"name = "built to fail"
