@@ -1,6 +1,7 @@
 //! Per-decision cost of a rule by language, in one run: the default rule
 //! (Rust, embedded) and the Python and JavaScript example rules, in-process,
-//! a fresh sandboxed instance per call as the daemon does it, on the same
+//! a fresh sandboxed instance per call as the daemon does it, and again
+//! with instances kept between calls (rules.toml `reuse`), on the same
 //! request (`rulesd check`'s pricing sample, an order every rule answers).
 //! Prints p50/p99 of a decision, of instantiation alone, and the fuel.
 //!
@@ -32,7 +33,7 @@ fn module_path(var: &str, cached: &str) -> PathBuf {
 }
 
 struct Lang {
-    name: &'static str,
+    name: String,
     module: RuleModule,
     per_round: usize,
     decisions: Vec<Duration>,
@@ -49,14 +50,23 @@ fn main() {
         panic!("no pricing sample");
     };
     let mut langs = Vec::new();
-    let default = runtime
-        .load(
+    // Each module twice: fresh instances, and instances kept (the second
+    // load comes from the compile cache).
+    let load = |name: &str, bytes: &[u8], source: ModuleSource, reuse: bool| {
+        let module = runtime.load(name, bytes, source).unwrap();
+        module.set_reuse(reuse);
+        module
+    };
+    for reuse in [false, true] {
+        let name = if reuse { "Rust, reused" } else { "Rust (default)" };
+        let default = load(
             rulesd::rules::DEFAULT_MODULE_NAME,
             rulesd::rules::DEFAULT_MODULE,
             ModuleSource::Embedded,
-        )
-        .unwrap();
-    langs.push(("Rust (default)", default, 3_000));
+            reuse,
+        );
+        langs.push((name.to_string(), default, 3_000));
+    }
     for (name, var, cached) in [
         ("Python", "RULESD_BENCH_PYTHON", "python/rules/rule.wasm"),
         (
@@ -71,16 +81,16 @@ fn main() {
             continue;
         };
         let started = Instant::now();
-        let module = runtime
-            .load(name, &bytes, ModuleSource::File(path.clone()))
-            .unwrap();
+        let module = load(name, &bytes, ModuleSource::File(path.clone()), false);
         println!(
             "{name}: {} ({} bytes) loaded (compiled, or from the compile cache) in {:.1?}",
             path.display(),
             bytes.len(),
             started.elapsed()
         );
-        langs.push((name, module, 150));
+        langs.push((name.to_string(), module, 150));
+        let reused = load(name, &bytes, ModuleSource::File(path.clone()), true);
+        langs.push((format!("{name}, reused"), reused, 1_500));
     }
     let mut langs: Vec<Lang> = langs
         .into_iter()
@@ -107,26 +117,33 @@ fn main() {
                 lang.decisions.push(t.elapsed());
                 assert!(called.value.is_ok(), "{}: {:?}", lang.name, called.value);
                 lang.fuel = called.fuel_used;
-                let t = Instant::now();
-                lang.module.instantiate_only().unwrap();
-                lang.instantiations.push(t.elapsed());
+                if !lang.module.reuses_instances() {
+                    let t = Instant::now();
+                    lang.module.instantiate_only().unwrap();
+                    lang.instantiations.push(t.elapsed());
+                }
             }
         }
     }
     println!(
-        "{:<16} {:>7} {:>10} {:>10} {:>16} {:>12}",
+        "{:<20} {:>7} {:>10} {:>10} {:>16} {:>12}",
         "language", "n", "p50", "p99", "instantiate p50", "fuel"
     );
     for lang in &mut langs {
         lang.decisions.sort();
         lang.instantiations.sort();
+        let instantiate = if lang.instantiations.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{:.2?}", percentile(&lang.instantiations, 0.50))
+        };
         println!(
-            "{:<16} {:>7} {:>10.2?} {:>10.2?} {:>16.2?} {:>12}",
+            "{:<20} {:>7} {:>10.2?} {:>10.2?} {:>16} {:>12}",
             lang.name,
             lang.decisions.len(),
             percentile(&lang.decisions, 0.50),
             percentile(&lang.decisions, 0.99),
-            percentile(&lang.instantiations, 0.50),
+            instantiate,
             lang.fuel
         );
     }
