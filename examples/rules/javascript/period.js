@@ -1,6 +1,6 @@
 // The current period of a service, as a change in the middle of it sees it
 // (a tariff change, addon units added or removed): the default rule's
-// period.rs, shared by proration.js and tariffChange.js.
+// period.rs, shared by proration.js and tariff_change.js.
 //
 // The period runs from S (service.periodStart) to E (service.expires, the
 // exclusive end of the paid time), D days. A change on day T (the date of
