@@ -108,3 +108,72 @@ export function addMonths(date, months) {
   const m = (n % 12) + 1;
   return { y, m, d: Math.min(date.d, daysIn(y, m)) };
 }
+
+// --- signed money, shares, days (proration, tariff change) ------------------
+
+// Like money(), for the amounts that may carry a sign: what a client paid,
+// a price a hook checks itself for being negative.
+export function signedMoney(text, what) {
+  const m = /^([-+])?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) throw invalid(`${what} is not a decimal amount: ${JSON.stringify(text)}`);
+  const frac = m[3] ?? '';
+  const units = BigInt(m[2] + frac);
+  return { units: m[1] === '-' ? -units : units, scale: frac.length };
+}
+export const negate = (a) => ({ units: -a.units, scale: a.scale });
+export const sub = (a, b) => add(a, negate(b));
+export const sign = (a) => (a.units > 0n ? 1 : a.units < 0n ? -1 : 0);
+export const compare = (a, b) => sign(sub(a, b));
+
+// round(a x k / n) to the currency's minor unit, half away from zero,
+// exactly (BigInt: multiplied before it is divided, so a true midpoint is
+// seen as one). The result has exactly the currency's places.
+export function roundShare(a, k, n, currency) {
+  const places = minorUnits(currency);
+  const num = a.units * BigInt(k) * 10n ** BigInt(places);
+  const den = BigInt(n) * 10n ** BigInt(a.scale);
+  const abs = num < 0n ? -num : num;
+  let units = abs / den;
+  if ((abs % den) * 2n >= den) units += 1n;
+  return { units: num < 0n ? -units : units, scale: places };
+}
+
+// Cut towards zero to the currency's places (never more than a).
+export function truncateToMinorUnit(a, currency) {
+  const places = minorUnits(currency);
+  if (a.scale <= places) return rescale(a, places);
+  return { units: a.units / 10n ** BigInt(a.scale - places), scale: places }; // truncates
+}
+
+// An amount written with exactly its places, sign included: "-4.00".
+export function formatAmount(a) {
+  const abs = a.units < 0n ? -a.units : a.units;
+  const digits = abs.toString().padStart(a.scale + 1, '0');
+  const text = a.scale === 0 ? digits : `${digits.slice(0, -a.scale)}.${digits.slice(-a.scale)}`;
+  return a.units < 0n ? `-${text}` : text;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil), and back: day arithmetic without Date.
+export function dayNumber({ y, m, d }) {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+export function fromDayNumber(n) {
+  const z = n + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
+}
+// Days from first to last: 2026-11-15 to 2026-11-30 is 15.
+export const daysBetween = (first, last) => dayNumber(last) - dayNumber(first);
+export const compareDates = (a, b) => Math.sign(dayNumber(a) - dayNumber(b));

@@ -98,3 +98,44 @@ def add_months(start: date, months: int) -> date:
     year, month = divmod(n, 12)
     month += 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+# --- signed money, shares, days (proration, tariff change) ------------------
+# (Imported here, not at the top, so that additions stay at the end.)
+
+from decimal import ROUND_DOWN  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
+
+def signed_money(text: str, what: str) -> Decimal:
+    # Like money(), for the amounts that may carry a sign: what a client
+    # paid, a price a hook checks itself for being negative.
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise invalid(f"{what} is not a decimal amount: {text!r}")
+    if not value.is_finite():
+        raise invalid(f"{what} is not a decimal amount: {text!r}")
+    return value
+
+
+def round_share(amount: Decimal, k: int, n: int, currency: str) -> Decimal:
+    # round(amount x k / n) to the currency's minor unit, half away from
+    # zero, computed exactly (Fraction: no precision limit, so a true
+    # midpoint is seen as one), multiplied before it is divided. The result
+    # has exactly the currency's places: to_line_amount writes it as is.
+    places = minor_units(currency)
+    scaled = Fraction(amount) * k * 10**places / n
+    units = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(-units if scaled < 0 else units).scaleb(-places)
+
+
+def truncate_to_minor_unit(amount: Decimal, currency: str) -> Decimal:
+    # Cut towards zero to the currency's places (never more than amount).
+    places = minor_units(currency)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def days_between(first: date, last: date) -> int:
+    # Days from first to last: 2026-11-15 to 2026-11-30 is 15.
+    return (last - first).days
