@@ -321,6 +321,18 @@ fn sources(lang: Lang, hook: Hook) -> Option<HookSource> {
     match (lang, hook) {
         (Lang::Python, Hook::Pricing) => source!("pricing", "pricing.py", "python", "Pricing"),
         (Lang::Js, Hook::Pricing) => source!("pricing", "pricing.js", "javascript", "pricing"),
+        (Lang::Python, Hook::Proration) => {
+            source!("proration", "proration.py", "python", "Proration")
+        }
+        (Lang::Js, Hook::Proration) => {
+            source!("proration", "proration.js", "javascript", "proration")
+        }
+        (Lang::Python, Hook::TariffChange) => {
+            source!("tariff-change", "tariff_change.py", "python", "TariffChange")
+        }
+        (Lang::Js, Hook::TariffChange) => {
+            source!("tariff-change", "tariff_change.js", "javascript", "tariffChange")
+        }
         _ => None,
     }
 }
@@ -351,6 +363,10 @@ fn python_files(hooks: &[Hook]) -> Vec<(String, String)> {
             include_str!("../../../examples/rules/python/common.py").into(),
         ),
         (
+            "period.py".into(),
+            include_str!("../../../examples/rules/python/period.py").into(),
+        ),
+        (
             "build.sh".into(),
             include_str!("../../templates/new-rule/python/build.sh").into(),
         ),
@@ -374,6 +390,10 @@ fn js_files(hooks: &[Hook]) -> Vec<(String, String)> {
         (
             "common.js".into(),
             include_str!("../../../examples/rules/javascript/common.js").into(),
+        ),
+        (
+            "period.js".into(),
+            include_str!("../../../examples/rules/javascript/period.js").into(),
         ),
         (
             "build.mjs".into(),

@@ -4,7 +4,8 @@
 // componentize-js looks in this module for one export per interface the
 // world exports, named after it in camelCase (pricing -> pricing,
 // tariff-change -> tariffChange). Each hook lives in its own module;
-// common.js holds what they share.
+// common.js and period.js hold
+// what they share.
 //
 // Build: ./build.sh (see docs/rules-in-other-languages.md).
 

@@ -3,7 +3,8 @@
 #
 # componentize-py looks in this module for one class per interface the world
 # exports, named after it (pricing -> Pricing, tariff-change -> TariffChange).
-# Each hook lives in its own module; common.py holds what they share.
+# Each hook lives in its own module; common.py and period.py hold what
+# they share.
 #
 # Build: ./build.sh (see docs/rules-in-other-languages.md).
 

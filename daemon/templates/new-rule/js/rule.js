@@ -4,6 +4,6 @@
 //
 // componentize-js looks in this module for one export per exported
 // interface, named after it in camelCase (pricing -> pricing, tariff-change
-// -> tariffChange). Each hook lives in its own module; common.js holds what
-// they share.
+// -> tariffChange). Each hook lives in its own module; common.js and
+// period.js hold what they share.
 

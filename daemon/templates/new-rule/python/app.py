@@ -4,5 +4,6 @@
 #
 # componentize-py looks in this module for one class per exported interface,
 # named after it (pricing -> Pricing, tariff-change -> TariffChange). Each
-# hook lives in its own module; common.py holds what they share.
+# hook lives in its own module; common.py and period.py hold what
+# they share.
 
