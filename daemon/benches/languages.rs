@@ -58,7 +58,11 @@ fn main() {
         module
     };
     for reuse in [false, true] {
-        let name = if reuse { "Rust, reused" } else { "Rust (default)" };
+        let name = if reuse {
+            "Rust, reused"
+        } else {
+            "Rust (default)"
+        };
         let default = load(
             rulesd::rules::DEFAULT_MODULE_NAME,
             rulesd::rules::DEFAULT_MODULE,

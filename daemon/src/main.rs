@@ -68,6 +68,20 @@ struct ReplayArgs {
     /// `status` "ok", "fail" or "error" (could not run: `message`, `line`).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    compile_cache: CompileCacheArg,
+}
+
+/// Compiled modules kept between runs of `check`, `replay` and `diff`: a
+/// Python or JavaScript rule takes 10-40 s to compile, once.
+#[derive(clap::Args)]
+struct CompileCacheArg {
+    /// Keep compiled modules in this directory between runs (created if
+    /// missing). Its files are native code that is loaded as is: use a
+    /// directory only you can write. Default: none (replay: its own, for
+    /// the run).
+    #[arg(long, env = "RULESD_COMPILE_CACHE", value_name = "DIR")]
+    compile_cache: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -96,6 +110,8 @@ struct DiffArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    compile_cache: CompileCacheArg,
 }
 
 /// The sandbox's limits per rule call: `serve` runs with them, `check`
@@ -137,6 +153,8 @@ struct CheckArgs {
     json: bool,
     #[command(flatten)]
     rule_limits: RuleLimitArgs,
+    #[command(flatten)]
+    compile_cache: CompileCacheArg,
 }
 
 #[derive(clap::Args)]
@@ -369,7 +387,8 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // One compile cache for the whole run, private to this process.
+    // One compile cache for the whole run: the one named, or one private to
+    // this process.
     let cache = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(e) => {
@@ -377,12 +396,16 @@ async fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cache_dir = args
+        .compile_cache
+        .compile_cache
+        .unwrap_or_else(|| cache.path().to_path_buf());
     let loaded = load_scenarios(&files);
     let progress = replay_progress(&loaded);
     let options = RunOptions {
         rules_dir: args.rules,
         data_dir: args.keep_data,
-        cache_dir: Some(cache.path().to_path_buf()),
+        cache_dir: Some(cache_dir),
         progress: Some(progress.clone()),
     };
     let reports = run_scenarios(&files, loaded, &options, &progress).await;
@@ -522,7 +545,7 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use rulesd::runtime::{ModuleSource, Runtime};
     let bytes = std::fs::read(&args.candidate)
         .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))?;
-    let runtime = Runtime::new(Limits::default(), None)?;
+    let runtime = Runtime::new(Limits::default(), args.compile_cache.compile_cache)?;
     let name = args.candidate.display().to_string();
     let candidate = runtime.load(&name, &bytes, ModuleSource::File(args.candidate.clone()))?;
     candidate.set_reuse(args.reuse_instances);
@@ -576,8 +599,12 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // No compile cache: the compile time reported is the first load's.
-    let runtime = match rulesd::runtime::Runtime::new(args.rule_limits.limits(), None) {
+    // With a compile cache, a module compiled before loads from it, and the
+    // compile time reported is that load's.
+    let runtime = match rulesd::runtime::Runtime::new(
+        args.rule_limits.limits(),
+        args.compile_cache.compile_cache,
+    ) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("rulesd: {e}");

@@ -328,10 +328,20 @@ fn sources(lang: Lang, hook: Hook) -> Option<HookSource> {
             source!("proration", "proration.js", "javascript", "proration")
         }
         (Lang::Python, Hook::TariffChange) => {
-            source!("tariff-change", "tariff_change.py", "python", "TariffChange")
+            source!(
+                "tariff-change",
+                "tariff_change.py",
+                "python",
+                "TariffChange"
+            )
         }
         (Lang::Js, Hook::TariffChange) => {
-            source!("tariff-change", "tariff_change.js", "javascript", "tariffChange")
+            source!(
+                "tariff-change",
+                "tariff_change.js",
+                "javascript",
+                "tariffChange"
+            )
         }
         _ => None,
     }

@@ -270,3 +270,30 @@ fn an_unreadable_file_is_exit_status_2() {
         "{out:?}"
     );
 }
+
+/// `--compile-cache` (RULESD_COMPILE_CACHE) keeps the compiled module for
+/// the next run of check, replay or diff: one file per module version, and
+/// the same verdict from it.
+#[test]
+fn a_compile_cache_serves_the_next_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("compiled");
+    let args = ["--compile-cache", dir.to_str().unwrap()];
+    let first = check(rulesd::rules::DEFAULT_MODULE, &args);
+    assert_eq!(first.status, 0, "{}", first.text);
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let again = check(rulesd::rules::DEFAULT_MODULE, &args);
+    assert_eq!(again.status, 0, "{}", again.text);
+    // The same answers and fuel; only the timings differ.
+    let answers = |c: &Checked| {
+        c.json["smoke"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["hook"].clone(), s["answer"].clone(), s["fuel"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(answers(&again), answers(&first));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
