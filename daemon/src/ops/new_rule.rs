@@ -305,45 +305,60 @@ struct HookSource {
 
 fn sources(lang: Lang, hook: Hook) -> Option<HookSource> {
     macro_rules! source {
-        ($hook:literal, $file:literal, $dir:literal, $export:literal) => {
-            Some(HookSource {
-                file: $file,
-                text: include_str!(concat!("../../../examples/rules/", $dir, "/", $file)),
-                export: $export,
-                scenario: include_str!(concat!(
-                    "../../../examples/rules/scenarios/",
-                    $hook,
-                    ".toml"
-                )),
-            })
-        };
+        ($hook:literal, $py:literal, $py_export:literal, $js:literal, $js_export:literal) => {{
+            let scenario = include_str!(concat!(
+                "../../../examples/rules/scenarios/",
+                $hook,
+                ".toml"
+            ));
+            match lang {
+                Lang::Rust => None,
+                Lang::Python => Some(HookSource {
+                    file: $py,
+                    text: include_str!(concat!("../../../examples/rules/python/", $py)),
+                    export: $py_export,
+                    scenario,
+                }),
+                Lang::Js => Some(HookSource {
+                    file: $js,
+                    text: include_str!(concat!("../../../examples/rules/javascript/", $js)),
+                    export: $js_export,
+                    scenario,
+                }),
+            }
+        }};
     }
-    match (lang, hook) {
-        (Lang::Python, Hook::Pricing) => source!("pricing", "pricing.py", "python", "Pricing"),
-        (Lang::Js, Hook::Pricing) => source!("pricing", "pricing.js", "javascript", "pricing"),
-        (Lang::Python, Hook::Proration) => {
-            source!("proration", "proration.py", "python", "Proration")
-        }
-        (Lang::Js, Hook::Proration) => {
-            source!("proration", "proration.js", "javascript", "proration")
-        }
-        (Lang::Python, Hook::TariffChange) => {
-            source!(
-                "tariff-change",
-                "tariff_change.py",
-                "python",
-                "TariffChange"
-            )
-        }
-        (Lang::Js, Hook::TariffChange) => {
-            source!(
-                "tariff-change",
-                "tariff_change.js",
-                "javascript",
-                "tariffChange"
-            )
-        }
-        _ => None,
+    match hook {
+        Hook::Pricing => source!("pricing", "pricing.py", "Pricing", "pricing.js", "pricing"),
+        Hook::TariffChange => source!(
+            "tariff-change",
+            "tariff_change.py",
+            "TariffChange",
+            "tariff_change.js",
+            "tariffChange"
+        ),
+        Hook::Proration => source!(
+            "proration",
+            "proration.py",
+            "Proration",
+            "proration.js",
+            "proration"
+        ),
+        Hook::IpAllocation => source!(
+            "ip-allocation",
+            "ip_allocation.py",
+            "IpAllocation",
+            "ip_allocation.js",
+            "ipAllocation"
+        ),
+        Hook::LicensePool => source!(
+            "license-pool",
+            "license_pool.py",
+            "LicensePool",
+            "license_pool.js",
+            "licensePool"
+        ),
+        Hook::Wholesale => None,
     }
 }
 

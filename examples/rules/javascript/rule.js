@@ -9,4 +9,8 @@
 //
 // Build: ./build.sh (see docs/rules-in-other-languages.md).
 
+export { ipAllocation } from './ip_allocation.js';
+export { licensePool } from './license_pool.js';
 export { pricing } from './pricing.js';
+export { proration } from './proration.js';
+export { tariffChange } from './tariff_change.js';

@@ -8,6 +8,10 @@
 #
 # Build: ./build.sh (see docs/rules-in-other-languages.md).
 
+from ip_allocation import IpAllocation
+from license_pool import LicensePool
 from pricing import Pricing
+from proration import Proration
+from tariff_change import TariffChange
 
-__all__ = ["Pricing"]
+__all__ = ["IpAllocation", "LicensePool", "Pricing", "Proration", "TariffChange"]
