@@ -150,11 +150,14 @@ function heldUnits(request, base, prices) {
         u = { resource: h.resource, price: prices.get(h.resource) ?? decInt(0), before: 0, after: 0 };
         out.push(u);
       }
-      u[side] += h.units;
+      // Units are u32: a sum beyond that stops there, as in the default.
+      u[side] = Math.min(u[side] + h.units, MAX_UNITS);
     }
   }
   return out;
 }
+
+const MAX_UNITS = 2 ** 32 - 1;
 
 const PAYS_ALL_CAUSES = ['order', 'renewal', 'day', 'downtime'];
 const PAYS_ALL_KINDS = ['order', 'renewal', 'daily', 'refund'];

@@ -184,12 +184,15 @@ def held_units(request: WholesaleRequest, base: Dec, prices) -> list:
             if u is None:
                 u = Units(h.resource, prices.get(h.resource, Dec(0)))
                 out.append(u)
+            # Units are u32: a sum beyond that stops there, as in the default.
             if after:
-                u.after += h.units
+                u.after = min(u.after + h.units, _MAX_UNITS)
             else:
-                u.before += h.units
+                u.before = min(u.before + h.units, _MAX_UNITS)
     return out
 
+
+_MAX_UNITS = 2**32 - 1
 
 PAYS_ALL_CAUSES = (WholesaleCause.ORDER, WholesaleCause.RENEWAL, WholesaleCause.DAY, WholesaleCause.DOWNTIME)
 PAYS_ALL_KINDS = (LineKind.ORDER, LineKind.RENEWAL, LineKind.DAILY, LineKind.REFUND)
