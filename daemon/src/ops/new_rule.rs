@@ -53,8 +53,6 @@ pub enum NewRuleError {
     NotEmpty(PathBuf),
     #[error("name at least one hook (--hook pricing,proration)")]
     NoHooks,
-    #[error("there is no {lang} starting implementation of {hook}")]
-    NoTemplate { lang: Lang, hook: Hook },
     #[error(
         "a Rust rule builds on the rulesd source tree (rules-sdk and the default rule); \
          {0} is not one: pass --rulesd-src with the directory of a rulesd checkout"
@@ -81,12 +79,6 @@ pub fn generate(
     hooks.dedup();
     if hooks.is_empty() {
         return Err(NewRuleError::NoHooks);
-    }
-    let missing = hooks
-        .iter()
-        .find(|&&h| lang != Lang::Rust && sources(lang, h).is_none());
-    if let Some(&hook) = missing {
-        return Err(NewRuleError::NoTemplate { lang, hook });
     }
     if lang == Lang::Rust && !rulesd_src.join("rules-sdk/Cargo.toml").is_file() {
         return Err(NewRuleError::NoSource(rulesd_src.to_path_buf()));
@@ -358,7 +350,13 @@ fn sources(lang: Lang, hook: Hook) -> Option<HookSource> {
             "license_pool.js",
             "licensePool"
         ),
-        Hook::Wholesale => None,
+        Hook::Wholesale => source!(
+            "wholesale",
+            "wholesale.py",
+            "Wholesale",
+            "wholesale.js",
+            "wholesale"
+        ),
     }
 }
 

@@ -1,5 +1,5 @@
 // Build rule.js (and the modules it imports) into a component of the world
-// `pricing-rule`.
+// `rules` (every hook), or the one named.
 //
 //   node build.mjs [--wit PATH] [--world NAME] [--out FILE] [--no-wasi]
 //
@@ -19,7 +19,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values } = parseArgs({
   options: {
     wit: { type: 'string', default: here('../../../rules-sdk/wit') },
-    world: { type: 'string', default: 'pricing-rule' },
+    world: { type: 'string', default: 'rules' },
     out: { type: 'string', default: here('./rule.wasm') },
     'no-wasi': { type: 'boolean', default: false },
   },

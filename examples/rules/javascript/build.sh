@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the rule (rule.js and the modules it imports) into rule.wasm, a
-# component of the world `pricing-rule`.
+# component of the world `rules` (every hook).
 #
 # Needs Node.js (tested with 20.20) and npm, and access to the npm registry for
 # @bytecodealliance/componentize-js and @bytecodealliance/jco (versions

@@ -1,5 +1,5 @@
-// A rulesd rule in JavaScript, built with componentize-js into a component of
-// the world named in build.mjs (rules-sdk/wit/rules.wit).
+// The default rule in JavaScript, built with componentize-js into a component
+// of the world `rules` (rules-sdk/wit/rules.wit), which exports every hook.
 //
 // componentize-js looks in this module for one export per interface the
 // world exports, named after it in camelCase (pricing -> pricing,
@@ -14,3 +14,4 @@ export { licensePool } from './license_pool.js';
 export { pricing } from './pricing.js';
 export { proration } from './proration.js';
 export { tariffChange } from './tariff_change.js';
+export { wholesale } from './wholesale.js';

@@ -1,5 +1,5 @@
-# A rulesd rule in Python, built with componentize-py into a component of the
-# world named in build.sh (rules-sdk/wit/rules.wit).
+# The default rule in Python, built with componentize-py into a component of
+# the world `rules` (rules-sdk/wit/rules.wit), which exports every hook.
 #
 # componentize-py looks in this module for one class per interface the world
 # exports, named after it (pricing -> Pricing, tariff-change -> TariffChange).
@@ -13,5 +13,6 @@ from license_pool import LicensePool
 from pricing import Pricing
 from proration import Proration
 from tariff_change import TariffChange
+from wholesale import Wholesale
 
-__all__ = ["IpAllocation", "LicensePool", "Pricing", "Proration", "TariffChange"]
+__all__ = ["IpAllocation", "LicensePool", "Pricing", "Proration", "TariffChange", "Wholesale"]

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the rule (app.py and the modules it imports) into rule.wasm, a
-# component of the world `pricing-rule`.
+# component of the world `rules` (every hook).
 #
 # Needs python3 (3.10+) with venv, and access to PyPI for componentize-py.
 # The venv goes under $WORK (default: a new temporary directory), never
@@ -36,5 +36,5 @@ cp "$HERE"/*.py "$WORK/src/"
 # app.py, found on the search path -p. The component imports WASI, which the
 # daemon provides frozen (see docs/rules-in-other-languages.md).
 cd "$WORK/src"
-"$VENV/bin/componentize-py" -d "$WIT" -w pricing-rule componentize "$@" app -p "$WORK/src" -o "$OUT"
+"$VENV/bin/componentize-py" -d "$WIT" -w rules componentize "$@" app -p "$WORK/src" -o "$OUT"
 echo "built $OUT"

@@ -5,7 +5,8 @@
 
 import calendar
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from componentize_py_types import Err
 from wit_world.imports.types import (
@@ -101,10 +102,6 @@ def add_months(start: date, months: int) -> date:
 
 
 # --- signed money, shares, days (proration, tariff change) ------------------
-# (Imported here, not at the top, so that additions stay at the end.)
-
-from decimal import ROUND_DOWN  # noqa: E402
-from fractions import Fraction  # noqa: E402
 
 
 def signed_money(text: str, what: str) -> Decimal:
