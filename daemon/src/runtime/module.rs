@@ -2,7 +2,7 @@
 
 use super::error::{CallError, LoadError};
 use super::limits::{Limiter, Limits, MemoryLimitExceeded};
-use super::warm::{Warm, WarmInstance};
+use super::warm::{Kept, Warm};
 use crate::contract::bindings::{
     ip_allocation, license_pool, pricing, proration, tariff_change, types, wholesale,
 };
@@ -72,7 +72,7 @@ pub struct RuleModule {
     pre: InstancePre<Sandbox>,
     hooks: HookIndices,
     /// Idle instances kept between calls, when rules.toml asks for reuse.
-    warm: Warm,
+    warm: Warm<(Store<Sandbox>, Instance)>,
 }
 
 impl std::fmt::Debug for RuleModule {
@@ -303,9 +303,10 @@ impl RuleModule {
         f: impl AsyncFnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R> + Clone,
     ) -> Result<Called<R>, CallError> {
         if let Some(mut warm) = self.warm.take() {
-            self.arm(&mut warm.store);
-            if let Ok(value) = f.clone()(&mut warm.store, &warm.instance).await {
-                let called = self.answered(&warm.store, value);
+            let (store, instance) = &mut warm.instance;
+            self.arm(store);
+            if let Ok(value) = f.clone()(store, instance).await {
+                let called = self.answered(store, value);
                 warm.calls += 1;
                 self.warm.put(warm);
                 return Ok(called);
@@ -328,9 +329,8 @@ impl RuleModule {
         };
         let called = self.answered(&store, value);
         if self.warm.enabled() {
-            self.warm.put(WarmInstance {
-                store,
-                instance,
+            self.warm.put(Kept {
+                instance: (store, instance),
                 calls: 1,
             });
         }

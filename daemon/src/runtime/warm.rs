@@ -25,12 +25,9 @@
 //! instance and says whether the answers agree; `rulesd diff
 //! --reuse-instances` re-runs stored decisions on reused instances.
 
-use super::module::Sandbox;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use wasmtime::Store;
-use wasmtime::component::Instance;
 
 /// Pool slots reserved for idle instances, across all modules.
 pub(super) const IDLE_SLOTS: u32 = 8;
@@ -38,22 +35,22 @@ pub(super) const IDLE_SLOTS: u32 = 8;
 /// Calls an instance serves before it is retired.
 pub(super) const MAX_CALLS: u32 = 10_000;
 
-/// An instance kept between calls, with the store that owns it.
-pub(super) struct WarmInstance {
-    pub(super) store: Store<Sandbox>,
-    pub(super) instance: Instance,
+/// An instance kept between calls (with the store that owns it), and how
+/// many calls it has served.
+pub(super) struct Kept<T> {
+    pub(super) instance: T,
     pub(super) calls: u32,
 }
 
 /// One module's idle instances, when its reuse is switched on.
-pub(super) struct Warm {
+pub(super) struct Warm<T> {
     enabled: AtomicBool,
-    idle: Mutex<Vec<WarmInstance>>,
+    idle: Mutex<Vec<Kept<T>>>,
     /// Idle instances of all modules of the runtime, bounded by [`IDLE_SLOTS`].
     shared_idle: Arc<AtomicUsize>,
 }
 
-impl Warm {
+impl<T> Warm<T> {
     pub(super) fn new(shared_idle: Arc<AtomicUsize>) -> Self {
         Warm {
             enabled: AtomicBool::new(false),
@@ -75,7 +72,7 @@ impl Warm {
     }
 
     /// An idle instance, if one is kept.
-    pub(super) fn take(&self) -> Option<WarmInstance> {
+    pub(super) fn take(&self) -> Option<Kept<T>> {
         let taken = self.lock().pop();
         if taken.is_some() {
             self.shared_idle.fetch_sub(1, Ordering::AcqRel);
@@ -85,7 +82,7 @@ impl Warm {
 
     /// Keep an instance that just answered, unless reuse is off, it has
     /// served its calls, or the idle slots are all taken.
-    pub(super) fn put(&self, warm: WarmInstance) {
+    pub(super) fn put(&self, warm: Kept<T>) {
         if !self.enabled() || warm.calls >= MAX_CALLS {
             return;
         }
@@ -104,12 +101,12 @@ impl Warm {
         self.shared_idle.fetch_sub(dropped.len(), Ordering::AcqRel);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<WarmInstance>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Kept<T>>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl Drop for Warm {
+impl<T> Drop for Warm<T> {
     fn drop(&mut self) {
         self.drain();
     }
