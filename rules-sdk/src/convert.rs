@@ -5,14 +5,7 @@
 use crate::bindings::rulesd::rules::types as w;
 use crate::model::*;
 use crate::text;
-use crate::worlds::{
-    ip_allocation::exports::rulesd::rules::ip_allocation as wip,
-    license_pool::exports::rulesd::rules::license_pool as wlic,
-    pricing::exports::rulesd::rules::pricing as wpr,
-    proration::exports::rulesd::rules::proration as wpro,
-    tariff_change::exports::rulesd::rules::tariff_change as wtc,
-    wholesale::exports::rulesd::rules::wholesale as wws,
-};
+use crate::worlds::exported::*;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;

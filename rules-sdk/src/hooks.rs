@@ -1,17 +1,12 @@
-//! One trait per hook. Each default method answers "not implemented", so a module
-//! writes an empty `impl` for the hooks it leaves to the daemon's defaults.
+//! One trait per hook. Each default method answers "not implemented"; a module
+//! implements the traits of the hooks it exports (`export_hooks!`), or all six
+//! with empty `impl`s for those it leaves to the daemon's defaults
+//! (`export_rules!`).
 
 use crate::bindings::rulesd::rules::types as w;
 use crate::convert::*;
 use crate::model::*;
-use crate::worlds::{
-    ip_allocation::exports::rulesd::rules::ip_allocation as wip,
-    license_pool::exports::rulesd::rules::license_pool as wlic,
-    pricing::exports::rulesd::rules::pricing as wpr,
-    proration::exports::rulesd::rules::proration as wpro,
-    tariff_change::exports::rulesd::rules::tariff_change as wtc,
-    wholesale::exports::rulesd::rules::wholesale as wws,
-};
+use crate::worlds::exported::*;
 use alloc::format;
 use core::marker::PhantomData;
 

@@ -3,13 +3,12 @@
 //! A rule module is a WebAssembly component that exports some of the hooks of the
 //! `rulesd:rules` WIT package (see `wit/rules.wit`). This crate hides the
 //! generated bindings: you implement one trait per hook against
-//! [`rust_decimal::Decimal`] and [`chrono`] types, then call [`export_rules!`].
-//!
-//! Every hook trait has a default method that answers
-//! [`RuleError::NotImplemented`], so a module implements only the hooks it cares
-//! about and writes an empty `impl` for the rest. The daemon routes a hook to a
-//! module only when the rules directory binds it there; unbound hooks use the
-//! embedded default module.
+//! [`rust_decimal::Decimal`] and [`chrono`] types, then call [`export_hooks!`]
+//! naming those hooks: the component exports them and no others.
+//! ([`export_rules!`] exports all six; a trait's default method answers
+//! [`RuleError::NotImplemented`], so the hooks left out get an empty `impl`.)
+//! The daemon routes a hook to a module only when the rules directory binds it
+//! there; unbound hooks use the embedded default module.
 //!
 //! Rules are pure: there is no clock (the decision time is `request.at`), no
 //! randomness, no filesystem, network or environment. A panic traps the call and
@@ -54,13 +53,8 @@
 //!         })
 //!     }
 //! }
-//! impl TariffChange for HalfPrice {}
-//! impl Proration for HalfPrice {}
-//! impl IpAllocation for HalfPrice {}
-//! impl LicensePool for HalfPrice {}
-//! impl Wholesale for HalfPrice {}
 //!
-//! export_rules!(HalfPrice);
+//! export_hooks!(HalfPrice: pricing);
 //! ```
 
 #![cfg_attr(not(test), no_std)]
@@ -100,6 +94,16 @@ pub mod bindings {
 /// of these, and its world is the union of the two.
 #[doc(hidden)]
 pub mod worlds {
+    /// Each hook's exported interface, by a short name.
+    pub(crate) mod exported {
+        pub use super::ip_allocation::exports::rulesd::rules::ip_allocation as wip;
+        pub use super::license_pool::exports::rulesd::rules::license_pool as wlic;
+        pub use super::pricing::exports::rulesd::rules::pricing as wpr;
+        pub use super::proration::exports::rulesd::rules::proration as wpro;
+        pub use super::tariff_change::exports::rulesd::rules::tariff_change as wtc;
+        pub use super::wholesale::exports::rulesd::rules::wholesale as wws;
+    }
+
     pub mod pricing {
         wit_bindgen::generate!({
             world: "pricing-rule",
