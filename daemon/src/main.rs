@@ -39,7 +39,9 @@ enum Command {
     Diff(DiffArgs),
     /// Load a rule module exactly as `rulesd serve` would (with the same
     /// --rule-* limits) and report its contract version, hooks, imports,
-    /// memory, compile time, and one call of each hook on a sample request.
+    /// memory, compile time, and one call of each hook on a sample request,
+    /// then again on a reused instance (whether rules.toml may list it in
+    /// `reuse`).
     ///
     /// Exit status: 0 when the daemon would load it and every hook answered
     /// its sample (a refusal is an answer), 1 otherwise, 2 when the file
@@ -47,7 +49,8 @@ enum Command {
     Check(CheckArgs),
     /// Write a new rule project: the chosen hooks in Rust, Python or
     /// JavaScript, starting from the default rule's decisions, with the
-    /// daemon's WIT, a build script, a scenario and a README.
+    /// daemon's WIT and a world exporting exactly those hooks, a build
+    /// script, a scenario per hook and a README.
     NewRule(NewRuleArgs),
 }
 
