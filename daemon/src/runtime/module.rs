@@ -305,14 +305,23 @@ impl RuleModule {
         if let Some(mut warm) = self.warm.take() {
             let (store, instance) = &mut warm.instance;
             self.arm(store);
-            if let Ok(value) = f.clone()(store, instance).await {
-                let called = self.answered(store, value);
-                warm.calls += 1;
-                self.warm.put(warm);
-                return Ok(called);
+            match f.clone()(store, instance).await {
+                Ok(value) => {
+                    let called = self.answered(store, value);
+                    warm.calls += 1;
+                    self.warm.put(warm);
+                    return Ok(called);
+                }
+                // A failure on a reused instance is never the answer: the
+                // call is made again on a fresh one, whose answer stands.
+                Err(e) => tracing::debug!(
+                    module = %self.name,
+                    %hook,
+                    calls = warm.calls,
+                    error = %super::one_line(&format!("{e:#}")),
+                    "a call failed on a reused instance; making it again on a fresh one"
+                ),
             }
-            // A failure on a reused instance is never the answer: the call
-            // is made again on a fresh one, whose answer stands.
         }
         let mut store = self.store();
         // Fuel is enabled (see `engine_config`) and the interval is non-zero,

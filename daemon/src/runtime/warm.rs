@@ -13,7 +13,11 @@
 //!   and the fresh answer stands, so a reused instance can never be the
 //!   cause of a failed decision (a heap grown over many calls, say).
 //! - An instance is retired after [`MAX_CALLS`] calls, so whatever a runtime
-//!   accumulates (caches, fragmentation) is bounded.
+//!   accumulates is bounded: rules-sdk's no-std bump allocator never frees
+//!   (the default rule's memory grows by about 1 KiB a call on a kept
+//!   instance, 64 KiB every ~60 calls), and a runtime's caches or
+//!   fragmentation grow too. Memory that reaches the limit first is a
+//!   failure like any other: the call is made again on a fresh instance.
 //! - Idle instances hold pool slots: all modules together keep at most
 //!   [`IDLE_SLOTS`] idle, in slots reserved for them (see `engine_config`).
 //! - Each call gets its full fuel budget and time limit again, and its own

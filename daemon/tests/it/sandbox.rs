@@ -315,6 +315,44 @@ fn a_call_that_fails_on_a_reused_instance_is_made_again_on_a_fresh_one() {
     assert!(block_on(module.price(&price_request())).is_ok());
 }
 
+/// 64 calls at once on a module that reuses instances: each gets an
+/// instance of its own (a kept one or a fresh one), and every answer is the
+/// fresh instance's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reuse_under_64_concurrent_calls_answers_as_fresh_instances() {
+    let rt = runtime(limits());
+    let module = std::sync::Arc::new(
+        rt.load(
+            "default",
+            rulesd::rules::DEFAULT_MODULE,
+            ModuleSource::Embedded,
+        )
+        .unwrap(),
+    );
+    let fresh = module.price(&price_request()).await.unwrap();
+    module.set_reuse(true);
+    for _ in 0..3 {
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let module = module.clone();
+            calls.spawn(async move { module.price(&price_request()).await });
+        }
+        while let Some(called) = calls.join_next().await {
+            let called = called.unwrap().unwrap();
+            assert_eq!(called.value, fresh.value);
+            // Fuel is the call's own, not the decision: a kept instance
+            // skips what its first call initialised, and may grow memory.
+            let margin = fresh.fuel_used / 10;
+            assert!(
+                called.fuel_used.abs_diff(fresh.fuel_used) < margin,
+                "{} vs {}",
+                called.fuel_used,
+                fresh.fuel_used
+            );
+        }
+    }
+}
+
 /// A module built for an older contract names both versions, so its author
 /// knows to rebuild it (the default module with its contract version
 /// rewritten stands in for one built against rulesd:rules@0.1.0).
