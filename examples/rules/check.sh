@@ -52,7 +52,7 @@ check() { # check NAME COMMAND...: run it, remember a failure, go on
 check_module() { # check_module RULES_DIR
     out=$("$RULESD" check "$1/rule.wasm") || { echo "$out"; return 1; }
     echo "$out" | grep -v '^           '
-    if echo "$out" | grep -q '^reuse .*DIFFERENT'; then return 1; fi
+    if echo "$out" | grep -qE '^reuse .*(DIFFERENT|FAILED)'; then return 1; fi
     hooks=$("$RULESD" check --json "$1/rule.wasm" | python3 -c '
 import json, sys
 for hook in json.load(sys.stdin)["hooks"]:

@@ -28,7 +28,7 @@ use crate::app::{ApiError, App};
 use crate::contract::bindings::types as wit;
 use crate::contract::hook::Hook;
 use crate::domain::ids::AccountId;
-use crate::runtime::RuleModule;
+use crate::runtime::{CallError, RuleModule};
 use allocation::check_allocation;
 use change::check_change;
 use checks::{check_lines, check_price};
@@ -51,7 +51,33 @@ pub struct Decision {
 /// hook's call and its checks are paired: requests, the daily job and
 /// `rulesd diff` all decide through it.
 pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiError> {
-    let (output, fuel_used) = match &input {
+    let decided = decide(module, &input).await;
+    // An answer the daemon refuses may come of what a kept instance kept:
+    // with reuse on it is asked again of a fresh instance, whose answer
+    // stands (runtime/warm.rs).
+    let decided = match decided {
+        Err(ApiError::RuleFailed(CallError::InvalidDecision { .. }))
+            if module.reuses_instances() =>
+        {
+            module.refused_while_reusing();
+            crate::runtime::fresh_only(decide(module, &input)).await
+        }
+        other => other,
+    };
+    let (output, fuel_used) = decided?;
+    Ok(Decision {
+        hook: input.hook(),
+        module: module.name.clone(),
+        sha256: module.sha256.clone(),
+        fuel_used,
+        input,
+        output,
+    })
+}
+
+/// One call of `module` on `input`, and the daemon's checks of its answer.
+async fn decide(module: &RuleModule, input: &RuleInput) -> Result<(RuleOutput, u64), ApiError> {
+    Ok(match input {
         RuleInput::Pricing(request) => {
             let called = module.price(request).await?;
             let decision = called.value.map_err(rule_refusal)?;
@@ -88,14 +114,6 @@ pub async fn run(module: &RuleModule, input: RuleInput) -> Result<Decision, ApiE
             let (lines, parts) = check_wholesale(&module.name, request, decision)?;
             (RuleOutput::Wholesale { lines, parts }, called.fuel_used)
         }
-    };
-    Ok(Decision {
-        hook: input.hook(),
-        module: module.name.clone(),
-        sha256: module.sha256.clone(),
-        fuel_used,
-        input,
-        output,
     })
 }
 

@@ -91,8 +91,13 @@ pub struct Smoke {
 #[derive(Debug, Serialize)]
 pub struct Reuse {
     pub hook: Hook,
-    /// Whether every reused call answered exactly as the fresh one.
+    /// Whether every reused call answered exactly as the fresh one, with
+    /// no call failing on a kept instance.
     pub same: bool,
+    /// Reused calls that failed on a kept instance (made again fresh).
+    pub failures: u64,
+    /// The first answer that differed from the fresh one, if any.
+    pub different: Option<String>,
     /// The last reused call's fuel and time.
     pub fuel: Option<u64>,
     pub micros: u64,
@@ -177,18 +182,24 @@ fn reuse(module: &runtime::RuleModule, smoke: &[Smoke]) -> Vec<Reuse> {
         .iter()
         .filter_map(|fresh| {
             let input = sample(fresh.hook)?;
-            let mut same = true;
+            let failed_before = module.reuse_failures();
+            let mut different = None;
             let mut last = (None, 0);
             for _ in 0..REUSE_CALLS {
                 let started = Instant::now();
                 let (_, fuel, answer) =
                     outcome(runtime::block_on(decide::run(module, input.clone())));
                 last = (fuel, started.elapsed().as_micros() as u64);
-                same &= answer == fresh.answer;
+                if answer != fresh.answer && different.is_none() {
+                    different = Some(answer);
+                }
             }
+            let failures = module.reuse_failures() - failed_before;
             Some(Reuse {
                 hook: fresh.hook,
-                same,
+                same: different.is_none() && failures == 0,
+                failures,
+                different,
                 fuel: last.0,
                 micros: last.1,
             })
@@ -348,18 +359,24 @@ impl CheckReport {
         }
         for r in &self.reuse {
             let fuel = r.fuel.map_or(String::new(), |f| format!("{f} fuel, "));
-            out.push(if r.same {
-                format!(
-                    "reuse      {}: the same answer on a reused instance ({fuel}{} us): \
-                     rules.toml may list it in `reuse`",
+            out.push(match (&r.different, r.failures) {
+                (None, 0) => format!(
+                    "reuse      {}: the same answer on a reused instance ({fuel}{} us) for \
+                     this sample; replay your scenarios with `reuse` before listing it",
                     r.hook, r.micros
-                )
-            } else {
-                format!(
+                ),
+                (Some(answer), _) => format!(
                     "reuse      {}: a DIFFERENT answer on a reused instance: the rule keeps \
-                     state between calls; do not list it in rules.toml's `reuse`",
+                     state between calls; do not list it in rules.toml's `reuse` (reused: {})",
+                    r.hook,
+                    cut(&runtime::one_line(answer), 200)
+                ),
+                (None, n) => format!(
+                    "reuse      {}: FAILED on a reused instance ({n} of {REUSE_CALLS} calls, \
+                     each made again fresh): the rule keeps state between calls; do not \
+                     list it in rules.toml's `reuse`",
                     r.hook
-                )
+                ),
             });
         }
         out.push(match (&self.load_error, self.ok) {

@@ -81,6 +81,10 @@ pub struct ModuleInfo {
     pub fuel_budget: u64,
     /// Whether its instances are kept between calls (rules.toml `reuse`).
     pub reuse_instances: bool,
+    /// Calls that failed on a kept instance, or whose answer the daemon
+    /// refused while instances were kept, each made again on a fresh
+    /// instance: a module with any keeps state and should leave `reuse`.
+    pub reuse_failures: u64,
 }
 
 impl From<&RuleModule> for ModuleInfo {
@@ -98,6 +102,7 @@ impl From<&RuleModule> for ModuleInfo {
             exports: m.exports(),
             fuel_budget: m.fuel_budget(),
             reuse_instances: m.reuses_instances(),
+            reuse_failures: m.reuse_failures(),
         }
     }
 }
@@ -251,7 +256,11 @@ impl Registry {
         next.manifest = manifest;
         for (name, file) in &next.files {
             if let Some(module) = &file.module {
-                module.set_reuse(effective.reuse.contains(name));
+                let reuse = effective.reuse.contains(name);
+                if module.reuses_instances() != reuse {
+                    tracing::info!(file = %name, reuse, "instance reuse switched");
+                }
+                module.set_reuse(reuse);
             }
         }
 

@@ -15,6 +15,7 @@ pub use error::{CallError, LoadError};
 pub use imports::is_provided as import_is_provided;
 pub use limits::{EPOCH_TICK, Limits, LimitsError, MemoryLimitExceeded};
 pub use module::{Called, ModuleSource, RuleModule};
+pub use warm::fresh_only;
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};

@@ -262,6 +262,20 @@ impl RuleModule {
         self.warm.enabled()
     }
 
+    /// An answer of this module was refused by the daemon's checks while it
+    /// reuses instances: count it and drop the kept ones (`decide::run`
+    /// then asks a fresh instance, see `super::warm`).
+    pub fn refused_while_reusing(&self) {
+        self.warm.failed();
+        tracing::warn!(module = %self.name, "an answer was refused while instances are reused; asking a fresh instance");
+    }
+
+    /// Calls that failed on a kept instance, or whose answer was refused,
+    /// since the module loaded.
+    pub fn reuse_failures(&self) -> u64 {
+        self.warm.failures()
+    }
+
     fn store(&self) -> Store<Sandbox> {
         let mut store = Store::new(
             self.pre.engine(),
@@ -314,13 +328,17 @@ impl RuleModule {
                 }
                 // A failure on a reused instance is never the answer: the
                 // call is made again on a fresh one, whose answer stands.
-                Err(e) => tracing::debug!(
-                    module = %self.name,
-                    %hook,
-                    calls = warm.calls,
-                    error = %super::one_line(&format!("{e:#}")),
-                    "a call failed on a reused instance; making it again on a fresh one"
-                ),
+                Err(e) => {
+                    self.warm.failed();
+                    tracing::warn!(
+                        module = %self.name,
+                        %hook,
+                        calls = warm.calls,
+                        error = %super::one_line(&format!("{e:#}")),
+                        "a call failed on a reused instance; made again on a fresh one \
+                         (a rule that fails on reused instances must not be listed in reuse)"
+                    );
+                }
             }
         }
         let mut store = self.store();

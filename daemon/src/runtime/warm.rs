@@ -11,7 +11,11 @@
 //!   of fuel or time, or the memory limit drops the instance.
 //! - A call that fails on a reused instance is made again on a fresh one,
 //!   and the fresh answer stands, so a reused instance can never be the
-//!   cause of a failed decision (a heap grown over many calls, say).
+//!   cause of a failed decision (a heap grown over many calls, say). So is
+//!   an answer the daemon refuses (`decide::run`, through [`fresh_only`]),
+//!   and the kept instances are dropped then. Each such failure is counted
+//!   (`GET /v1/rules`, `rulesd check`): a module that fails on reused
+//!   instances keeps state and must not be listed.
 //! - An instance is retired after [`MAX_CALLS`] calls, so whatever a runtime
 //!   accumulates is bounded: rules-sdk's no-std bump allocator never frees
 //!   (the default rule's memory grows by about 1 KiB a call on a kept
@@ -31,7 +35,23 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+tokio::task_local! {
+    /// Set while a call must not take a kept instance.
+    static FRESH_ONLY: ();
+}
+
+/// Run `call` (rule calls of this task) on fresh instances only, whatever
+/// the module's reuse: the retry of an answer the daemon refused.
+pub async fn fresh_only<F: Future>(call: F) -> F::Output {
+    FRESH_ONLY.scope((), call).await
+}
+
+/// Whether the current task is inside [`fresh_only`].
+pub(super) fn must_be_fresh() -> bool {
+    FRESH_ONLY.try_with(|_| ()).is_ok()
+}
 
 /// Pool slots reserved for idle instances, across all modules.
 pub(super) const IDLE_SLOTS: u32 = 8;
@@ -52,6 +72,8 @@ pub(super) struct Warm<T> {
     idle: Mutex<Vec<Kept<T>>>,
     /// Idle instances of all modules of the runtime, bounded by [`IDLE_SLOTS`].
     shared_idle: Arc<AtomicUsize>,
+    /// Calls that failed on a kept instance, or whose answer was refused.
+    failures: AtomicU64,
 }
 
 impl<T> Warm<T> {
@@ -60,6 +82,7 @@ impl<T> Warm<T> {
             enabled: AtomicBool::new(false),
             idle: Mutex::new(Vec::new()),
             shared_idle,
+            failures: AtomicU64::new(0),
         }
     }
 
@@ -75,8 +98,22 @@ impl<T> Warm<T> {
         }
     }
 
-    /// An idle instance, if one is kept.
+    /// A call failed on a kept instance (or its answer was refused): count
+    /// it, and drop the kept instances, which may share its state.
+    pub(super) fn failed(&self) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        self.drain();
+    }
+
+    pub(super) fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// An idle instance, if one is kept and the task may use one.
     pub(super) fn take(&self) -> Option<Kept<T>> {
+        if must_be_fresh() {
+            return None;
+        }
         let taken = self.lock().pop();
         if taken.is_some() {
             self.shared_idle.fetch_sub(1, Ordering::AcqRel);

@@ -132,7 +132,8 @@ fn the_default_module_is_accepted_and_answers_every_sample_it_has() {
     assert!(
         c.text
             .contains("reuse      pricing: the same answer on a reused instance (")
-            && c.text.contains("rules.toml may list it in `reuse`"),
+            && c.text
+                .contains("for this sample; replay your scenarios with `reuse` before listing it"),
         "{}",
         c.text
     );
@@ -223,9 +224,35 @@ fn a_module_over_the_memory_limit_is_refused_naming_the_setting_that_fits() {
     assert_eq!(c.status, 0, "{}", c.text);
     assert_eq!(c.json["reuse"][0]["same"], false, "{:#}", c.json);
     assert!(
+        c.json["reuse"][0]["different"]
+            .as_str()
+            .unwrap()
+            .contains("left by earlier calls: 384"),
+        "{:#}",
+        c.json
+    );
+    assert!(
         c.text.contains(
             "reuse      pricing: a DIFFERENT answer on a reused instance: the rule keeps \
-             state between calls; do not list it in rules.toml's `reuse`"
+             state between calls; do not list it in rules.toml's `reuse` (reused: "
+        ),
+        "{}",
+        c.text
+    );
+}
+
+/// A rule that fails on every reused call answers the same in the end (each
+/// call is made again fresh), but check says it failed.
+#[test]
+fn a_module_failing_on_reused_instances_is_told_not_to_be_reused() {
+    let c = check(&fixture("warm-fails"), &[]);
+    assert_eq!(c.status, 0, "{}", c.text);
+    assert_eq!(c.json["reuse"][0]["same"], false, "{:#}", c.json);
+    assert_eq!(c.json["reuse"][0]["failures"], 2, "{:#}", c.json);
+    assert!(
+        c.text.contains(
+            "reuse      pricing: FAILED on a reused instance (2 of 3 calls, each made again \
+             fresh): the rule keeps state between calls; do not list it in rules.toml's `reuse`"
         ),
         "{}",
         c.text

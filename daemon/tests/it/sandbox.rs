@@ -310,9 +310,41 @@ fn a_call_that_fails_on_a_reused_instance_is_made_again_on_a_fresh_one() {
             "first call of its instance"
         );
     }
+    assert_eq!(module.reuse_failures(), 3, "each reused call failed once");
     // Without reuse every call is a first call anyway.
     module.set_reuse(false);
     assert!(block_on(module.price(&price_request())).is_ok());
+}
+
+/// An answer the daemon refuses is never the answer of a kept instance
+/// either: `decide::run` asks a fresh instance again, drops the kept ones and
+/// counts the failure (`GET /v1/rules`, `rulesd check`). The fixture answers
+/// a negative price on any second call of an instance.
+#[test]
+fn an_answer_refused_on_a_reused_instance_is_asked_again_of_a_fresh_one() {
+    use rulesd::decide::{RuleInput, RuleOutput, run};
+    let rt = runtime(limits());
+    let module = rt
+        .load(
+            "warm.wasm",
+            &fixture("warm-invalid"),
+            ModuleSource::Embedded,
+        )
+        .unwrap();
+    let input = RuleInput::Pricing(price_request());
+    module.set_reuse(true);
+    for _ in 0..4 {
+        let decision = block_on(run(&module, input.clone())).unwrap();
+        let RuleOutput::Pricing(priced) = decision.output else {
+            panic!("{:?}", decision.output)
+        };
+        assert_eq!(priced.lines[0].description, "first call of its instance");
+    }
+    assert_eq!(module.reuse_failures(), 3);
+    // Without reuse nothing is retried or counted.
+    module.set_reuse(false);
+    block_on(run(&module, input)).unwrap();
+    assert_eq!(module.reuse_failures(), 3);
 }
 
 /// 64 calls at once on a module that reuses instances: each gets an
