@@ -43,8 +43,17 @@ pub struct Manifest {
     #[serde(default)]
     pub resellers: BTreeMap<String, BTreeMap<Hook, String>>,
     /// Module files whose instances are kept between calls.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "file_list")]
     pub reuse: Vec<String>,
+}
+
+/// `reuse` as a list of names, with an example when it is anything else.
+fn file_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Vec::<String>::deserialize(d).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "reuse must be a list of module file names, e.g. reuse = [\"rule.wasm\"] ({e})"
+        ))
+    })
 }
 
 impl Manifest {
@@ -160,8 +169,11 @@ mod tests {
             e.contains("\"a.py\" must be the name of a .wasm file"),
             "{e}"
         );
-        let e = Manifest::parse(Path::new("rules.toml"), "reuse = true\n").unwrap_err();
-        assert!(e.contains("reuse"), "{e}");
+        let e = Manifest::parse(Path::new("rules.toml"), "reuse = \"a.wasm\"\n").unwrap_err();
+        assert!(
+            e.contains("reuse must be a list of module file names, e.g. reuse = [\"rule.wasm\"]"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ struct State {
     manifest: Option<Manifest>,
     manifest_failure: Option<LoadFailure>,
     binding_failures: Vec<LoadFailure>,
+    /// Files `reuse` names that are not in the directory: reported, but
+    /// they bind no hook, so they never refuse a start.
+    reuse_failures: Vec<LoadFailure>,
     global: Bindings,
     resellers: BTreeMap<String, Bindings>,
 }
@@ -191,6 +194,7 @@ impl Registry {
             .filter_map(|f| f.failure.clone())
             .chain(state.manifest_failure.clone())
             .chain(state.binding_failures.iter().cloned())
+            .chain(state.reuse_failures.iter().cloned())
             .collect();
         RulesReport {
             bindings,
@@ -220,7 +224,14 @@ impl Registry {
                 .values()
                 .flat_map(|hooks| hooks.values()),
         );
-        let mut out = state.binding_failures.clone();
+        // A manifest rejected at start has no earlier version to keep: the
+        // hooks it binds would go to the defaults (or to files by name).
+        let mut out: Vec<LoadFailure> = state
+            .manifest_failure
+            .iter()
+            .chain(&state.binding_failures)
+            .cloned()
+            .collect();
         for file in bound {
             if let Some(FileState {
                 module: None,
@@ -271,19 +282,6 @@ impl Registry {
             let bound = bind(hooks, &next.files, &previous, &mut failures);
             next.resellers.insert(reseller.clone(), bound);
         }
-        for name in effective
-            .reuse
-            .iter()
-            .filter(|n| !next.files.contains_key(*n))
-        {
-            failures.push(LoadFailure {
-                file: name.clone(),
-                error: format!(
-                    "{name} is listed in rules.toml's reuse but is not in the rules directory"
-                ),
-                at: Utc::now(),
-            });
-        }
         for failure in &mut failures {
             // A problem that persists across rescans is the same problem: keep
             // when it started and log it once.
@@ -299,6 +297,24 @@ impl Registry {
             }
         }
         next.binding_failures = failures;
+        next.reuse_failures = effective
+            .reuse
+            .iter()
+            .filter(|n| !next.files.contains_key(*n))
+            .map(|name| LoadFailure {
+                file: name.clone(),
+                error: format!(
+                    "{name} is listed in rules.toml's reuse but is not in the rules directory \
+                     (reuse binds no hook: nothing else changes)"
+                ),
+                // Kept from the scan that first saw it, as binding failures are.
+                at: old
+                    .reuse_failures
+                    .iter()
+                    .find(|o| &o.file == name)
+                    .map_or_else(Utc::now, |o| o.at),
+            })
+            .collect();
 
         self.log_rebinds(&old, &next);
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);

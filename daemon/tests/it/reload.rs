@@ -187,7 +187,10 @@ async fn manifest_reuse_keeps_instances_of_the_listed_modules() {
         .await;
     assert_eq!(
         errors_of(&report, "missing.wasm"),
-        ["missing.wasm is listed in rules.toml's reuse but is not in the rules directory"]
+        [
+            "missing.wasm is listed in rules.toml's reuse but is not in the rules directory \
+          (reuse binds no hook: nothing else changes)"
+        ]
     );
     for _ in 0..3 {
         assert_eq!(seen().await, "left by earlier calls: 0");
@@ -336,4 +339,42 @@ async fn the_daemon_refuses_to_start_when_the_manifest_binds_a_missing_file() {
             "{err}"
         );
     }
+}
+
+/// A rules.toml rejected at start has no earlier version to fall back on:
+/// the daemon refuses to start rather than serve every hook from the
+/// defaults. A `reuse` naming a file that is not there binds no hook: the
+/// daemon starts, and /v1/rules says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_manifest_refuses_a_start_and_a_missing_reuse_file_does_not() {
+    for manifest in [
+        &b"reuse = \"rule.wasm\"\n[hooks]\npricing = \"rule.wasm\"\n"[..],
+        b"[hooks]\nprorate = \"rule.wasm\"\n",
+    ] {
+        let rules = tempfile::tempdir().unwrap();
+        write_atomically(rules.path(), "rule.wasm", &fixture(""));
+        write_atomically(rules.path(), "rules.toml", manifest);
+        let err = refused_start(rules.path());
+        assert!(
+            err.contains("rules.toml") && err.contains("refusing to start"),
+            "{err}"
+        );
+    }
+    let rules = tempfile::tempdir().unwrap();
+    write_atomically(rules.path(), "rule.wasm", &fixture(""));
+    write_atomically(
+        rules.path(),
+        "rules.toml",
+        b"reuse = [\"gone.wasm\"]\n[hooks]\npricing = \"rule.wasm\"\n",
+    );
+    let server = TestServer::start(Some(rules.path())).await;
+    assert_eq!(server.quote(&order(None)).await.1["total"], "1.00");
+    let (_, report) = server.get("/v1/rules").await;
+    assert_eq!(
+        errors_of(&report, "gone.wasm"),
+        [
+            "gone.wasm is listed in rules.toml's reuse but is not in the rules directory \
+          (reuse binds no hook: nothing else changes)"
+        ]
+    );
 }
