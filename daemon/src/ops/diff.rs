@@ -255,6 +255,18 @@ pub fn diff(
     options: &DiffOptions,
     mut each: impl FnMut(&Difference),
 ) -> Result<DiffReport, ApiError> {
+    // A hook asked for that the candidate lacks would be skipped without a
+    // word, and "0 would change" read as a pass.
+    if let Some(hook) = options.hooks.iter().find(|&&h| !candidate.exports_hook(h)) {
+        let exports: Vec<&str> = candidate.exports().iter().map(|h| h.name()).collect();
+        return Err(ApiError::Invalid(crate::domain::invalid::invalid(
+            "hook",
+            format!(
+                "the candidate does not export {hook}; it exports: {}",
+                exports.join(", ")
+            ),
+        )));
+    }
     let mut report = DiffReport {
         candidate_sha256: candidate.sha256.clone(),
         ..DiffReport::default()

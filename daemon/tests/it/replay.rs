@@ -463,6 +463,23 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
     let same = diff(&store, &load("list-price"), &options, |_| {}).unwrap();
     assert_eq!((same.examined, same.changed), (3, 0), "{same:?}");
 
+    // A hook the candidate does not export is an error, not "0 would change".
+    let err = diff(
+        &store,
+        &load("list-price"),
+        &DiffOptions {
+            hooks: vec![Hook::Proration],
+            ..options.clone()
+        },
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the candidate does not export proration; it exports: pricing"),
+        "{err}"
+    );
+
     let mut streamed = 0;
     let cheaper = diff(&store, &load("pro-discount"), &options, |_| streamed += 1).unwrap();
     assert_eq!(
@@ -499,9 +516,7 @@ async fn diff_reports_exactly_the_decisions_a_candidate_changes() {
         };
         diff(&store, &load("pro-discount"), &options, |_| {}).unwrap()
     };
-    let proration = by_hook(vec![Hook::Proration]);
-    assert_eq!((proration.examined, proration.skipped), (0, 3));
-    let pricing = by_hook(vec![Hook::Pricing, Hook::Proration]);
+    let pricing = by_hook(vec![Hook::Pricing]);
     assert_eq!((pricing.examined, pricing.changed), (3, 2));
     assert_eq!(
         pricing.differences[0].subject(),
