@@ -191,6 +191,19 @@ fn common_files(lang: Lang, hooks: &[Hook], dir: &Path) -> Vec<(String, String)>
         .replace("{{SCOPE}}", scope)
         .replace("{{EDIT}}", &edit)
         .replace("{{TOOLCHAIN}}", toolchain)
+        .replace(
+            "{{SHARE}}",
+            match lang {
+                Lang::Rust => {
+                    "`RULE_TARGET_DIR=DIR ./build.sh` builds in `DIR` instead (cargo's target \
+                     directory), for several projects to share."
+                }
+                _ => {
+                    "`WORK=DIR ./build.sh` keeps the toolchain in `DIR` instead, for several \
+                     projects to share."
+                }
+            },
+        )
         .replace("{{FIRST_SCENARIO}}", &first);
     files.push(("README.md".into(), readme));
     files

@@ -19,11 +19,18 @@ esac
 case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/rulesd-js-rule.XXXXXX")}
 
-# Install and build in the work directory, from copies of the sources.
+# The toolchain: installed again unless it is the version package.json pins.
 mkdir -p "$WORK/js"
-cp "$HERE/package.json" "$HERE"/*.js "$HERE/build.mjs" "$WORK/js/"
-cd "$WORK/js"
-if [ ! -d node_modules/@bytecodealliance/componentize-js ]; then
-    npm install --no-audit --no-fund --loglevel=error
+pinned() { node -p "require('$1').devDependencies['@bytecodealliance/componentize-js']"; }
+installed() { node -p "try { require('$WORK/js/node_modules/@bytecodealliance/componentize-js/package.json').version } catch { '' }"; }
+if [ "$(installed)" != "$(pinned "$HERE/package.json")" ]; then
+    cp "$HERE/package.json" "$WORK/js/"
+    (cd "$WORK/js" && npm install --no-audit --no-fund --loglevel=error)
 fi
+# Build from a copy of its own (node finds node_modules in the directory
+# above), so builds sharing a WORK do not meet.
+SRC=$(mktemp -d "$WORK/js/src.XXXXXX")
+trap 'rm -rf "$SRC"' EXIT
+cp "$HERE"/*.js "$HERE/build.mjs" "$SRC/"
+cd "$SRC"
 node build.mjs --wit "$WIT" --out "$OUT" "$@"

@@ -23,18 +23,20 @@ case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/rulesd-python-rule.XXXXXX")}
 VENV="$WORK/venv"
 
-if [ ! -x "$VENV/bin/componentize-py" ]; then
+if ! "$VENV/bin/pip" show componentize-py 2>/dev/null | grep -qx "Version: 0.25.1"; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet componentize-py==0.25.1
 fi
 
-# Build from a copy, so no __pycache__ lands next to the source.
-rm -rf "$WORK/src" && mkdir -p "$WORK/src"
-cp "$HERE"/*.py "$WORK/src/"
+# Build from a copy of its own, so no __pycache__ lands next to the source
+# and builds sharing a WORK do not meet.
+SRC=$(mktemp -d "$WORK/src.XXXXXX")
+trap 'rm -rf "$SRC"' EXIT
+cp "$HERE"/*.py "$SRC/"
 
 # -d: the WIT package; -w: the world to build; `componentize app`: the module
 # app.py, found on the search path -p. The component imports WASI, which the
 # daemon provides frozen (see docs/rules-in-other-languages.md).
-cd "$WORK/src"
-"$VENV/bin/componentize-py" -d "$WIT" -w rules componentize "$@" app -p "$WORK/src" -o "$OUT"
+cd "$SRC"
+"$VENV/bin/componentize-py" -d "$WIT" -w rules componentize "$@" app -p "$SRC" -o "$OUT"
 echo "built $OUT"

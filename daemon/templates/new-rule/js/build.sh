@@ -12,10 +12,18 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${WORK:-$HERE/.toolchain}
 mkdir -p "$WORK/js" "$HERE/build/rules"
-cp "$HERE/package.json" "$HERE/build.mjs" "$HERE"/*.js "$WORK/js/"
-cd "$WORK/js"
-if [ ! -d node_modules/@bytecodealliance/componentize-js ]; then
-    npm install --no-audit --no-fund --loglevel=error
+# The toolchain: installed again unless it is the version package.json pins.
+pinned() { node -p "require('$1').devDependencies['@bytecodealliance/componentize-js']"; }
+installed() { node -p "try { require('$WORK/js/node_modules/@bytecodealliance/componentize-js/package.json').version } catch { '' }"; }
+if [ "$(installed)" != "$(pinned "$HERE/package.json")" ]; then
+    cp "$HERE/package.json" "$WORK/js/"
+    (cd "$WORK/js" && npm install --no-audit --no-fund --loglevel=error)
 fi
+# Build from a copy of its own (node finds node_modules in the directory
+# above), so builds sharing a WORK do not meet.
+SRC=$(mktemp -d "$WORK/js/src.XXXXXX")
+trap 'rm -rf "$SRC"' EXIT
+cp "$HERE/build.mjs" "$HERE"/*.js "$SRC/"
+cd "$SRC"
 node build.mjs --wit "$HERE/wit" --world rule --out "$HERE/build/rules/rule.wasm"
 cp "$HERE/rules.toml" "$HERE/build/rules/rules.toml"

@@ -16,12 +16,14 @@ if ! "$VENV/bin/pip" show componentize-py 2>/dev/null | grep -qx "Version: $COMP
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "componentize-py==$COMPONENTIZE_PY"
 fi
-# Build from a copy, so no __pycache__ lands next to the source.
-rm -rf "$WORK/src"
-mkdir -p "$WORK/src" "$HERE/build/rules"
-cp "$HERE"/*.py "$WORK/src/"
-cd "$WORK/src"
-"$VENV/bin/componentize-py" -d "$HERE/wit" -w rule componentize app -p "$WORK/src" \
+# Build from a copy of its own, so no __pycache__ lands next to the source
+# and builds sharing a WORK do not meet.
+SRC=$(mktemp -d "$WORK/src.XXXXXX")
+trap 'rm -rf "$SRC"' EXIT
+mkdir -p "$HERE/build/rules"
+cp "$HERE"/*.py "$SRC/"
+cd "$SRC"
+"$VENV/bin/componentize-py" -d "$HERE/wit" -w rule componentize app -p "$SRC" \
     -o "$HERE/build/rules/rule.wasm"
 cp "$HERE/rules.toml" "$HERE/build/rules/rules.toml"
 echo "built $HERE/build/rules/rule.wasm"
