@@ -139,6 +139,10 @@ pub fn check(runtime: &Runtime, path: &Path, bytes: &[u8]) -> CheckReport {
                 // Over the memory limit: measure what it needs without it.
                 LoadError::OverLimits { .. } => {
                     report.memory = unlimited_memory(runtime, &name, bytes, limit_mib);
+                    // It loaded without the limit: its contract is this one.
+                    if report.memory.is_some() {
+                        report.contract = Some(CONTRACT_VERSION.into());
+                    }
                 }
                 _ => {}
             }

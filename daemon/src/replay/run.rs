@@ -322,8 +322,9 @@ fn start(scenario: &Scenario, options: &RunOptions, scratch: &Path) -> Result<Da
     let daemon = Daemon::build(&config).map_err(|e| ReplayError::Setup(e.to_string()))?;
     if let Some(error) = daemon.app.registry.report().errors.first() {
         return Err(ReplayError::Setup(format!(
-            "{}: a bound rule module does not load: {}",
+            "{}: the rules directory has a problem: {}: {}",
             scenario.file.display(),
+            error.file,
             error.error
         )));
     }

@@ -218,6 +218,8 @@ fn a_module_over_the_memory_limit_is_refused_naming_the_setting_that_fits() {
     );
     assert_eq!(c.json["memory"]["rule_memory_mib"], 4, "{:#}", c.json);
     assert_eq!(c.json["memory"]["limit_mib"], 2);
+    // Loaded without the limit, its contract is known.
+    assert_eq!(c.json["contract"], CONTRACT_VERSION, "{:#}", c.json);
     // With what it needs, it is served; but it sees what its previous
     // call left in memory, so it must not be kept between calls.
     let c = check(&bytes, &["--rule-memory-mib", "4"]);
