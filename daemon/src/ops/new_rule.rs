@@ -124,7 +124,9 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
 /// of the default implement).
 fn scenario(lang: Lang, hook: Hook) -> &'static str {
     if lang != Lang::Rust {
-        return sources(lang, hook).expect("checked in generate()").scenario;
+        return sources(lang, hook)
+            .expect("the examples have a module for every hook")
+            .scenario;
     }
     match hook {
         Hook::Pricing => include_str!("../../../examples/rules/scenarios/pricing.toml"),
@@ -299,7 +301,8 @@ fn rust_lib(hooks: &[Hook]) -> String {
 
 /// A hook's module in the Python or JavaScript example rule
 /// (examples/rules/LANG/): its file name and text, and how the rule's entry
-/// module names its export. (A Rust project's hooks call the default rule.)
+/// module names its export. Every hook has one in both languages; None for
+/// Rust, whose hooks call the default rule.
 struct HookSource {
     file: &'static str,
     text: &'static str,
@@ -408,7 +411,8 @@ fn python_files(hooks: &[Hook]) -> Vec<(String, String)> {
         ),
     ];
     for &hook in hooks {
-        let source = sources(Lang::Python, hook).expect("checked in generate()");
+        let source =
+            sources(Lang::Python, hook).expect("the examples have a module for every hook");
         let module = source.file.trim_end_matches(".py");
         app.push_str(&format!("from {module} import {}\n", source.export));
         exported.push(format!("{:?}", source.export));
@@ -445,7 +449,7 @@ fn js_files(hooks: &[Hook]) -> Vec<(String, String)> {
         ),
     ];
     for &hook in hooks {
-        let source = sources(Lang::Js, hook).expect("checked in generate()");
+        let source = sources(Lang::Js, hook).expect("the examples have a module for every hook");
         rule.push_str(&format!(
             "export {{ {} }} from './{}';\n",
             source.export, source.file

@@ -321,7 +321,7 @@ impl RuleModule {
             self.arm(store);
             match f.clone()(store, instance).await {
                 Ok(value) => {
-                    let called = self.answered(store, value);
+                    let called = self.answered(hook, store, value);
                     warm.calls += 1;
                     self.warm.put(warm);
                     return Ok(called);
@@ -354,7 +354,7 @@ impl RuleModule {
             Ok(value) => value,
             Err(e) => return Err(self.classify(hook, e, store.data().output())),
         };
-        let called = self.answered(&store, value);
+        let called = self.answered(hook, &store, value);
         if self.warm.enabled() {
             self.warm.put(Kept {
                 instance: (store, instance),
@@ -365,9 +365,9 @@ impl RuleModule {
     }
 
     /// A call's answer and the fuel it used; what it printed goes to the log.
-    fn answered<R>(&self, store: &Store<Sandbox>, value: R) -> Called<R> {
+    fn answered<R>(&self, hook: Hook, store: &Store<Sandbox>, value: R) -> Called<R> {
         if let Some(output) = store.data().output() {
-            tracing::debug!(module = %self.name, ?output, "rule output");
+            tracing::debug!(module = %self.name, %hook, ?output, "rule output");
         }
         let left = store.get_fuel().unwrap_or(0);
         Called {
