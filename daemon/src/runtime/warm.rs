@@ -111,7 +111,8 @@ impl<T> Warm<T> {
 
     /// An idle instance, if one is kept and the task may use one.
     pub(super) fn take(&self) -> Option<Kept<T>> {
-        if must_be_fresh() {
+        // Off (the default), every call is fresh without taking the lock.
+        if !self.enabled() || must_be_fresh() {
             return None;
         }
         let taken = self.lock().pop();
